@@ -1,0 +1,31 @@
+# The two set-up commands of the README: `make run` and `make test`.
+# Each creates .venv if absent and installs seqpipe with its dev extras.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.seqpipe-installed
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+export PYTHONUNBUFFERED := 1
+
+.PHONY: run test lint bench clean
+
+$(STAMP): setup.cfg pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(PY) -m seqpipe run exercise1 --output runs/exercise1
+
+test: $(STAMP)
+	$(PY) -m pytest -n 2 --durations=10 -q
+
+lint: $(STAMP)
+	$(PY) -m ruff check seqpipe tests benchmarks examples
+
+bench: $(STAMP)
+	$(PY) benchmarks/bench_windowing.py
+
+clean:
+	rm -rf $(VENV) runs build *.egg-info

@@ -1,0 +1,8 @@
+"""seqpipe: composable, scikit-learn compatible ML pipelines for signals and time series."""
+
+__version__ = "0.1.0"
+
+from seqpipe.persistence import load, save  # noqa: E402
+from seqpipe.pipeline import Pipeline, make_pipeline  # noqa: E402
+
+__all__ = ["Pipeline", "make_pipeline", "save", "load", "__version__"]

@@ -1,0 +1,149 @@
+"""Input validation shared by the steps: clear errors, raised before any work.
+
+Data in seqpipe is 2-D ``(n_samples, n_features)`` (a series is
+``(n_timesteps, n_features)``) or 3-D ``(n_samples, n_timesteps, n_features)``:
+the features are always on the **last** axis, and ``n_features_in_`` counts them.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+from sklearn.utils.validation import _check_feature_names, check_array
+
+FLOAT_DTYPES = (np.float64, np.float32, np.float16)
+
+_SHAPES = {
+    2: "2-D (n_samples, n_features)",
+    3: "3-D (n_samples, n_timesteps, n_features)",
+}
+
+
+def _expected(ndims: tuple[int, ...]) -> str:
+    return " or ".join(_SHAPES.get(n, f"{n}-D") for n in ndims)
+
+
+def as_numeric_array(X: Any, name: str = "X") -> np.ndarray:
+    """Turn ``X`` into a numeric numpy array, or raise a clear error.
+
+    Ragged nested lists, strings and non-numeric objects are refused with a message
+    that names ``name``; no copy is made when ``X`` already is a numeric array.
+    """
+    if isinstance(X, np.ndarray) and X.dtype.kind in "biuf":
+        return X
+    if hasattr(X, "to_numpy"):  # pandas
+        X = X.to_numpy()
+    try:
+        array = np.asarray(X)
+    except ValueError as exc:  # ragged nested sequences
+        raise ValueError(
+            f"{name} is ragged: its samples have different lengths ({exc}). "
+            f"Expected an array-like whose samples all have the same shape."
+        ) from None
+    if array.dtype.kind in "biuf":
+        return array
+    if array.dtype.kind == "c":
+        raise ValueError(f"{name} has a complex dtype; expected real numbers.")
+    if array.dtype.kind == "O":
+        try:
+            return array.astype(np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"{name} has dtype object with values that are not numbers "
+                f"(e.g. {array.flat[0]!r}); expected a numeric array."
+            ) from None
+    raise ValueError(
+        f"{name} has dtype {array.dtype} ({array.dtype.kind!r} kind); expected a numeric "
+        f"array of floats or integers."
+    )
+
+
+def check_ndim(X: np.ndarray, ndims: tuple[int, ...], name: str = "X") -> None:
+    """Raise a ValueError naming ``name`` when ``X.ndim`` is not one of ``ndims``."""
+    if X.ndim in ndims:
+        return
+    hint = ""
+    if X.ndim == 1 and 2 in ndims:
+        hint = (
+            f" Reshape your data with {name}.reshape(-1, 1) if it has a single feature "
+            f"or {name}.reshape(1, -1) if it contains a single sample."
+        )
+    raise ValueError(
+        f"Expected a {_expected(ndims)} array for {name}, got a {X.ndim}-D array of "
+        f"shape {X.shape}.{hint}"
+    )
+
+
+def validate_X(
+    estimator: Any,
+    X: Any,
+    *,
+    reset: bool,
+    ndims: tuple[int, ...] = (2, 3),
+    name: str = "X",
+) -> np.ndarray:
+    """Validate ``X`` for ``estimator``: numeric, finite, non-empty, right ndim.
+
+    With ``reset=True`` (in ``fit``) records ``n_features_in_`` (size of the last
+    axis) and ``feature_names_in_`` (pandas input); otherwise checks them.
+    """
+    _check_feature_names(estimator, X, reset=reset)
+    array = as_numeric_array(X, name)
+    check_ndim(array, ndims, name)
+    array = check_array(
+        array,
+        dtype=FLOAT_DTYPES if array.dtype.kind in "biu" else None,
+        allow_nd=True,
+        ensure_2d=False,
+        ensure_min_features=1 if array.ndim == 2 else 0,
+        input_name=name,
+        copy=False,
+    )
+    if array.ndim == 3 and 0 in array.shape[1:]:
+        raise ValueError(f"{name} of shape {array.shape} is empty; expected at least one "
+                         f"time step and one feature.")
+    _check_n_features(estimator, array, reset=reset)
+    return array
+
+
+def _check_n_features(estimator: Any, X: np.ndarray, *, reset: bool) -> None:
+    n_features = X.shape[-1]
+    if reset:
+        estimator.n_features_in_ = n_features
+        return
+    expected = getattr(estimator, "n_features_in_", None)
+    if expected is not None and n_features != expected:
+        raise ValueError(
+            f"X has {n_features} features, but {type(estimator).__name__} is expecting "
+            f"{expected} features as input (features are the last axis; got shape {X.shape})."
+        )
+
+
+def validate_y(y: Any, n_samples: int, *, name: str = "y") -> np.ndarray:
+    """Validate a target: numeric, finite, with ``n_samples`` rows."""
+    if y is None:
+        raise ValueError(f"{name} is required by this step, got None.")
+    array = as_numeric_array(y, name)
+    if array.ndim == 0:
+        raise ValueError(f"{name} must be an array with one row per sample, got a scalar.")
+    array = check_array(
+        array, dtype=None, allow_nd=True, ensure_2d=False, input_name=name, copy=False
+    )
+    if array.shape[0] != n_samples:
+        raise ValueError(
+            f"X and {name} have inconsistent numbers of samples: X has {n_samples}, "
+            f"{name} has {array.shape[0]} (shape {array.shape})."
+        )
+    return array
+
+
+def check_int_param(owner: Any, name: str, value: Any, low: int = 1) -> int:
+    """Check that parameter ``name`` of ``owner`` is an int >= ``low``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
+        raise ValueError(
+            f"The {name!r} parameter of {type(owner).__name__} must be an int in the range "
+            f"[{low}, inf). Got {value!r} instead."
+        )
+    return int(value)

@@ -1,0 +1,128 @@
+"""The step protocol: what a seqpipe step is, on one page.
+
+Every step is a :class:`sklearn.base.BaseEstimator`: ``__init__`` only stores its
+arguments, validation happens in ``fit``, learned state ends in ``_``, and
+``get_params``/``set_params``/``clone`` work as in scikit-learn. There are four
+kinds of steps; a step's kind follows from the methods it has (duck typing, as in
+scikit-learn), the mixins below only provide defaults.
+
+**Transformer step** — changes X only::
+
+    fit(X, y=None) -> self
+    transform(X) -> X
+    inverse_transform(X) -> X          (optional)
+
+**Sample step** — may change the samples and/or y *while fitting* (a
+:class:`~seqpipe.steps.Windower` derives y from a series, a
+:class:`~seqpipe.steps.DataShuffler` reorders, a y-normalizer rescales y)::
+
+    fit_resample(X, y) -> (X, y)       fit path: learn, then change samples and y
+    resample(X, y) -> (X, y)           evaluation path: same change, nothing learned
+    transform(X) -> X                  predict path: only X flows
+    inverse_transform_y(y, X) -> y     (optional) undo a change of y's units on
+                                       predictions; X is what this step received
+
+A :class:`~seqpipe.Pipeline` calls ``fit_resample`` when it is fitted,
+``resample`` when it is scored (so that y can be derived the same way, e.g. by a
+Windower) and ``transform`` when it predicts. Predictions then flow back through
+every ``inverse_transform_y`` in reverse order, so ``Pipeline.predict`` always
+answers in the units of the y the user passed.
+
+**Estimator step** — last in a pipeline::
+
+    fit(X, y) -> self
+    predict(X) -> y
+    partial_fit(X, y) -> self          (optional: one incremental update)
+    predict_proba(X), score(X, y)      (optional)
+
+**Meta-step** — wraps a step (parameter ``step``) and decides how it is trained:
+``TrainOnly``, ``ForEach`` and, later, ``MiniBatch``, ``EpochRepeater``,
+``ValidationSplit``... The wrapped step's parameters are reachable as
+``step__param`` through the usual nested ``get_params``/``set_params``.
+
+The functions :func:`fit_resample_step`, :func:`resample_step` and
+:func:`inverse_transform_y_step` drive any step through the fit, evaluation and
+un-scaling paths; pipelines and meta-steps use them so that every step kind is
+handled in one place.
+
+Example
+-------
+>>> import numpy as np
+>>> from seqpipe.base import fit_resample_step
+>>> from seqpipe.steps import MeanStdNormalizer
+>>> X = np.arange(12.0).reshape(6, 2)
+>>> Xt, yt = fit_resample_step(MeanStdNormalizer(), X, X[:, :1] * 0 + X)
+>>> Xt.shape, yt.shape
+((6, 2), (6, 2))
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "SampleMixin",
+    "fit_resample_step",
+    "resample_step",
+    "inverse_transform_y_step",
+    "is_sample_step",
+]
+
+
+class SampleMixin:
+    """Defaults for sample steps.
+
+    A sample step implements ``fit_resample(X, y)`` and ``transform(X)``; this mixin
+    supplies ``resample`` (transform X, keep y), ``fit`` (fit_resample, then
+    return self) and ``fit_transform`` (the X half of ``fit_resample``).
+    """
+
+    def fit(self, X: Any, y: Any = None) -> SampleMixin:
+        """Fit the step on ``(X, y)`` and return it (calls ``fit_resample``)."""
+        self.fit_resample(X, y)
+        return self
+
+    def fit_transform(self, X: Any, y: Any = None) -> np.ndarray:
+        """Fit the step and return the transformed X of ``fit_resample``."""
+        return self.fit_resample(X, y)[0]
+
+    def resample(self, X: Any, y: Any = None) -> tuple[Any, Any]:
+        """Apply the fitted step to ``(X, y)`` without learning anything.
+
+        The default transforms X and leaves y as is; steps that derive or rescale
+        y override it.
+        """
+        return self.transform(X), y
+
+
+def is_sample_step(step: Any) -> bool:
+    """Whether ``step`` follows the sample-step protocol (has ``fit_resample``)."""
+    return hasattr(step, "fit_resample")
+
+
+def fit_resample_step(step: Any, X: Any, y: Any) -> tuple[Any, Any]:
+    """Fit ``step`` on ``(X, y)`` and return what the next step sees when fitting.
+
+    Sample steps go through ``fit_resample``; transformer steps through
+    ``fit_transform`` (or ``fit`` then ``transform``), leaving y unchanged.
+    """
+    if is_sample_step(step):
+        return step.fit_resample(X, y)
+    if hasattr(step, "fit_transform"):
+        return step.fit_transform(X, y), y
+    return step.fit(X, y).transform(X), y
+
+
+def resample_step(step: Any, X: Any, y: Any) -> tuple[Any, Any]:
+    """Return what the next step sees when a fitted ``step`` is evaluated on ``(X, y)``."""
+    if is_sample_step(step):
+        return step.resample(X, y)
+    return step.transform(X), y
+
+
+def inverse_transform_y_step(step: Any, y: Any, X: Any) -> Any:
+    """Undo ``step``'s change of y's units on ``y``; ``X`` is the step's input."""
+    inverse = getattr(step, "inverse_transform_y", None)
+    return y if inverse is None else inverse(y, X)

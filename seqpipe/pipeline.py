@@ -1,0 +1,380 @@
+"""Pipeline: runs a list of steps; a scikit-learn estimator.
+
+>>> import numpy as np
+>>> from sklearn.linear_model import Ridge
+>>> from seqpipe import make_pipeline
+>>> from seqpipe.steps import MeanStdNormalizer
+>>> X = np.random.default_rng(0).normal(size=(50, 3))
+>>> pipe = make_pipeline(MeanStdNormalizer(normalize_y=False), Ridge()).fit(X, X @ [1.0, 2.0, 3.0])
+>>> pipe.predict(X).shape
+(50,)
+>>> list(pipe.named_steps)
+['meanstdnormalizer', 'ridge']
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, is_classifier
+from sklearn.metrics import accuracy_score, r2_score
+from sklearn.utils import Bunch, get_tags
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_is_fitted
+
+from seqpipe.base import fit_resample_step, inverse_transform_y_step, resample_step
+
+__all__ = ["Pipeline", "make_pipeline"]
+
+PASSTHROUGH = "passthrough"
+
+
+def _final_has(*methods: str):
+    """available_if check: the final step (or passthrough) has one of ``methods``."""
+
+    def check(pipeline: Pipeline) -> bool:
+        final = pipeline._final_step
+        return final == PASSTHROUGH or any(hasattr(final, m) for m in methods)
+
+    return check
+
+
+def _final_strictly_has(method: str):
+    def check(pipeline: Pipeline) -> bool:
+        return hasattr(pipeline._final_step, method)
+
+    return check
+
+
+def _default_names(steps: list) -> list[str]:
+    """Names as scikit-learn's make_pipeline: lowercase class names, '-1', '-2' on clashes."""
+    names = [
+        step[0] if isinstance(step, tuple) else type(step).__name__.lower() for step in steps
+    ]
+    clashes = Counter(n for s, n in zip(steps, names) if not isinstance(s, tuple))
+    seen: Counter = Counter()
+    for i, step in enumerate(steps):
+        if not isinstance(step, tuple) and clashes[names[i]] > 1:
+            seen[names[i]] += 1
+            names[i] = f"{names[i]}-{seen[names[i]]}"
+    return names
+
+
+def _flatten_2d(y: Any) -> np.ndarray:
+    y = np.asarray(y)
+    return y.reshape(len(y), -1) if y.ndim > 2 else y
+
+
+class Pipeline(BaseEstimator):
+    """A sequence of steps fitted and applied one after the other.
+
+    Every step but the last is a transformer step or a sample step (see
+    :mod:`seqpipe.base`); the last may also be an estimator. On the fit path,
+    sample steps may change the samples and y (``fit_resample``); on the predict
+    path only X flows (``transform``), and predictions are brought back to the
+    units of the y passed to ``fit`` by the steps' ``inverse_transform_y``.
+
+    Parameters
+    ----------
+    steps : list of steps or of (name, step) pairs
+        Bare steps get scikit-learn's default names (lowercase class name, with
+        ``-1``, ``-2``... on clashes). A step may be ``"passthrough"``.
+
+    Attributes
+    ----------
+    named_steps : Bunch
+        The steps by name (also ``pipeline["name"]``).
+    n_features_in_ : int
+        Number of features (last axis) seen by the first step during fit.
+
+    Examples
+    --------
+    >>> from seqpipe import Pipeline
+    >>> from seqpipe.steps import Windower, MeanStdNormalizer
+    >>> pipe = Pipeline([MeanStdNormalizer(), Windower(10, 5)])
+    >>> pipe[0]
+    MeanStdNormalizer()
+    """
+
+    def __init__(self, steps: list) -> None:
+        self.steps = steps
+
+    # ------------------------------------------------------------------ access
+    def _named(self) -> list[tuple[str, Any]]:
+        names = _default_names(self.steps)
+        return [
+            (name, step[1] if isinstance(step, tuple) else step)
+            for name, step in zip(names, self.steps)
+        ]
+
+    @property
+    def named_steps(self) -> Bunch:
+        """Steps by name, as in scikit-learn's Pipeline."""
+        return Bunch(**dict(self._named()))
+
+    @property
+    def _final_step(self) -> Any:
+        return self._named()[-1][1] if self.steps else PASSTHROUGH
+
+    def _head(self) -> list[Any]:
+        return [step for _, step in self._named()[:-1] if step != PASSTHROUGH]
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    def __getitem__(self, index: int | slice | str) -> Any:
+        if isinstance(index, slice):
+            return Pipeline(self.steps[index])
+        if isinstance(index, str):
+            return self.named_steps[index]
+        return self._named()[index][1]
+
+    @property
+    def n_features_in_(self) -> int:
+        """Number of features seen by the first step during fit."""
+        return self._named()[0][1].n_features_in_
+
+    @property
+    def feature_names_in_(self) -> np.ndarray:
+        """Feature names seen by the first step during fit (pandas input only)."""
+        return self._named()[0][1].feature_names_in_
+
+    @property
+    def classes_(self) -> np.ndarray:
+        """Class labels of the final step (classifiers only)."""
+        return self._final_step.classes_
+
+    def __sklearn_is_fitted__(self) -> bool:
+        final = self._final_step
+        if final == PASSTHROUGH:
+            final = next(reversed(self._head()), None)
+            if final is None:
+                return True
+        try:
+            check_is_fitted(final)
+        except Exception:  # NotFittedError, or a step without fitted attributes
+            return False
+        return True
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        steps = [step for _, step in self._named() if step != PASSTHROUGH]
+        if not steps:
+            return tags
+        first, last = get_tags(steps[0]), get_tags(steps[-1])
+        tags.input_tags = first.input_tags
+        tags.estimator_type = last.estimator_type
+        tags.target_tags = last.target_tags
+        tags.classifier_tags = last.classifier_tags
+        tags.regressor_tags = last.regressor_tags
+        tags.transformer_tags = last.transformer_tags
+        tags.non_deterministic = any(get_tags(s).non_deterministic for s in steps)
+        return tags
+
+    # ------------------------------------------------------------------ params
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """Parameters of the pipeline and, with ``deep``, of every step (``name__param``)."""
+        params = {"steps": self.steps}
+        if not deep:
+            return params
+        for name, step in self._named():
+            params[name] = step
+            if hasattr(step, "get_params"):
+                for key, value in step.get_params(deep=True).items():
+                    params[f"{name}__{key}"] = value
+        return params
+
+    def set_params(self, **params: Any) -> Pipeline:
+        """Set parameters: ``steps``, a whole step by name, or ``name__param``."""
+        if "steps" in params:
+            self.steps = params.pop("steps")
+        names = [name for name, _ in self._named()]
+        nested: dict[str, dict[str, Any]] = {}
+        for key, value in params.items():
+            name, sep, sub_key = key.partition("__")
+            if name not in names:
+                raise ValueError(
+                    f"Invalid parameter {name!r} for estimator {type(self).__name__}. "
+                    f"Valid parameters are: {sorted(['steps', *names])!r}."
+                )
+            if sep:
+                nested.setdefault(name, {})[sub_key] = value
+            else:
+                self._replace_step(names.index(name), value)
+        for name, sub_params in nested.items():
+            self.named_steps[name].set_params(**sub_params)
+        return self
+
+    def _replace_step(self, index: int, new_step: Any) -> None:
+        steps = list(self.steps)
+        old = steps[index]
+        steps[index] = (old[0], new_step) if isinstance(old, tuple) else new_step
+        self.steps = steps
+
+    def _validate_steps(self) -> None:
+        if not isinstance(self.steps, (list, tuple)) or len(self.steps) == 0:
+            raise ValueError(
+                f"The 'steps' parameter of Pipeline must be a non-empty list of steps or "
+                f"(name, step) pairs. Got {self.steps!r} instead."
+            )
+        names = [name for name, _ in self._named()]
+        duplicates = sorted(n for n, count in Counter(names).items() if count > 1)
+        if duplicates:
+            raise ValueError(f"Pipeline step names must be unique; duplicated: {duplicates}.")
+        for name, step in self._named():
+            if "__" in name or name == "steps":
+                raise ValueError(f"Pipeline step name {name!r} must not contain '__' "
+                                 f"nor be 'steps'.")
+            if step == PASSTHROUGH:
+                continue
+            if not hasattr(step, "fit"):
+                raise TypeError(f"Pipeline step {name!r} must be an estimator with a fit "
+                                f"method, got {step!r} ({type(step).__name__}).")
+        for name, step in self._named()[:-1]:
+            if step != PASSTHROUGH and not hasattr(step, "transform"):
+                raise TypeError(
+                    f"All steps but the last must transform X: step {name!r} "
+                    f"({type(step).__name__}) has no transform method."
+                )
+
+    # ------------------------------------------------------------------ paths
+    def _fit_head(self, X: Any, y: Any) -> tuple[Any, Any]:
+        self._validate_steps()
+        for step in self._head():
+            X, y = fit_resample_step(step, X, y)
+        return X, y
+
+    def _transform_head(self, X: Any) -> tuple[Any, list[Any]]:
+        """Transform X through all steps but the last; keep each step's input."""
+        inputs = []
+        for step in self._head():
+            inputs.append(X)
+            X = step.transform(X)
+        return X, inputs
+
+    def _inverse_y(self, y: Any, inputs: list[Any]) -> Any:
+        for step, X in zip(reversed(self._head()), reversed(inputs)):
+            y = inverse_transform_y_step(step, y, X)
+        return y
+
+    def _check_fitted(self) -> None:
+        check_is_fitted(self)
+
+    def fit(self, X: Any, y: Any = None) -> Pipeline:
+        """Fit every step in turn on what the previous steps produce.
+
+        Parameters
+        ----------
+        X : array-like
+            Training data (2-D or 3-D, or a series a Windower cuts into windows).
+        y : array-like, optional
+            Targets; may be derived from X by a sample step such as Windower.
+
+        Returns
+        -------
+        self : Pipeline
+        """
+        Xt, yt = self._fit_head(X, y)
+        final = self._final_step
+        if final != PASSTHROUGH:
+            final.fit(Xt, yt)
+        return self
+
+    @available_if(_final_has("fit_transform", "transform", "fit_resample"))
+    def fit_transform(self, X: Any, y: Any = None) -> Any:
+        """Fit the pipeline and return the transformed training X."""
+        return self.fit_resample(X, y)[0]
+
+    @available_if(_final_has("transform", "fit_resample"))
+    def fit_resample(self, X: Any, y: Any = None) -> tuple[Any, Any]:
+        """Fit the pipeline and return the training ``(X, y)`` after the last step.
+
+        Makes a pipeline of data steps usable as a sample step inside another one.
+        """
+        Xt, yt = self._fit_head(X, y)
+        final = self._final_step
+        if final == PASSTHROUGH:
+            return Xt, yt
+        return fit_resample_step(final, Xt, yt)
+
+    @available_if(_final_has("transform"))
+    def resample(self, X: Any, y: Any = None) -> tuple[Any, Any]:
+        """Apply the fitted pipeline to ``(X, y)`` as when evaluating it."""
+        self._check_fitted()
+        for _, step in self._named():
+            if step != PASSTHROUGH:
+                X, y = resample_step(step, X, y)
+        return X, y
+
+    @available_if(_final_has("transform"))
+    def transform(self, X: Any) -> Any:
+        """Apply every step's ``transform`` to X."""
+        self._check_fitted()
+        Xt, _ = self._transform_head(X)
+        final = self._final_step
+        return Xt if final == PASSTHROUGH else final.transform(Xt)
+
+    @available_if(_final_has("transform"))
+    def inverse_transform_y(self, y: Any, X: Any) -> Any:
+        """Undo the steps' changes of y's units; ``X`` is the pipeline's input."""
+        self._check_fitted()
+        Xt, inputs = self._transform_head(X)
+        final = self._final_step
+        if final != PASSTHROUGH:
+            y = inverse_transform_y_step(final, y, Xt)
+        return self._inverse_y(y, inputs)
+
+    @available_if(_final_strictly_has("predict"))
+    def predict(self, X: Any) -> Any:
+        """Predict with the final step, in the units of the y passed to ``fit``."""
+        self._check_fitted()
+        Xt, inputs = self._transform_head(X)
+        return self._inverse_y(self._final_step.predict(Xt), inputs)
+
+    @available_if(_final_strictly_has("predict_proba"))
+    def predict_proba(self, X: Any) -> Any:
+        """Class probabilities from the final step."""
+        self._check_fitted()
+        return self._final_step.predict_proba(self._transform_head(X)[0])
+
+    @available_if(_final_strictly_has("predict"))
+    def score(self, X: Any, y: Any = None, sample_weight: Any = None) -> float:
+        """R² of the predictions (accuracy for a classifier), in y's units.
+
+        X and y go through the evaluation path (``resample``), so y may be derived
+        from X by a step such as Windower. 3-D targets are flattened to
+        ``(n_samples, n_timesteps * n_features)`` and R² is averaged uniformly over
+        those columns.
+        """
+        self._check_fitted()
+        inputs = []
+        Xt, yt = X, y
+        for step in self._head():
+            inputs.append(Xt)
+            Xt, yt = resample_step(step, Xt, yt)
+        if yt is None:
+            raise ValueError(
+                "Pipeline.score needs y: pass y, or derive it from X with a step such as "
+                "Windower."
+            )
+        y_pred = self._inverse_y(self._final_step.predict(Xt), inputs)
+        y_true = self._inverse_y(yt, inputs)
+        if is_classifier(self):
+            return float(accuracy_score(y_true, y_pred, sample_weight=sample_weight))
+        return float(r2_score(_flatten_2d(y_true), _flatten_2d(y_pred),
+                              sample_weight=sample_weight))
+
+
+def make_pipeline(*steps: Any) -> Pipeline:
+    """Build a :class:`Pipeline` from steps, naming them as scikit-learn does.
+
+    Examples
+    --------
+    >>> from seqpipe import make_pipeline
+    >>> from seqpipe.steps import MeanStdNormalizer, ToNumpy
+    >>> [name for name in make_pipeline(ToNumpy(), MeanStdNormalizer()).named_steps]
+    ['tonumpy', 'meanstdnormalizer']
+    """
+    return Pipeline(list(steps))

@@ -1,0 +1,82 @@
+"""ToNumpy: turn lists and pandas objects into numpy arrays of one dtype.
+
+>>> from seqpipe.steps import ToNumpy
+>>> X, y = ToNumpy().fit_resample([[1, 2], [3, 4]], [0.5, 1.5])
+>>> X.dtype, y.dtype
+(dtype('float32'), dtype('float32'))
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from seqpipe._validation import as_numeric_array, validate_X, validate_y
+from seqpipe.base import SampleMixin
+
+
+class ToNumpy(SampleMixin, TransformerMixin, BaseEstimator):
+    """Convert X (and y on the fit path) to numpy arrays of ``dtype``.
+
+    Accepts numpy arrays, nested lists and pandas DataFrames/Series; pandas
+    frames must have a sorted DatetimeIndex without duplicates when they have one.
+
+    Parameters
+    ----------
+    dtype : str or numpy dtype or None, default="float32"
+        Target dtype of X; ``None`` keeps the input's.
+    y_dtype : str or numpy dtype or None, default="same"
+        Target dtype of y: ``"same"`` uses ``dtype`` for floating y and keeps integer
+        labels as they are; ``None`` keeps y's dtype.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Number of features (last axis) seen during fit.
+    """
+
+    def __init__(self, dtype: Any = "float32", y_dtype: Any = "same") -> None:
+        self.dtype = dtype
+        self.y_dtype = y_dtype
+
+    def fit_resample(self, X: Any, y: Any = None) -> tuple[np.ndarray, Any]:
+        """Record X's number of features; return X and y as numpy arrays."""
+        _check_datetime_index(X, "X")
+        validate_X(self, X, reset=True)
+        return self.resample(X, y)
+
+    def transform(self, X: Any) -> np.ndarray:
+        """Return X as a numpy array of ``dtype``."""
+        check_is_fitted(self, "n_features_in_")
+        _check_datetime_index(X, "X")
+        X = validate_X(self, X, reset=False)
+        return X if self.dtype is None else X.astype(self.dtype, copy=False)
+
+    def resample(self, X: Any, y: Any = None) -> tuple[np.ndarray, Any]:
+        """Convert X and y (nothing is learned)."""
+        Xt = self.transform(X)
+        if y is None:
+            return Xt, None
+        _check_datetime_index(y, "y")
+        y = validate_y(as_numeric_array(y, "y"), len(Xt))
+        dtype = self.y_dtype
+        if dtype == "same":
+            dtype = self.dtype if y.dtype.kind == "f" else None
+        return Xt, y if dtype is None else y.astype(dtype, copy=False)
+
+
+def _check_datetime_index(data: Any, name: str) -> None:
+    """Refuse pandas data whose DatetimeIndex is unsorted or has duplicates."""
+    index = getattr(data, "index", None)
+    if index is None or not hasattr(index, "is_monotonic_increasing") or index.dtype.kind != "M":
+        return
+    if index.has_duplicates:
+        first = index[index.duplicated()][0]
+        raise ValueError(f"{name} has a DatetimeIndex with duplicated timestamps (first: "
+                         f"{first}); expected strictly increasing timestamps.")
+    if not index.is_monotonic_increasing:
+        raise ValueError(f"{name} has an unsorted DatetimeIndex; expected increasing "
+                         f"timestamps. Sort it with {name}.sort_index().")

@@ -1,0 +1,119 @@
+"""Flow meta-steps: TrainOnly (a step that acts while fitting only) and ForEach.
+
+>>> import numpy as np
+>>> from seqpipe.steps import ForEach, MeanStdNormalizer, TrainOnly, DataShuffler
+>>> X = np.random.default_rng(0).normal(size=(4, 10, 2))
+>>> Xt = ForEach(MeanStdNormalizer()).fit(X).transform(X)     # each sample on its own
+>>> np.allclose(Xt.mean(axis=1), 0)
+True
+>>> TrainOnly(DataShuffler(random_state=0)).fit(X).transform(X) is X
+True
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin, clone
+from sklearn.utils.validation import check_is_fitted
+
+from seqpipe._validation import validate_X, validate_y
+from seqpipe.base import SampleMixin, fit_resample_step, inverse_transform_y_step
+
+
+class TrainOnly(SampleMixin, TransformerMixin, BaseEstimator):
+    """Apply ``step`` on the fit path only; X and y pass unchanged otherwise.
+
+    Typical use: ``TrainOnly(DataShuffler())`` shuffles the training data but
+    never the data being predicted or scored.
+
+    Parameters
+    ----------
+    step : step
+        A transformer or sample step; its parameters are ``step__<param>``.
+
+    Attributes
+    ----------
+    step_ : step
+        The fitted step (the same object as ``step``).
+    """
+
+    def __init__(self, step: Any) -> None:
+        self.step = step
+
+    def fit_resample(self, X: Any, y: Any = None) -> tuple[Any, Any]:
+        """Fit ``step`` and return what it makes of ``(X, y)``."""
+        Xt, yt = fit_resample_step(self.step, X, y)
+        self.step_ = self.step
+        return Xt, yt
+
+    def transform(self, X: Any) -> Any:
+        """Return X unchanged."""
+        check_is_fitted(self, "step_")
+        return X
+
+    def resample(self, X: Any, y: Any = None) -> tuple[Any, Any]:
+        """Return X and y unchanged."""
+        check_is_fitted(self, "step_")
+        return X, y
+
+
+class ForEach(SampleMixin, TransformerMixin, BaseEstimator):
+    """Apply a fresh copy of ``step`` to each sample on its own (Neuraxle's ForEachDataInput).
+
+    For every sample ``X[i]`` (and ``y[i]``), a clone of ``step`` is fitted on it and
+    transforms it; nothing is learned across samples, so fit, predict and evaluation
+    paths all act the same way. ``inverse_transform_y`` undoes, sample by sample,
+    what the step did to y. Results are stacked back into one array.
+
+    For per-sample normalization prefer ``MeanStdNormalizer(per_sample=True)``,
+    which is vectorized; ForEach works for any step.
+
+    Parameters
+    ----------
+    step : step
+        Applied to ``X[i]`` of shape ``X.shape[1:]``.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Number of features (last axis) seen during fit.
+    """
+
+    def __init__(self, step: Any) -> None:
+        self.step = step
+
+    def fit_resample(self, X: Any, y: Any = None) -> tuple[np.ndarray, Any]:
+        """Check the data, then apply the step to each sample (and its y)."""
+        validate_X(self, X, reset=True)
+        return self.resample(X, y)
+
+    def resample(self, X: Any, y: Any = None) -> tuple[np.ndarray, Any]:
+        """Apply a fresh copy of the step to each ``(X[i], y[i])``."""
+        check_is_fitted(self, "n_features_in_")
+        X = validate_X(self, X, reset=False)
+        if y is None:
+            return _stack(fit_resample_step(clone(self.step), x, None)[0] for x in X), None
+        y = validate_y(y, len(X))
+        pairs = [fit_resample_step(clone(self.step), x, y_i) for x, y_i in zip(X, y)]
+        return _stack(p[0] for p in pairs), _stack(p[1] for p in pairs)
+
+    def transform(self, X: Any) -> np.ndarray:
+        """Apply a fresh copy of the step to each sample of X."""
+        return self.resample(X)[0]
+
+    def inverse_transform_y(self, y: Any, X: Any) -> np.ndarray:
+        """Undo, sample by sample, the step's change of y's units."""
+        check_is_fitted(self, "n_features_in_")
+        X = validate_X(self, X, reset=False)
+        restored = []
+        for x, y_i in zip(X, np.asarray(y)):
+            step = clone(self.step)
+            fit_resample_step(step, x, None)
+            restored.append(inverse_transform_y_step(step, y_i, x))
+        return _stack(restored)
+
+
+def _stack(arrays) -> np.ndarray:
+    return np.stack(list(arrays))

@@ -1,0 +1,175 @@
+"""MeanStdNormalizer: standardize features, and y with the same statistics.
+
+>>> import numpy as np
+>>> from seqpipe.steps import MeanStdNormalizer
+>>> X = np.array([[0.0, 10.0], [2.0, 30.0]])
+>>> norm = MeanStdNormalizer()
+>>> Xt, yt = norm.fit_resample(X, X + 1)
+>>> Xt
+array([[-1., -1.],
+       [ 1.,  1.]])
+>>> norm.inverse_transform_y(yt, X)
+array([[ 1., 11.],
+       [ 3., 31.]])
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from seqpipe._validation import validate_X, validate_y
+from seqpipe.base import SampleMixin
+
+
+class MeanStdNormalizer(SampleMixin, TransformerMixin, BaseEstimator):
+    """Subtract the mean and divide by ``std_factor`` times the standard deviation.
+
+    Statistics are per feature (the last axis). With ``per_sample=False`` they are
+    learned in ``fit`` over all samples and time steps. With ``per_sample=True``
+    each sample of a 3-D ``(n_samples, n_timesteps, n_features)`` X is normalized
+    by its own statistics over the time axis, computed anew for every X (the
+    normalization of seed 003, ``ForEachDataInput(MeanStdNormalizer())``).
+
+    With ``normalize_y=True`` (a sample step), y is scaled with the statistics of X
+    while fitting, and predictions are scaled back by ``inverse_transform_y``: a
+    forecaster learns in normalized units and a Pipeline answers in y's units.
+
+    Parameters
+    ----------
+    per_sample : bool, default=False
+        Use each sample's own statistics over its time axis instead of learned ones.
+    normalize_y : bool, default=True
+        Scale y with X's statistics; y must then have X's features on its last axis.
+    std_factor : float, default=1.0
+        Divide by ``std_factor * std`` (seed 003 uses 2.5).
+    epsilon : float, default=1e-5
+        Added to the standard deviation, so constant features do not divide by zero.
+
+    Attributes
+    ----------
+    mean_, std_ : ndarray of shape (n_features,)
+        Learned statistics (``per_sample=False`` only).
+    n_features_in_ : int
+        Number of features (last axis) seen during fit.
+    """
+
+    def __init__(
+        self,
+        *,
+        per_sample: bool = False,
+        normalize_y: bool = True,
+        std_factor: float = 1.0,
+        epsilon: float = 1e-5,
+    ) -> None:
+        self.per_sample = per_sample
+        self.normalize_y = normalize_y
+        self.std_factor = std_factor
+        self.epsilon = epsilon
+
+    def _validate(self, X: Any, *, reset: bool) -> np.ndarray:
+        ndims = (3,) if self.per_sample else (2, 3)
+        return validate_X(self, X, reset=reset, ndims=ndims)
+
+    def _statistics(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and scale broadcastable against X (per sample) or learned ones."""
+        if self.per_sample:
+            mean = X.mean(axis=1, keepdims=True)
+            std = X.std(axis=1, keepdims=True)
+        else:
+            mean, std = self.mean_, self.std_
+        scale = self.std_factor * (std + self.epsilon)
+        return mean.astype(X.dtype, copy=False), scale.astype(X.dtype, copy=False)
+
+    def fit_resample(self, X: Any, y: Any = None) -> tuple[np.ndarray, Any]:
+        """Learn the statistics of X; return X and (if ``normalize_y``) y normalized.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, n_timesteps, n_features)
+        y : array-like, optional
+            With ``normalize_y=True``, y's last axis must hold X's features.
+
+        Returns
+        -------
+        Xt, yt : the normalized X and y.
+        """
+        self._check_params()
+        X = self._validate(X, reset=True)
+        if y is not None:
+            y = validate_y(y, len(X))
+        if not self.per_sample:
+            axes = tuple(range(X.ndim - 1))
+            self.mean_ = X.mean(axis=axes)
+            self.std_ = X.std(axis=axes)
+        self.n_samples_seen_ = len(X)
+        return self.resample(X, y)
+
+    def _check_params(self) -> None:
+        if not (isinstance(self.std_factor, (int, float)) and self.std_factor > 0):
+            raise ValueError(
+                f"The 'std_factor' parameter of MeanStdNormalizer must be a float in the range "
+                f"(0, inf). Got {self.std_factor!r} instead."
+            )
+
+    def _check_y_features(self, y: np.ndarray) -> None:
+        n_features = 1 if y.ndim == 1 else y.shape[-1]
+        if n_features != self.n_features_in_:
+            raise ValueError(
+                f"normalize_y=True scales y with X's statistics, so y's last axis must hold "
+                f"X's {self.n_features_in_} features; got y of shape {y.shape}. Set "
+                f"normalize_y=False to leave y unchanged."
+            )
+
+    def transform(self, X: Any) -> np.ndarray:
+        """Normalize X with the learned (or its own per-sample) statistics."""
+        return self.resample(X)[0]
+
+    def resample(self, X: Any, y: Any = None) -> tuple[np.ndarray, Any]:
+        """Normalize X, and y too when ``normalize_y`` (nothing is learned)."""
+        check_is_fitted(self, "n_samples_seen_")
+        X = self._validate(X, reset=False)
+        mean, scale = self._statistics(X)
+        Xt = (X - mean) / scale
+        if y is None or not self.normalize_y:
+            return Xt, y
+        y = np.asarray(y)
+        self._check_y_features(y)
+        return Xt, (y - _squeeze_for(y, mean)) / _squeeze_for(y, scale)
+
+    def inverse_transform(self, X: Any) -> np.ndarray:
+        """Undo the normalization of X (learned statistics only)."""
+        check_is_fitted(self, "n_samples_seen_")
+        if self.per_sample:
+            raise ValueError(
+                "inverse_transform of a per_sample MeanStdNormalizer needs the original X; "
+                "use inverse_transform_y(y, X) instead."
+            )
+        X = np.asarray(X)
+        mean, scale = self._statistics(X)
+        return X * scale + mean
+
+    def inverse_transform_y(self, y: Any, X: Any) -> Any:
+        """Scale predictions back to y's units; ``X`` is this step's input.
+
+        Identity when ``normalize_y=False``.
+        """
+        if not self.normalize_y:
+            return y
+        check_is_fitted(self, "n_samples_seen_")
+        y = np.asarray(y)
+        self._check_y_features(y)
+        mean, scale = self._statistics(np.asarray(X))
+        return y * _squeeze_for(y, scale) + _squeeze_for(y, mean)
+
+
+def _squeeze_for(y: np.ndarray, stat: np.ndarray) -> np.ndarray:
+    """Make a statistic broadcast against y (y may have fewer axes than X)."""
+    if stat.ndim == 3 and y.ndim < 3:  # per-sample stats (n, 1, d) for y of shape (n, d)
+        stat = stat[:, 0, :]
+    if stat.ndim == 2 and y.ndim == 1:  # ... or (n, 1) for y of shape (n,)
+        stat = stat[:, 0]
+    return stat

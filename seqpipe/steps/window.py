@@ -1,0 +1,143 @@
+"""Windower: cut a series into (past, future) windows, as zero-copy views.
+
+>>> import numpy as np
+>>> from seqpipe.steps import Windower
+>>> series = np.arange(12.0).reshape(6, 2)          # 6 time steps, 2 features
+>>> X, y = Windower(3, 2).fit_resample(series)
+>>> X.shape, y.shape                                 # every window with a full future
+((2, 3, 2), (2, 2, 2))
+>>> y[-1, -1].tolist() == series[-1].tolist()       # the last window is kept
+True
+>>> Windower(3, 2).fit(series).transform(series).shape   # predict path: all past windows
+(4, 3, 2)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
+
+from seqpipe._validation import as_numeric_array, check_int_param, validate_X
+
+
+def _windows(series: np.ndarray, size: int, stop: int, stride: int) -> np.ndarray:
+    """Views ``series[i:i + size]`` for i in range(0, stop, stride), time before features."""
+    view = sliding_window_view(series, size, axis=0)[:stop:stride]
+    return np.moveaxis(view, -1, 1)  # (n, features..., size) -> (n, size, features...)
+
+
+class Windower(BaseEstimator):
+    """Turn a series ``(n_timesteps, n_features)`` into windows ``X`` and futures ``y``.
+
+    On the fit and evaluation paths (``fit_resample``, ``resample``), window ``i``
+    is ``X[i] = series[s:s + past]`` and ``y[i] = target[s + past:s + past + future]``
+    with ``s = i * stride``, for every window whose future lies inside the series —
+    including the last one. The target is the series itself, or ``y`` when given
+    (a series with as many time steps).
+
+    On the predict path (``transform``), every past window is returned, including
+    those whose future lies beyond the series: the last one forecasts what comes
+    after the series' end.
+
+    Windows are read-only views of the input (no copy).
+
+    Parameters
+    ----------
+    window_size_past : int
+        Number of time steps in each input window.
+    window_size_future : int
+        Number of time steps to forecast.
+    stride : int, default=1
+        Step between the starts of consecutive windows.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Number of features of the series seen during fit.
+    """
+
+    def __init__(self, window_size_past: int, window_size_future: int, stride: int = 1) -> None:
+        self.window_size_past = window_size_past
+        self.window_size_future = window_size_future
+        self.stride = stride
+
+    def _check_params(self) -> None:
+        check_int_param(self, "window_size_past", self.window_size_past)
+        check_int_param(self, "window_size_future", self.window_size_future)
+        check_int_param(self, "stride", self.stride)
+
+    def _validate(self, X: Any, *, reset: bool, with_future: bool = True) -> np.ndarray:
+        X = validate_X(self, X, reset=reset, ndims=(2,), name="X")
+        if with_future:
+            needed = self.window_size_past + self.window_size_future
+            what = "window_size_past + window_size_future"
+        else:
+            needed, what = self.window_size_past, "window_size_past"
+        if len(X) < needed:
+            raise ValueError(
+                f"Windower needs a series of at least {what} = {needed} time steps, "
+                f"got {len(X)} (X of shape {X.shape})."
+            )
+        return X
+
+    def _target(self, X: np.ndarray, y: Any) -> np.ndarray:
+        if y is None:
+            return X
+        y = as_numeric_array(y, "y")
+        if len(y) != len(X):
+            raise ValueError(
+                f"Windower takes y as a target series aligned with X: X has {len(X)} time "
+                f"steps, y has {len(y)} (shape {y.shape})."
+            )
+        return y
+
+    def fit(self, X: Any, y: Any = None) -> Windower:
+        """Check the parameters and the series; nothing is learned."""
+        self._check_params()
+        self._validate(X, reset=True)
+        return self
+
+    def fit_resample(self, X: Any, y: Any = None) -> tuple[np.ndarray, np.ndarray]:
+        """Window the series: return ``(X_windows, y_futures)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_timesteps, n_features)
+        y : array-like of shape (n_timesteps, ...), optional
+            Target series; defaults to X.
+
+        Returns
+        -------
+        X_windows : ndarray of shape (n_windows, window_size_past, n_features)
+        y_futures : ndarray of shape (n_windows, window_size_future, ...)
+        """
+        self._check_params()
+        X = self._validate(X, reset=True)
+        return self._window_pairs(X, y)
+
+    def fit_transform(self, X: Any, y: Any = None) -> np.ndarray:
+        """Return the past windows of ``fit_resample`` (those with a full future)."""
+        return self.fit_resample(X, y)[0]
+
+    def resample(self, X: Any, y: Any = None) -> tuple[np.ndarray, np.ndarray]:
+        """Same windows as ``fit_resample``, for evaluation (nothing is learned)."""
+        check_is_fitted(self, "n_features_in_")
+        return self._window_pairs(self._validate(X, reset=False), y)
+
+    def _window_pairs(self, X: np.ndarray, y: Any) -> tuple[np.ndarray, np.ndarray]:
+        past, future = self.window_size_past, self.window_size_future
+        target = self._target(X, y)
+        n_starts = len(X) - past - future + 1
+        windows = _windows(X, past, n_starts, self.stride)
+        futures = _windows(target[past:], future, n_starts, self.stride)
+        return windows, futures
+
+    def transform(self, X: Any) -> np.ndarray:
+        """Return every past window of the series, the last one included."""
+        check_is_fitted(self, "n_features_in_")
+        X = self._validate(X, reset=False, with_future=False)
+        return _windows(X, self.window_size_past, len(X), self.stride)
