@@ -11,6 +11,7 @@ import numbers
 from typing import Any
 
 import numpy as np
+from scipy import sparse
 from sklearn.utils.validation import _check_feature_names, check_array
 
 FLOAT_DTYPES = (np.float64, np.float32, np.float16)
@@ -33,6 +34,8 @@ def as_numeric_array(X: Any, name: str = "X") -> np.ndarray:
     """
     if isinstance(X, np.ndarray) and X.dtype.kind in "biuf":
         return X
+    if sparse.issparse(X):  # sklearn's own error: dense data is required
+        check_array(X, accept_sparse=False, input_name=name)
     if hasattr(X, "to_numpy"):  # pandas
         X = X.to_numpy()
     try:
@@ -45,14 +48,15 @@ def as_numeric_array(X: Any, name: str = "X") -> np.ndarray:
     if array.dtype.kind in "biuf":
         return array
     if array.dtype.kind == "c":
-        raise ValueError(f"{name} has a complex dtype; expected real numbers.")
+        raise ValueError(f"Complex data not supported: {name} has a complex dtype; "
+                         f"expected real numbers.")
     if array.dtype.kind == "O":
         try:
             return array.astype(np.float64)
-        except (TypeError, ValueError):
-            raise ValueError(
-                f"{name} has dtype object with values that are not numbers "
-                f"(e.g. {array.flat[0]!r}); expected a numeric array."
+        except (TypeError, ValueError) as exc:
+            raise TypeError(
+                f"{name} has dtype object with values that are not numbers ({exc}); "
+                f"expected a numeric array."
             ) from None
     raise ValueError(
         f"{name} has dtype {array.dtype} ({array.dtype.kind!r} kind); expected a numeric "
@@ -124,7 +128,7 @@ def _check_n_features(estimator: Any, X: np.ndarray, *, reset: bool) -> None:
 def validate_y(y: Any, n_samples: int, *, name: str = "y") -> np.ndarray:
     """Validate a target: numeric, finite, with ``n_samples`` rows."""
     if y is None:
-        raise ValueError(f"{name} is required by this step, got None.")
+        raise ValueError(f"This step requires y to be passed, but the target {name} is None.")
     array = as_numeric_array(y, name)
     if array.ndim == 0:
         raise ValueError(f"{name} must be an array with one row per sample, got a scalar.")

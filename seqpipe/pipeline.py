@@ -170,6 +170,12 @@ class Pipeline(BaseEstimator):
         tags.classifier_tags = last.classifier_tags
         tags.regressor_tags = last.regressor_tags
         tags.transformer_tags = last.transformer_tags
+        if last.transformer_tags is not None:
+            preserved = [get_tags(s).transformer_tags for s in steps]
+            tags.transformer_tags.preserves_dtype = [
+                dtype for dtype in last.transformer_tags.preserves_dtype
+                if all(t is None or dtype in t.preserves_dtype for t in preserved)
+            ]
         tags.non_deterministic = any(get_tags(s).non_deterministic for s in steps)
         return tags
 
@@ -190,6 +196,8 @@ class Pipeline(BaseEstimator):
         """Set parameters: ``steps``, a whole step by name, or ``name__param``."""
         if "steps" in params:
             self.steps = params.pop("steps")
+        if not params:
+            return self
         names = [name for name, _ in self._named()]
         nested: dict[str, dict[str, Any]] = {}
         for key, value in params.items():

@@ -67,6 +67,13 @@ class ToNumpy(SampleMixin, TransformerMixin, BaseEstimator):
             dtype = self.dtype if y.dtype.kind == "f" else None
         return Xt, y if dtype is None else y.astype(dtype, copy=False)
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = (
+            ["float64", "float32"] if self.dtype is None else [np.dtype(self.dtype).name]
+        )
+        return tags
+
 
 def _check_datetime_index(data: Any, name: str) -> None:
     """Refuse pandas data whose DatetimeIndex is unsorted or has duplicates."""

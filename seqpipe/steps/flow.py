@@ -37,6 +37,8 @@ class TrainOnly(SampleMixin, TransformerMixin, BaseEstimator):
     ----------
     step_ : step
         The fitted step (the same object as ``step``).
+    n_features_in_ : int
+        Number of features (last axis) seen during fit.
     """
 
     def __init__(self, step: Any) -> None:
@@ -44,19 +46,19 @@ class TrainOnly(SampleMixin, TransformerMixin, BaseEstimator):
 
     def fit_resample(self, X: Any, y: Any = None) -> tuple[Any, Any]:
         """Fit ``step`` and return what it makes of ``(X, y)``."""
+        X = validate_X(self, X, reset=True)
         Xt, yt = fit_resample_step(self.step, X, y)
         self.step_ = self.step
         return Xt, yt
 
-    def transform(self, X: Any) -> Any:
-        """Return X unchanged."""
+    def transform(self, X: Any) -> np.ndarray:
+        """Return X unchanged (as a validated array)."""
         check_is_fitted(self, "step_")
-        return X
+        return validate_X(self, X, reset=False)
 
-    def resample(self, X: Any, y: Any = None) -> tuple[Any, Any]:
+    def resample(self, X: Any, y: Any = None) -> tuple[np.ndarray, Any]:
         """Return X and y unchanged."""
-        check_is_fitted(self, "step_")
-        return X, y
+        return self.transform(X), y
 
 
 class ForEach(SampleMixin, TransformerMixin, BaseEstimator):

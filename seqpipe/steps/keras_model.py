@@ -115,7 +115,7 @@ class KerasModelStep(RegressorMixin, BaseEstimator):
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         """Parameters of the step, the model params passed to ``build_fn`` included."""
         params = super().get_params(deep=deep)
-        params.update({name: getattr(self, name) for name in self._model_param_names})
+        params.update(self._model_params())
         return params
 
     def set_params(self, **params: Any) -> KerasModelStep:
@@ -124,8 +124,7 @@ class KerasModelStep(RegressorMixin, BaseEstimator):
             setattr(self, name, params.pop(name))
         return super().set_params(**params)
 
-    @property
-    def model_params(self) -> dict[str, Any]:
+    def _model_params(self) -> dict[str, Any]:
         """The parameters routed to ``build_fn``."""
         return {name: getattr(self, name) for name in self._model_param_names}
 
@@ -167,7 +166,7 @@ class KerasModelStep(RegressorMixin, BaseEstimator):
         accepted = _accepted_names(self.build_fn)
         if accepted is not None:
             kwargs = {k: v for k, v in kwargs.items() if k in accepted}
-        model = self.build_fn(**kwargs, **self.model_params)
+        model = self.build_fn(**kwargs, **self._model_params())
         if not isinstance(model, keras.Model):
             raise TypeError(f"build_fn must return a keras.Model, got {type(model).__name__}.")
         optimizer = type(keras.optimizers.get(self.optimizer))(learning_rate=self.learning_rate)
@@ -260,6 +259,8 @@ class KerasModelStep(RegressorMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.non_deterministic = self.random_state is None
         tags.input_tags.three_d_array = True
+        tags.target_tags.multi_output = True
+        tags.regressor_tags.poor_score = True  # a few epochs by default
         return tags
 
     # ------------------------------------------------------------------ pickling

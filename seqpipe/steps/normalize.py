@@ -70,6 +70,11 @@ class MeanStdNormalizer(SampleMixin, TransformerMixin, BaseEstimator):
         self.std_factor = std_factor
         self.epsilon = epsilon
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
     def _validate(self, X: Any, *, reset: bool) -> np.ndarray:
         ndims = (3,) if self.per_sample else (2, 3)
         return validate_X(self, X, reset=reset, ndims=ndims)

@@ -55,4 +55,4 @@ class DataShuffler(SampleMixin, TransformerMixin, BaseEstimator):
     def transform(self, X: Any) -> Any:
         """Return X unchanged: shuffling happens on the fit path only."""
         check_is_fitted(self, "n_features_in_")
-        return X
+        return validate_X(self, X, reset=False)

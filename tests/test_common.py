@@ -1,0 +1,88 @@
+"""scikit-learn's estimator checks over every step and over small pipelines."""
+
+import pytest
+from sklearn.linear_model import Ridge
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from seqpipe import Pipeline
+from seqpipe.steps import (
+    DataShuffler,
+    ForEach,
+    KerasModelStep,
+    MeanStdNormalizer,
+    ToNumpy,
+    TrainOnly,
+    Windower,
+)
+
+
+class DenseRegressor:
+    """A tiny Keras builder with a stable repr (test ids must not hold addresses)."""
+
+    def __repr__(self):
+        return "DenseRegressor()"
+
+    def __call__(self, input_shape, output_shape, units=4):
+        return dense_regressor(input_shape, output_shape, units)
+
+
+def dense_regressor(input_shape, output_shape, units=4):
+    import keras
+
+    inputs = keras.Input(shape=input_shape)
+    x = keras.layers.Flatten()(inputs)
+    x = keras.layers.Dense(units, activation="tanh")(x)
+    outputs = keras.layers.Dense(max(1, int(_prod(output_shape))))(x)
+    if len(output_shape) == 0:
+        outputs = keras.layers.Reshape(())(outputs)
+    return keras.Model(inputs, outputs)
+
+
+def _prod(shape):
+    out = 1
+    for n in shape:
+        out *= n
+    return out
+
+
+ESTIMATORS = [
+    MeanStdNormalizer(normalize_y=False),
+    ToNumpy(),
+    DataShuffler(random_state=0),
+    TrainOnly(MeanStdNormalizer(normalize_y=False)),
+    KerasModelStep(DenseRegressor(), epochs=2, random_state=0),
+    Pipeline([MeanStdNormalizer(normalize_y=False), Ridge()]),
+    Pipeline([ToNumpy(), MeanStdNormalizer(normalize_y=False)]),
+]
+
+IN_PLACE = (
+    "meta-steps fit the steps they hold in place, as sklearn.pipeline.Pipeline does, so "
+    "the fitted inner step's attributes change the parameter's hash"
+)
+SHUFFLES = (
+    "a sample step: fit_transform returns the training data shuffled, transform returns "
+    "it unchanged, by design"
+)
+EXPECTED_FAILED = {
+    "DataShuffler": {
+        "check_transformer_general": SHUFFLES,
+        "check_transformer_general(readonly_memmap=True)": SHUFFLES,
+        "check_transformer_data_not_an_array": SHUFFLES,
+        "check_pipeline_consistency": SHUFFLES,
+    },
+    "TrainOnly": {"check_estimators_overwrite_params": IN_PLACE},
+    "Pipeline": {"check_estimators_overwrite_params": IN_PLACE},
+    "KerasModelStep": {
+        "check_regressor_multioutput": "Keras computes in float32; predictions stay float32 "
+        "instead of being upcast to float64",
+    },
+}
+
+
+def expected_failed(estimator):
+    return EXPECTED_FAILED.get(type(estimator).__name__, {})
+
+
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failed)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
