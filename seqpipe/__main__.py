@@ -1,0 +1,7 @@
+"""``python -m seqpipe``: the command line."""
+
+import sys
+
+from seqpipe.cli import main
+
+sys.exit(main())
