@@ -1,11 +1,13 @@
 """Pipeline steps: data steps, the Keras model step and meta-steps.
 
-See :mod:`seqpipe.base` for the step protocol.
+See :mod:`seqpipe.base` for the step protocol. ``KerasModelStep`` is imported on
+first use, so data steps work without loading TensorFlow.
 """
+
+from typing import Any
 
 from seqpipe.steps.convert import ToNumpy
 from seqpipe.steps.flow import ForEach, TrainOnly
-from seqpipe.steps.keras_model import KerasModelStep
 from seqpipe.steps.normalize import MeanStdNormalizer
 from seqpipe.steps.shuffle import DataShuffler
 from seqpipe.steps.window import Windower
@@ -19,3 +21,11 @@ __all__ = [
     "TrainOnly",
     "Windower",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "KerasModelStep":
+        from seqpipe.steps.keras_model import KerasModelStep
+
+        return KerasModelStep
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
