@@ -144,10 +144,12 @@ def validate_y(y: Any, n_samples: int, *, name: str = "y") -> np.ndarray:
 
 
 def check_int_param(owner: Any, name: str, value: Any, low: int = 1) -> int:
-    """Check that parameter ``name`` of ``owner`` is an int >= ``low``."""
+    """Check that parameter ``name`` of ``owner`` (an object or a function name) is an
+    int >= ``low``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
+        owner_name = owner if isinstance(owner, str) else type(owner).__name__
         raise ValueError(
-            f"The {name!r} parameter of {type(owner).__name__} must be an int in the range "
+            f"The {name!r} parameter of {owner_name} must be an int in the range "
             f"[{low}, inf). Got {value!r} instead."
         )
     return int(value)

@@ -48,6 +48,13 @@ FORMAT_VERSION = 1
 MAGIC = b"SEQPIPE\n"
 _KEY_ENV = "SEQPIPE_KEY"
 _HEX64 = re.compile(r"[0-9a-f]{64}")
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_FILE_MODE = 0o666 & ~_umask()  # read once, at import: os.umask is not thread-safe
 _FIELDS = ("format_version", "created", "library_versions", "payload_size",
            "payload_sha256", "signature")
 
@@ -89,8 +96,8 @@ def save(obj: Any, path: str | os.PathLike, *, key: bytes | str | None = None) -
     Notes
     -----
     The data is written to a temporary file in the same directory, flushed to disk, then
-    renamed onto ``path``. Like any :mod:`tempfile` file, the artifact is created with
-    owner-only permissions (0600 on POSIX).
+    renamed onto ``path``. The artifact gets the usual permissions of a new file
+    (``0o666`` less the process umask).
     """
     target = pathlib.Path(path).resolve()
     if not target.parent.is_dir():
@@ -281,6 +288,7 @@ def _write_atomically(target: pathlib.Path, head: bytes, payload: bytes) -> None
                                       prefix=f".{target.name}.", suffix=".tmp")
     try:
         with tmp:
+            os.chmod(tmp.name, _FILE_MODE)
             tmp.write(head)
             tmp.write(payload)
             tmp.flush()

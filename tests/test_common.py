@@ -1,13 +1,11 @@
 """scikit-learn's estimator checks over every step and over small pipelines."""
 
-import pytest
 from sklearn.linear_model import Ridge
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from seqpipe import Pipeline
 from seqpipe.steps import (
     DataShuffler,
-    ForEach,
     KerasModelStep,
     MeanStdNormalizer,
     ToNumpy,
@@ -45,11 +43,14 @@ def _prod(shape):
     return out
 
 
+# ForEach takes 3-D data only (tags.input_tags.two_d_array=False), so none of
+# scikit-learn's 2-D checks apply; tests/steps/test_convert_shuffle_flow.py covers its API.
 ESTIMATORS = [
     MeanStdNormalizer(normalize_y=False),
     ToNumpy(),
     DataShuffler(random_state=0),
     TrainOnly(MeanStdNormalizer(normalize_y=False)),
+    Windower(window_size_past=1, window_size_future=1),
     KerasModelStep(DenseRegressor(), epochs=2, random_state=0),
     Pipeline([MeanStdNormalizer(normalize_y=False), Ridge()]),
     Pipeline([ToNumpy(), MeanStdNormalizer(normalize_y=False)]),
@@ -63,6 +64,10 @@ SHUFFLES = (
     "a sample step: fit_transform returns the training data shuffled, transform returns "
     "it unchanged, by design"
 )
+WINDOWS = (
+    "a sample step: fit_transform returns the windows that have a full future, transform "
+    "every past window (window_size_future more), by design"
+)
 EXPECTED_FAILED = {
     "DataShuffler": {
         "check_transformer_general": SHUFFLES,
@@ -71,6 +76,13 @@ EXPECTED_FAILED = {
         "check_pipeline_consistency": SHUFFLES,
     },
     "TrainOnly": {"check_estimators_overwrite_params": IN_PLACE},
+    "Windower": {
+        "check_transformer_general": WINDOWS,
+        "check_transformer_general(readonly_memmap=True)": WINDOWS,
+        "check_transformer_data_not_an_array": WINDOWS,
+        "check_fit2d_1sample": "a series of one time step is shorter than any window; the "
+        "error names the window sizes rather than '1 sample'",
+    },
     "Pipeline": {"check_estimators_overwrite_params": IN_PLACE},
     "KerasModelStep": {
         "check_regressor_multioutput": "Keras computes in float32; predictions stay float32 "

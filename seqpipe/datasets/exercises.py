@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .btc import load_btc_usd_eur
+from seqpipe._validation import check_int_param
+from seqpipe.datasets.btc import load_btc_usd_eur
 
 RandomStateLike = int | np.random.Generator | np.random.RandomState | None
 
@@ -22,15 +23,6 @@ RandomStateLike = int | np.random.Generator | np.random.RandomState | None
 _DEFAULTS = {1: (1000, 10, None), 2: (10000, 15, None), 3: (10000, 30, None), 4: (None, 40, 40)}
 BTC_EXERCISE_END = "2017-12-01"
 BTC_SKIPPED_DAYS = 1000
-
-
-def _check_int(owner: str, name: str, value: Any, low: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-        raise ValueError(
-            f"The {name!r} parameter of {owner} must be an int in the range [{low}, inf). "
-            f"Got {value!r} instead."
-        )
-    return int(value)
 
 
 def _check_random_state(
@@ -150,10 +142,10 @@ def make_sin_cos_exercise(
     ((5, 10, 2), (5, 4, 2))
     """
     owner = "make_sin_cos_exercise"
-    n_samples = _check_int(owner, "n_samples", n_samples)
-    past = _check_int(owner, "window_size_past", window_size_past)
+    n_samples = check_int_param(owner, "n_samples", n_samples)
+    past = check_int_param(owner, "window_size_past", window_size_past)
     future = past if window_size_future is None else window_size_future
-    future = _check_int(owner, "window_size_future", future)
+    future = check_int_param(owner, "window_size_future", future)
     return _sin_cos(n_samples, past, future, _check_random_state(random_state))
 
 
@@ -209,10 +201,10 @@ def make_two_frequencies(
     ((8, 30, 1), (8, 30, 1))
     """
     owner = "make_two_frequencies"
-    n_samples = _check_int(owner, "n_samples", n_samples)
-    past = _check_int(owner, "window_size_past", window_size_past)
+    n_samples = check_int_param(owner, "n_samples", n_samples)
+    past = check_int_param(owner, "window_size_past", window_size_past)
     future = past if window_size_future is None else window_size_future
-    future = _check_int(owner, "window_size_future", future)
+    future = check_int_param(owner, "window_size_future", future)
     return _two_frequencies(n_samples, past, future, noise, _check_random_state(random_state))
 
 
@@ -289,11 +281,11 @@ def load_exercise(
     default_n, default_past, default_future = _DEFAULTS[number]
     owner = "load_exercise"
     if n_samples is not None:
-        n_samples = _check_int(owner, "n_samples", n_samples)
+        n_samples = check_int_param(owner, "n_samples", n_samples)
     past = default_past if window_size_past is None else window_size_past
-    past = _check_int(owner, "window_size_past", past)
+    past = check_int_param(owner, "window_size_past", past)
     future = default_future if window_size_future is None else window_size_future
-    future = _check_int(owner, "window_size_future", past if future is None else future)
+    future = check_int_param(owner, "window_size_future", past if future is None else future)
     if number == 4:
         return _btc_windows(n_samples, past, future)
     n_samples = default_n if n_samples is None else n_samples

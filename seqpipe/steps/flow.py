@@ -75,7 +75,7 @@ class ForEach(SampleMixin, TransformerMixin, BaseEstimator):
     Parameters
     ----------
     step : step
-        Applied to ``X[i]`` of shape ``X.shape[1:]``.
+        Applied to each ``X[i]`` of shape ``(n_timesteps, n_features)``; X must be 3-D.
 
     Attributes
     ----------
@@ -86,15 +86,21 @@ class ForEach(SampleMixin, TransformerMixin, BaseEstimator):
     def __init__(self, step: Any) -> None:
         self.step = step
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.three_d_array = True
+        return tags
+
     def fit_resample(self, X: Any, y: Any = None) -> tuple[np.ndarray, Any]:
         """Check the data, then apply the step to each sample (and its y)."""
-        validate_X(self, X, reset=True)
+        validate_X(self, X, reset=True, ndims=(3,))
         return self.resample(X, y)
 
     def resample(self, X: Any, y: Any = None) -> tuple[np.ndarray, Any]:
         """Apply a fresh copy of the step to each ``(X[i], y[i])``."""
         check_is_fitted(self, "n_features_in_")
-        X = validate_X(self, X, reset=False)
+        X = validate_X(self, X, reset=False, ndims=(3,))
         if y is None:
             return _stack(fit_resample_step(clone(self.step), x, None)[0] for x in X), None
         y = validate_y(y, len(X))
@@ -108,7 +114,7 @@ class ForEach(SampleMixin, TransformerMixin, BaseEstimator):
     def inverse_transform_y(self, y: Any, X: Any) -> np.ndarray:
         """Undo, sample by sample, the step's change of y's units."""
         check_is_fitted(self, "n_features_in_")
-        X = validate_X(self, X, reset=False)
+        X = validate_X(self, X, reset=False, ndims=(3,))
         restored = []
         for x, y_i in zip(X, np.asarray(y)):
             step = clone(self.step)

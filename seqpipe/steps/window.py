@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from seqpipe._validation import as_numeric_array, check_int_param, validate_X
@@ -30,7 +30,7 @@ def _windows(series: np.ndarray, size: int, stop: int, stride: int) -> np.ndarra
     return np.moveaxis(view, -1, 1)  # (n, features..., size) -> (n, size, features...)
 
 
-class Windower(BaseEstimator):
+class Windower(TransformerMixin, BaseEstimator):
     """Turn a series ``(n_timesteps, n_features)`` into windows ``X`` and futures ``y``.
 
     On the fit and evaluation paths (``fit_resample``, ``resample``), window ``i``
