@@ -19,6 +19,7 @@ run: $(STAMP)
 	$(PY) -m seqpipe run exercise1 --output runs/exercise1
 
 test: $(STAMP)
+	$(PY) -m ruff check seqpipe tests benchmarks examples
 	$(PY) -m pytest -n 2 --durations=10 -q
 
 lint: $(STAMP)

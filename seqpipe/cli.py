@@ -1,4 +1,4 @@
-"""The ``seqpipe`` command line: ``seqpipe list``, ``seqpipe run exercise1``, ``seqpipe predict``."""
+"""The ``seqpipe`` command line: ``list``, ``run exercise1``, ``predict``."""
 
 from __future__ import annotations
 

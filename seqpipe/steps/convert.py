@@ -27,7 +27,8 @@ class ToNumpy(SampleMixin, TransformerMixin, BaseEstimator):
     Parameters
     ----------
     dtype : str or numpy dtype or None, default="float32"
-        Target dtype of X; ``None`` keeps the input's.
+        Target dtype of X; ``None`` keeps a floating input's dtype (integers become
+        float64).
     y_dtype : str or numpy dtype or None, default="same"
         Target dtype of y: ``"same"`` uses ``dtype`` for floating y and keeps integer
         labels as they are; ``None`` keeps y's dtype.

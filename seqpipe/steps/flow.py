@@ -19,7 +19,12 @@ from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
 from seqpipe._validation import validate_X, validate_y
-from seqpipe.base import SampleMixin, fit_resample_step, inverse_transform_y_step
+from seqpipe.base import (
+    SampleMixin,
+    fit_resample_step,
+    inverse_transform_y_step,
+    resample_step,
+)
 
 
 class TrainOnly(SampleMixin, TransformerMixin, BaseEstimator):
@@ -64,10 +69,11 @@ class TrainOnly(SampleMixin, TransformerMixin, BaseEstimator):
 class ForEach(SampleMixin, TransformerMixin, BaseEstimator):
     """Apply a fresh copy of ``step`` to each sample on its own (Neuraxle's ForEachDataInput).
 
-    For every sample ``X[i]`` (and ``y[i]``), a clone of ``step`` is fitted on it and
-    transforms it; nothing is learned across samples, so fit, predict and evaluation
-    paths all act the same way. ``inverse_transform_y`` undoes, sample by sample,
-    what the step did to y. Results are stacked back into one array.
+    For every sample ``X[i]``, a clone of ``step`` is fitted on it and transforms it
+    (and ``y[i]``, through the step's evaluation path ``resample``); nothing is
+    learned across samples, so fit, predict and evaluation paths all act the same way.
+    ``inverse_transform_y`` undoes, sample by sample, what the step did to y. Results
+    are stacked back into one array.
 
     For per-sample normalization prefer ``MeanStdNormalizer(per_sample=True)``,
     which is vectorized; ForEach works for any step.
@@ -98,14 +104,19 @@ class ForEach(SampleMixin, TransformerMixin, BaseEstimator):
         return self.resample(X, y)
 
     def resample(self, X: Any, y: Any = None) -> tuple[np.ndarray, Any]:
-        """Apply a fresh copy of the step to each ``(X[i], y[i])``."""
+        """Fit a fresh copy of the step on each ``X[i]``, apply it to ``(X[i], y[i])``."""
         check_is_fitted(self, "n_features_in_")
         X = validate_X(self, X, reset=False, ndims=(3,))
         if y is None:
             return _stack(fit_resample_step(clone(self.step), x, None)[0] for x in X), None
         y = validate_y(y, len(X))
-        pairs = [fit_resample_step(clone(self.step), x, y_i) for x, y_i in zip(X, y)]
+        pairs = [resample_step(self._fitted_copy(x), x, y_i) for x, y_i in zip(X, y)]
         return _stack(p[0] for p in pairs), _stack(p[1] for p in pairs)
+
+    def _fitted_copy(self, x: np.ndarray) -> Any:
+        step = clone(self.step)
+        fit_resample_step(step, x, None)
+        return step
 
     def transform(self, X: Any) -> np.ndarray:
         """Apply a fresh copy of the step to each sample of X."""
@@ -115,12 +126,8 @@ class ForEach(SampleMixin, TransformerMixin, BaseEstimator):
         """Undo, sample by sample, the step's change of y's units."""
         check_is_fitted(self, "n_features_in_")
         X = validate_X(self, X, reset=False, ndims=(3,))
-        restored = []
-        for x, y_i in zip(X, np.asarray(y)):
-            step = clone(self.step)
-            fit_resample_step(step, x, None)
-            restored.append(inverse_transform_y_step(step, y_i, x))
-        return _stack(restored)
+        return _stack(inverse_transform_y_step(self._fitted_copy(x), y_i, x)
+                      for x, y_i in zip(X, np.asarray(y)))
 
 
 def _stack(arrays) -> np.ndarray:

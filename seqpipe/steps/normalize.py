@@ -87,7 +87,8 @@ class MeanStdNormalizer(SampleMixin, TransformerMixin, BaseEstimator):
         else:
             mean, std = self.mean_, self.std_
         scale = self.std_factor * (std + self.epsilon)
-        return mean.astype(X.dtype, copy=False), scale.astype(X.dtype, copy=False)
+        dtype = X.dtype if X.dtype.kind == "f" else np.float64
+        return mean.astype(dtype, copy=False), scale.astype(dtype, copy=False)
 
     def fit_resample(self, X: Any, y: Any = None) -> tuple[np.ndarray, Any]:
         """Learn the statistics of X; return X and (if ``normalize_y``) y normalized.

@@ -24,24 +24,29 @@ from sklearn.utils.validation import check_is_fitted
 from seqpipe._validation import as_numeric_array, check_int_param, validate_X
 
 
-def _windows(series: np.ndarray, size: int, stop: int, stride: int) -> np.ndarray:
-    """Views ``series[i:i + size]`` for i in range(0, stop, stride), time before features."""
-    view = sliding_window_view(series, size, axis=0)[:stop:stride]
+def _windows(series: np.ndarray, size: int, n_starts: int, stride: int) -> np.ndarray:
+    """Views ``series[s:s + size]`` for every ``stride``-th start ``s < n_starts``, aligned
+    so that the last start is ``n_starts - 1``; time before features."""
+    first = (n_starts - 1) % stride
+    view = sliding_window_view(series, size, axis=0)[first:n_starts:stride]
     return np.moveaxis(view, -1, 1)  # (n, features..., size) -> (n, size, features...)
 
 
 class Windower(TransformerMixin, BaseEstimator):
     """Turn a series ``(n_timesteps, n_features)`` into windows ``X`` and futures ``y``.
 
-    On the fit and evaluation paths (``fit_resample``, ``resample``), window ``i``
-    is ``X[i] = series[s:s + past]`` and ``y[i] = target[s + past:s + past + future]``
-    with ``s = i * stride``, for every window whose future lies inside the series —
-    including the last one. The target is the series itself, or ``y`` when given
-    (a series with as many time steps).
+    On the fit and evaluation paths (``fit_resample``, ``resample``), each window is
+    ``X[i] = series[s:s + past]`` with ``y[i] = target[s + past:s + past + future]``,
+    for the windows whose future lies inside the series — the last one, ending at
+    the series' end, always included. The target is the series itself, or ``y``
+    when given (a series with as many time steps).
 
-    On the predict path (``transform``), every past window is returned, including
-    those whose future lies beyond the series: the last one forecasts what comes
-    after the series' end.
+    On the predict path (``transform``), every past window is returned, also those
+    whose future lies beyond the series: the last one ends at the series' end and
+    forecasts what comes next.
+
+    With ``stride > 1``, windows start every ``stride`` steps, counted back from the
+    last window (so the most recent data is never left out).
 
     Windows are read-only views of the input (no copy).
 
@@ -52,7 +57,7 @@ class Windower(TransformerMixin, BaseEstimator):
     window_size_future : int
         Number of time steps to forecast.
     stride : int, default=1
-        Step between the starts of consecutive windows.
+        Step between the starts of consecutive windows; the last window is kept.
 
     Attributes
     ----------
@@ -140,4 +145,5 @@ class Windower(TransformerMixin, BaseEstimator):
         """Return every past window of the series, the last one included."""
         check_is_fitted(self, "n_features_in_")
         X = self._validate(X, reset=False, with_future=False)
-        return _windows(X, self.window_size_past, len(X), self.stride)
+        return _windows(X, self.window_size_past, len(X) - self.window_size_past + 1,
+                        self.stride)

@@ -1,0 +1,299 @@
+"""MeanStdNormalizer: statistics, y scaling, inverses, dtypes, fit vs evaluation paths."""
+
+import re
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+
+from seqpipe.steps import MeanStdNormalizer
+
+EPS = 1e-5
+Y_MSG = re.escape("normalize_y=True scales y with X's statistics")
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)
+
+
+def _by_hand(X, axes, std_factor=1.0, epsilon=EPS):
+    mean = X.mean(axis=axes, keepdims=True)
+    std = X.std(axis=axes, keepdims=True)
+    return (X - mean) / (std_factor * (std + epsilon))
+
+
+# ---------------------------------------------------------------- global statistics
+def test_global_stats_2d_match_numpy(rng):
+    X = rng.normal(loc=[5.0, -3.0, 100.0], scale=[1.0, 4.0, 20.0], size=(200, 3))
+    norm = MeanStdNormalizer()
+    Xt = norm.fit_transform(X)
+    assert norm.mean_.shape == (3,) and norm.std_.shape == (3,)
+    assert_allclose(norm.mean_, X.mean(axis=0))
+    assert_allclose(norm.std_, X.std(axis=0))
+    assert_allclose(Xt, (X - X.mean(axis=0)) / (X.std(axis=0) + EPS))
+    assert_allclose(Xt.mean(axis=0), 0.0, atol=1e-12)
+    assert_allclose(Xt.std(axis=0), 1.0, atol=1e-4)
+    assert norm.n_features_in_ == 3
+
+
+def test_global_stats_3d_over_samples_and_time(rng):
+    X = rng.normal(loc=[1.0, 50.0], scale=[2.0, 7.0], size=(12, 9, 2))
+    norm = MeanStdNormalizer().fit(X)
+    # by hand: every value of a feature, whatever its sample and time step
+    flat = X.reshape(-1, 2)
+    assert_allclose(norm.mean_, flat.mean(axis=0))
+    assert_allclose(norm.std_, flat.std(axis=0))
+    for j in range(2):
+        values = [X[i, t, j] for i in range(12) for t in range(9)]
+        assert_allclose(norm.mean_[j], np.mean(values))
+        assert_allclose(norm.std_[j], np.std(values))
+    Xt = norm.transform(X)
+    assert Xt.shape == X.shape
+    assert_allclose(Xt, _by_hand(X, (0, 1)))
+
+
+def test_std_factor_divides_by_factor_times_std(rng):
+    X = rng.normal(size=(100, 2)) * [3.0, 0.5] + [1.0, 2.0]
+    Xt1 = MeanStdNormalizer().fit_transform(X)
+    Xt25 = MeanStdNormalizer(std_factor=2.5).fit_transform(X)
+    assert_allclose(Xt25, Xt1 / 2.5)
+    assert_allclose(Xt25, _by_hand(X, (0,), std_factor=2.5))
+    assert_allclose(Xt25.std(axis=0), 1 / 2.5, rtol=1e-4)
+
+
+@pytest.mark.parametrize("std_factor", [0, -1.0, "2"])
+def test_bad_std_factor(std_factor, rng):
+    with pytest.raises(ValueError, match=re.escape("The 'std_factor' parameter of")):
+        MeanStdNormalizer(std_factor=std_factor).fit(rng.normal(size=(5, 2)))
+
+
+def test_epsilon_is_added_to_std(rng):
+    X = rng.normal(size=(50, 2))
+    Xt = MeanStdNormalizer(epsilon=0.5, std_factor=2.0).fit_transform(X)
+    assert_allclose(Xt, (X - X.mean(0)) / (2.0 * (X.std(0) + 0.5)))
+
+
+def test_constant_feature_gives_finite_output(rng):
+    X = np.column_stack([rng.normal(size=30), np.full(30, 7.0)])
+    norm = MeanStdNormalizer()
+    Xt, yt = norm.fit_resample(X, X.copy())
+    assert np.isfinite(Xt).all() and np.isfinite(yt).all()
+    assert_allclose(Xt[:, 1], 0.0)
+    assert norm.std_[1] == 0.0
+    # a constant feature of a new X is scaled by std_factor * epsilon
+    Xt_new = norm.transform(X + [0.0, 1.0])
+    assert_allclose(Xt_new[:, 1], 1.0 / EPS)
+    # per-sample: a constant sample
+    X3 = np.ones((3, 5, 2))
+    Xt3 = MeanStdNormalizer(per_sample=True).fit_transform(X3)
+    assert np.isfinite(Xt3).all()
+    assert_allclose(Xt3, 0.0)
+
+
+# ---------------------------------------------------------------- per-sample mode
+def test_per_sample_each_sample_centered_over_time(rng):
+    X = rng.normal(size=(6, 20, 3)) * rng.uniform(1, 10, size=(6, 1, 3)) + rng.uniform(
+        -50, 50, size=(6, 1, 3)
+    )
+    norm = MeanStdNormalizer(per_sample=True)
+    Xt = norm.fit_transform(X)
+    assert_allclose(Xt.mean(axis=1), 0.0, atol=1e-10)
+    assert_allclose(Xt.std(axis=1), 1.0, atol=1e-4)
+    assert_allclose(Xt, _by_hand(X, (1,)))
+    assert not hasattr(norm, "mean_")
+
+
+def test_per_sample_stats_are_recomputed_for_new_data(rng):
+    norm = MeanStdNormalizer(per_sample=True).fit(rng.normal(size=(4, 10, 2)))
+    X_new = rng.normal(loc=1000.0, scale=50.0, size=(3, 10, 2))
+    Xt = norm.transform(X_new)
+    assert_allclose(Xt.mean(axis=1), 0.0, atol=1e-9)
+    assert_allclose(Xt, _by_hand(X_new, (1,)))
+    # a different number of samples and time steps is fine: nothing is learned per sample
+    X_other = rng.normal(loc=-5.0, size=(7, 4, 2))
+    assert_allclose(norm.transform(X_other), _by_hand(X_other, (1,)))
+
+
+def test_per_sample_needs_3d(rng):
+    with pytest.raises(ValueError, match=re.escape("Expected a 3-D")):
+        MeanStdNormalizer(per_sample=True).fit(rng.normal(size=(10, 2)))
+
+
+# ---------------------------------------------------------------- y
+def test_normalize_y_uses_X_statistics(rng):
+    X = rng.normal(loc=10.0, scale=3.0, size=(40, 8, 2))
+    y = rng.normal(loc=10.0, scale=3.0, size=(40, 4, 2))
+    norm = MeanStdNormalizer(std_factor=2.0)
+    Xt, yt = norm.fit_resample(X, y)
+    mean, std = X.reshape(-1, 2).mean(0), X.reshape(-1, 2).std(0)
+    assert_allclose(Xt, (X - mean) / (2.0 * (std + EPS)))
+    assert_allclose(yt, (y - mean) / (2.0 * (std + EPS)))
+
+
+@pytest.mark.parametrize("y_shape", [(30,), (30, 1), (30, 5, 1)])
+def test_normalize_y_single_feature_shapes(y_shape, rng):
+    X = rng.normal(loc=4.0, scale=2.0, size=(30, 1))
+    y = rng.normal(size=y_shape)
+    norm = MeanStdNormalizer()
+    _, yt = norm.fit_resample(X, y)
+    assert yt.shape == y.shape
+    assert_allclose(yt, (y - X.mean()) / (X.std() + EPS))
+
+
+def test_normalize_y_false_leaves_y_unchanged(rng):
+    X = rng.normal(loc=3.0, size=(20, 2))
+    y = rng.normal(size=(20, 5))  # any shape: y is not touched
+    norm = MeanStdNormalizer(normalize_y=False)
+    Xt, yt = norm.fit_resample(X, y)
+    assert yt is y
+    assert_allclose(Xt, _by_hand(X, (0,)))
+    assert norm.inverse_transform_y(y, X) is y
+    assert norm.resample(X, y)[1] is y
+
+
+@pytest.mark.parametrize("y_shape", [(20, 3), (20,), (20, 4, 5)])
+def test_normalize_y_wrong_feature_count(y_shape, rng):
+    X = rng.normal(size=(20, 2))
+    with pytest.raises(ValueError, match=Y_MSG):
+        MeanStdNormalizer().fit_resample(X, rng.normal(size=y_shape))
+
+
+def test_normalize_y_wrong_feature_count_in_inverse(rng):
+    X = rng.normal(size=(20, 2))
+    norm = MeanStdNormalizer().fit(X)
+    with pytest.raises(ValueError, match=Y_MSG):
+        norm.inverse_transform_y(np.zeros((20, 3)), X)
+
+
+def test_y_with_wrong_number_of_samples(rng):
+    with pytest.raises(ValueError, match=re.escape("inconsistent numbers of samples")):
+        MeanStdNormalizer().fit_resample(rng.normal(size=(20, 2)), rng.normal(size=(19, 2)))
+
+
+# ---------------------------------------------------------------- inverses
+@pytest.mark.parametrize("y_shape", [(25,), (25, 1), (25, 6, 1)])
+@pytest.mark.parametrize("std_factor", [1.0, 2.5])
+def test_inverse_transform_y_round_trip_global(y_shape, std_factor, rng):
+    X = rng.normal(loc=100.0, scale=10.0, size=(25, 8, 1))
+    y = rng.normal(loc=100.0, scale=10.0, size=y_shape)
+    norm = MeanStdNormalizer(std_factor=std_factor)
+    Xt, yt = norm.fit_resample(X, y)
+    assert not np.allclose(yt, y)
+    assert_allclose(norm.inverse_transform_y(yt, X), y)
+
+
+@pytest.mark.parametrize("y_shape", [(9,), (9, 1), (9, 3, 1)])
+def test_inverse_transform_y_round_trip_per_sample_one_feature(y_shape, rng):
+    X = rng.normal(size=(9, 12, 1)) * rng.uniform(1, 5, size=(9, 1, 1)) + rng.uniform(
+        -20, 20, size=(9, 1, 1)
+    )
+    y = rng.normal(size=y_shape)
+    norm = MeanStdNormalizer(per_sample=True)
+    _, yt = norm.fit_resample(X, y)
+    mean, std = X.mean(axis=1), X.std(axis=1)  # (9, 1)
+    expected = (y.reshape(9, -1, 1) - mean[:, None]) / (std[:, None] + EPS)
+    assert_allclose(yt.reshape(9, -1, 1), expected)
+    assert_allclose(norm.inverse_transform_y(yt, X), y)
+
+
+@pytest.mark.parametrize("y_shape", [(9, 3), (9, 4, 3)])
+def test_inverse_transform_y_round_trip_per_sample_many_features(y_shape, rng):
+    X = rng.normal(loc=5.0, scale=2.0, size=(9, 12, 3))
+    y = rng.normal(size=y_shape)
+    norm = MeanStdNormalizer(per_sample=True, std_factor=2.5)
+    _, yt = norm.fit_resample(X, y)
+    assert yt.shape == y.shape
+    assert_allclose(norm.inverse_transform_y(yt, X), y)
+    # on new data the statistics come from the X passed along
+    X_new = rng.normal(loc=-30.0, scale=4.0, size=(9, 12, 3))
+    _, yt_new = norm.resample(X_new, y)
+    assert_allclose(norm.inverse_transform_y(yt_new, X_new), y)
+
+
+def test_inverse_transform_y_with_integer_X(rng):
+    X = rng.integers(0, 10, size=(50, 2))
+    norm = MeanStdNormalizer()
+    Xt, yt = norm.fit_resample(X, X)
+    assert_allclose(norm.inverse_transform_y(yt, X), X)
+
+
+def test_inverse_transform_round_trip(rng):
+    for shape in [(30, 2), (5, 6, 2)]:
+        X = rng.normal(loc=[3.0, -7.0], scale=[0.5, 9.0], size=shape)
+        norm = MeanStdNormalizer(std_factor=2.5)
+        Xt = norm.fit_transform(X)
+        assert_allclose(norm.inverse_transform(Xt), X)
+
+
+def test_inverse_transform_per_sample_refused(rng):
+    X = rng.normal(size=(3, 5, 2))
+    norm = MeanStdNormalizer(per_sample=True).fit(X)
+    with pytest.raises(ValueError, match=re.escape("use inverse_transform_y(y, X) instead")):
+        norm.inverse_transform(norm.transform(X))
+
+
+# ---------------------------------------------------------------- dtypes
+def test_float32_stays_float32(rng):
+    X = rng.normal(loc=2.0, size=(20, 6, 2)).astype(np.float32)
+    y = rng.normal(size=(20, 3, 2)).astype(np.float32)
+    for per_sample in (False, True):
+        norm = MeanStdNormalizer(per_sample=per_sample, std_factor=2.5)
+        Xt, yt = norm.fit_resample(X, y)
+        assert Xt.dtype == np.float32 and yt.dtype == np.float32
+        assert norm.transform(X).dtype == np.float32
+        back = norm.inverse_transform_y(yt, X)
+        assert back.dtype == np.float32
+        assert_allclose(back, y, rtol=1e-5, atol=1e-5)
+
+
+def test_integer_input_becomes_float(rng):
+    X = rng.integers(0, 10, size=(20, 2))
+    Xt = MeanStdNormalizer().fit_transform(X)
+    assert Xt.dtype == np.float64
+    assert_allclose(Xt, _by_hand(X.astype(float), (0,)))
+
+
+# ---------------------------------------------------------------- fit vs evaluation path
+def test_resample_uses_fitted_stats_without_refitting(rng):
+    A = rng.normal(loc=10.0, scale=2.0, size=(50, 2))
+    B = rng.normal(loc=-4.0, scale=8.0, size=(30, 2))
+    yA = rng.normal(size=(50, 2))
+    yB = rng.normal(size=(30, 2))
+    norm = MeanStdNormalizer(std_factor=2.5)
+    norm.fit_resample(A, yA)
+    mean, std = norm.mean_.copy(), norm.std_.copy()
+    XBt, yBt = norm.resample(B, yB)
+    assert_array_equal(norm.mean_, mean)
+    assert_array_equal(norm.std_, std)
+    assert norm.n_samples_seen_ == 50
+    scale = 2.5 * (A.std(0) + EPS)
+    assert_allclose(XBt, (B - A.mean(0)) / scale)
+    assert_allclose(yBt, (yB - A.mean(0)) / scale)
+    # same scaling as fit_resample on the data it was fitted on
+    XAt, yAt = norm.resample(A, yA)
+    XAt_fit, yAt_fit = MeanStdNormalizer(std_factor=2.5).fit_resample(A, yA)
+    assert_allclose(XAt, XAt_fit)
+    assert_allclose(yAt, yAt_fit)
+    assert_allclose(norm.transform(B), XBt)
+
+
+def test_resample_without_y(rng):
+    X = rng.normal(size=(10, 2))
+    norm = MeanStdNormalizer().fit(X)
+    Xt, yt = norm.resample(X)
+    assert yt is None
+    assert_allclose(Xt, norm.transform(X))
+
+
+def test_not_fitted(rng):
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        MeanStdNormalizer().transform(rng.normal(size=(3, 2)))
+
+
+def test_transform_checks_feature_count(rng):
+    norm = MeanStdNormalizer().fit(rng.normal(size=(10, 2)))
+    with pytest.raises(ValueError, match=re.escape("X has 3 features, but MeanStdNormalizer")):
+        norm.transform(rng.normal(size=(10, 3)))
