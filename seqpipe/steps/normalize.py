@@ -5,10 +5,10 @@
 >>> X = np.array([[0.0, 10.0], [2.0, 30.0]])
 >>> norm = MeanStdNormalizer()
 >>> Xt, yt = norm.fit_resample(X, X + 1)
->>> Xt
+>>> Xt.round(3)
 array([[-1., -1.],
        [ 1.,  1.]])
->>> norm.inverse_transform_y(yt, X)
+>>> norm.inverse_transform_y(yt, X).round(3)
 array([[ 1., 11.],
        [ 3., 31.]])
 """

@@ -1,0 +1,33 @@
+import re
+
+import numpy as np
+import pytest
+
+from seqpipe.pipelines import EXERCISE_SETTINGS, exercise_pipeline, signal_prediction_pipeline
+from seqpipe.plotting import plot_predictions
+
+
+def test_plot_predictions_writes_a_png(tmp_path):
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(8, 10, 2)), rng.normal(size=(8, 5, 2))
+    path = plot_predictions(X, y, y + 0.1, tmp_path / "p.png", max_plotted=3)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert path.stat().st_size > 5_000
+
+
+@pytest.mark.parametrize("number", sorted(EXERCISE_SETTINGS))
+def test_exercise_pipelines_carry_their_settings(number):
+    params = exercise_pipeline(number).get_params()
+    settings = EXERCISE_SETTINGS[number]
+    assert params["kerasmodelstep__hidden_dim"] == settings["hidden_dim"]
+    assert params["kerasmodelstep__learning_rate"] == settings["learning_rate"]
+    assert params["meanstdnormalizer__per_sample"] == settings["per_sample"]
+
+
+def test_overrides_and_unknown_exercise():
+    assert exercise_pipeline(1, epochs=3).get_params()["kerasmodelstep__epochs"] == 3
+    assert signal_prediction_pipeline().get_params()["kerasmodelstep__lambda_loss_amount"] == 3e-4
+    with pytest.raises(ValueError, match=re.escape(
+            "The 'number' parameter of exercise_pipeline must be one of [1, 2, 3, 4]. "
+            "Got 5 instead.")):
+        exercise_pipeline(5)
