@@ -7,7 +7,10 @@ the features are always on the **last** axis, and ``n_features_in_`` counts them
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import numbers
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -20,6 +23,24 @@ _SHAPES = {
     2: "2-D (n_samples, n_features)",
     3: "3-D (n_samples, n_timesteps, n_features)",
 }
+
+
+_TRUSTED = contextvars.ContextVar("seqpipe_trusted_input", default=False)
+
+
+@contextlib.contextmanager
+def trusted_input() -> Iterator[None]:
+    """Skip the expensive checks (finiteness, dtype) of data already validated.
+
+    Meta-steps validate their input once per fit, then run their inner steps on
+    slices of it (batches, epochs) inside this context, so that validation is not
+    paid per batch. Shapes and feature counts are still recorded and compared.
+    """
+    token = _TRUSTED.set(True)
+    try:
+        yield
+    finally:
+        _TRUSTED.reset(token)
 
 
 def _expected(ndims: tuple[int, ...]) -> str:
@@ -93,6 +114,9 @@ def validate_X(
     With ``reset=True`` (in ``fit``) records ``n_features_in_`` (size of the last
     axis) and ``feature_names_in_`` (pandas input); otherwise checks them.
     """
+    if _TRUSTED.get() and isinstance(X, np.ndarray):
+        _check_n_features(estimator, X, reset=reset)
+        return X
     _check_feature_names(estimator, X, reset=reset)
     array = as_numeric_array(X, name)
     check_ndim(array, ndims, name)
@@ -129,6 +153,8 @@ def validate_y(y: Any, n_samples: int, *, name: str = "y") -> np.ndarray:
     """Validate a target: numeric, finite, with ``n_samples`` rows."""
     if y is None:
         raise ValueError(f"This step requires y to be passed, but the target {name} is None.")
+    if _TRUSTED.get() and isinstance(y, np.ndarray) and len(y) == n_samples:
+        return y
     array = as_numeric_array(y, name)
     if array.ndim == 0:
         raise ValueError(f"{name} must be an array with one row per sample, got a scalar.")

@@ -36,14 +36,31 @@ answers in the units of the y the user passed.
     predict_proba(X), score(X, y)      (optional)
 
 **Meta-step** — wraps a step (parameter ``step``) and decides how it is trained:
-``TrainOnly``, ``ForEach`` and, later, ``MiniBatch``, ``EpochRepeater``,
-``ValidationSplit``... The wrapped step's parameters are reachable as
-``step__param`` through the usual nested ``get_params``/``set_params``.
+``TrainOnly``, ``ForEach``, ``MiniBatch``, ``EpochRepeater``, ``ValidationSplit``,
+``MetricsWrapper``, ``PlotPredictions``. The wrapped step's parameters are
+reachable as ``step__param`` through the usual nested ``get_params``/``set_params``.
 
-The functions :func:`fit_resample_step`, :func:`resample_step` and
-:func:`inverse_transform_y_step` drive any step through the fit, evaluation and
-un-scaling paths; pipelines and meta-steps use them so that every step kind is
-handled in one place.
+**Incremental training** — ``MiniBatch`` and ``EpochRepeater`` train through::
+
+    adapt(X, y) -> self                (optional) get ready on all the training data:
+                                       fit what needs all of it (a normalizer's
+                                       statistics), build what needs its shapes (a
+                                       Keras model), train nothing
+    partial_fit(X, y) -> self          one incremental update (a batch, an epoch)
+    partial_fit_resample(X, y)         (optional, sample steps) act again on every
+                                       training pass (DataShuffler reshuffles); other
+                                       fitted steps stay fixed and use ``resample``
+
+``fit`` of a meta-step is ``adapt`` followed by its first pass. Evaluation goes
+through ``predict_with_truth(X, y) -> (y_true, y_pred)``, both in y's units, so
+that metrics, validation and plots work when y is derived by a step (Windower). While training, a
+step may set ``stop_training_ = True`` (early stopping) and may define
+``end_training()``; ``EpochRepeater`` honours both. Data is validated once, at the
+outermost step, then flows through the inner steps in
+:func:`seqpipe._validation.trusted_input` mode, so nothing is re-checked per batch.
+
+The functions below drive any step through these paths; pipelines and meta-steps
+use them so that every step kind is handled in one place.
 
 Example
 -------
@@ -58,16 +75,24 @@ Example
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
 __all__ = [
+    "DivergedError",
     "SampleMixin",
+    "adapt_step",
+    "predict_with_truth_step",
     "fit_resample_step",
-    "resample_step",
     "inverse_transform_y_step",
     "is_sample_step",
+    "iter_steps",
+    "partial_fit_resample_step",
+    "resample_step",
+    "restore_weights",
+    "snapshot_weights",
 ]
 
 
@@ -126,3 +151,73 @@ def inverse_transform_y_step(step: Any, y: Any, X: Any) -> Any:
     """Undo ``step``'s change of y's units on ``y``; ``X`` is the step's input."""
     inverse = getattr(step, "inverse_transform_y", None)
     return y if inverse is None else inverse(y, X)
+
+
+def partial_fit_resample_step(step: Any, X: Any, y: Any) -> tuple[Any, Any]:
+    """What a fitted ``step`` makes of ``(X, y)`` on a later training pass."""
+    if hasattr(step, "partial_fit_resample"):
+        return step.partial_fit_resample(X, y)
+    return resample_step(step, X, y)
+
+
+def adapt_step(step: Any, X: Any, y: Any) -> None:
+    """Let ``step`` get ready for incremental training on ``(X, y)``, if it can."""
+    adapt = getattr(step, "adapt", None)
+    if adapt is not None:
+        adapt(X, y)
+
+
+def predict_with_truth_step(step: Any, X: Any, y: Any) -> tuple[Any, Any]:
+    """``(y_true, y_pred)`` of a fitted ``step`` on ``(X, y)``, both in y's units."""
+    evaluate = getattr(step, "predict_with_truth", None)
+    if evaluate is not None:
+        return evaluate(X, y)
+    return y, step.predict(X)
+
+
+def iter_steps(step: Any) -> Iterator[Any]:
+    """Yield ``step`` and every step nested in it (depth first, through its params)."""
+    yield step
+    if not hasattr(step, "get_params"):
+        return
+    for value in step.get_params(deep=False).values():
+        if hasattr(value, "fit"):
+            yield from iter_steps(value)
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                item = item[1] if isinstance(item, tuple) else item
+                if hasattr(item, "fit"):
+                    yield from iter_steps(item)
+
+
+def snapshot_weights(step: Any) -> list[tuple[Any, Any]]:
+    """Copies of the weights of every step in ``step`` that has ``get_weights``."""
+    return [(s, s.get_weights()) for s in iter_steps(step)
+            if hasattr(s, "get_weights") and getattr(s, "model_", None) is not None]
+
+
+def restore_weights(snapshot: list[tuple[Any, Any]]) -> None:
+    """Put back weights taken by :func:`snapshot_weights`."""
+    for step, weights in snapshot:
+        step.set_weights(weights)
+
+
+class DivergedError(FloatingPointError):
+    """Training produced a non-finite loss.
+
+    Each level that knows more fills it in: the Keras step sets ``loss``, MiniBatch
+    the ``batch``, EpochRepeater the ``epoch`` and whether weights were restored.
+    """
+
+    def __init__(self, loss: float, *, batch: int | None = None, epoch: int | None = None,
+                 restored: str | None = None) -> None:
+        super().__init__(loss)
+        self.loss, self.batch, self.epoch, self.restored = loss, batch, epoch, restored
+
+    def __str__(self) -> str:
+        where = ", ".join(f"{name} {value}" for name, value in
+                          (("epoch", self.epoch), ("batch", self.batch)) if value is not None)
+        restored = f" Weights were restored to {self.restored}." if self.restored else ""
+        return (f"Training diverged: the loss became {self.loss}"
+                f"{' at ' + where if where else ''}.{restored} Lower the learning_rate or "
+                f"check the data for extreme values.")

@@ -24,7 +24,15 @@ from sklearn.utils import Bunch, get_tags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from seqpipe.base import fit_resample_step, inverse_transform_y_step, resample_step
+from seqpipe.base import (
+    adapt_step,
+    fit_resample_step,
+    inverse_transform_y_step,
+    partial_fit_resample_step,
+    predict_with_truth_step,
+    resample_step,
+)
+from seqpipe.scoring import flatten_2d
 
 __all__ = ["Pipeline", "make_pipeline"]
 
@@ -60,11 +68,6 @@ def _default_names(steps: list) -> list[str]:
             seen[names[i]] += 1
             names[i] = f"{names[i]}-{seen[names[i]]}"
     return names
-
-
-def _flatten_2d(y: Any) -> np.ndarray:
-    y = np.asarray(y)
-    return y.reshape(len(y), -1) if y.ndim > 2 else y
 
 
 class Pipeline(BaseEstimator):
@@ -252,6 +255,7 @@ class Pipeline(BaseEstimator):
         self._validate_steps()
         for step in self._head():
             X, y = fit_resample_step(step, X, y)
+        self._head_fitted = True
         return X, y
 
     def _transform_head(self, X: Any) -> tuple[Any, list[Any]]:
@@ -288,6 +292,30 @@ class Pipeline(BaseEstimator):
         final = self._final_step
         if final != PASSTHROUGH:
             final.fit(Xt, yt)
+        return self
+
+    def adapt(self, X: Any, y: Any = None) -> Pipeline:
+        """Get ready for incremental training: fit every step but the last on all of
+        ``(X, y)`` and let the last one adapt (e.g. build its model); train nothing."""
+        Xt, yt = self._fit_head(X, y)
+        adapt_step(self._final_step, Xt, yt)
+        return self
+
+    @available_if(_final_strictly_has("partial_fit"))
+    def partial_fit(self, X: Any, y: Any = None) -> Pipeline:
+        """One incremental update of the final step on ``(X, y)``.
+
+        The other steps are fitted on the first data they see (``fit`` or ``adapt``,
+        e.g. by MiniBatch on all the training data) and then stay fixed, except
+        sample steps that act on every training pass (``partial_fit_resample``, e.g.
+        DataShuffler reshuffles).
+        """
+        if getattr(self, "_head_fitted", False):
+            for step in self._head():
+                X, y = partial_fit_resample_step(step, X, y)
+        else:
+            X, y = self._fit_head(X, y)
+        self._final_step.partial_fit(X, y)
         return self
 
     @available_if(_final_has("fit_transform", "transform", "fit_resample"))
@@ -348,13 +376,11 @@ class Pipeline(BaseEstimator):
         return self._final_step.predict_proba(self._transform_head(X)[0])
 
     @available_if(_final_strictly_has("predict"))
-    def score(self, X: Any, y: Any = None, sample_weight: Any = None) -> float:
-        """R² of the predictions (accuracy for a classifier), in y's units.
+    def predict_with_truth(self, X: Any, y: Any = None) -> tuple[Any, Any]:
+        """Predict on the evaluation path: ``(y_true, y_pred)``, both in y's units.
 
-        X and y go through the evaluation path (``resample``), so y may be derived
-        from X by a step such as Windower. 3-D targets are flattened to
-        ``(n_samples, n_timesteps * n_features)`` and R² is averaged uniformly over
-        those columns.
+        X and y go through every step's ``resample``, so y may be derived from X by
+        a step such as Windower; the final step sees the matching ``(X, y)``.
         """
         self._check_fitted()
         inputs = []
@@ -367,12 +393,30 @@ class Pipeline(BaseEstimator):
                 "Pipeline.score needs y: pass y, or derive it from X with a step such as "
                 "Windower."
             )
-        y_pred = self._inverse_y(self._final_step.predict(Xt), inputs)
-        y_true = self._inverse_y(yt, inputs)
+        y_true, y_pred = predict_with_truth_step(self._final_step, Xt, yt)
+        return self._inverse_y(y_true, inputs), self._inverse_y(y_pred, inputs)
+
+    @available_if(_final_strictly_has("predict"))
+    def score(self, X: Any, y: Any = None, sample_weight: Any = None) -> float:
+        """R² of the predictions (accuracy for a classifier), in y's units.
+
+        X and y go through the evaluation path (:meth:`predict_with_truth`), so y may
+        be derived from X by a step such as Windower. 3-D targets are flattened to
+        ``(n_samples, n_timesteps * n_features)`` and R² is averaged uniformly over
+        those columns.
+        """
+        y_true, y_pred = self.predict_with_truth(X, y)
         if is_classifier(self):
             return float(accuracy_score(y_true, y_pred, sample_weight=sample_weight))
-        return float(r2_score(_flatten_2d(y_true), _flatten_2d(y_pred),
+        return float(r2_score(flatten_2d(y_true), flatten_2d(y_pred),
                               sample_weight=sample_weight))
+
+    @property
+    def history_(self) -> dict[str, dict]:
+        """Metrics recorded by the MetricsWrappers inside, by name (see MetricsWrapper)."""
+        from seqpipe.steps.metrics import collect_history
+
+        return collect_history(self)
 
 
 def make_pipeline(*steps: Any) -> Pipeline:

@@ -1,11 +1,21 @@
-"""Plots of forecasts: past window, true future and predicted future (PNG, Agg backend)."""
+"""Plots (PNG, Agg backend): forecasts (past, true and predicted future) and metric curves."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
 
 
 def plot_predictions(
@@ -33,11 +43,7 @@ def plot_predictions(
     Path
         The written file.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = _pyplot()
     X, y_true, y_pred = (np.asarray(a) for a in (X, y_true, y_pred))
     n = min(max_plotted, len(X))
     past, future = X.shape[1], y_true.shape[1]
@@ -55,6 +61,49 @@ def plot_predictions(
         ax.axvline(past - 0.5, color="grey", lw=0.5)
     axes[0, 0].legend(loc="upper left", fontsize=8)
     axes[0, 0].set_title(title)
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+    return path
+
+
+def plot_history(history: Any, path: str | os.PathLike, *, title: str = "Metrics") -> Path:
+    """Plot train and validation curves, one panel per metric, to a PNG.
+
+    Parameters
+    ----------
+    history : estimator or dict
+        A fitted estimator with ``history_`` (e.g. an EpochRepeater), the
+        ``history_`` of one MetricsWrapper (``{"train": {...}, "validation": {...}}``)
+        or several by name (``{name: {"train": ..., "validation": ...}}``).
+    path : path of the PNG to write.
+    title : str, default="Metrics"
+
+    Returns
+    -------
+    Path
+        The written file.
+    """
+    history = getattr(history, "history_", history)
+    if "train" in history:
+        history = {"": history}
+    panels = [(name, metric) for name, h in history.items() for metric in h["train"]]
+    if not panels:
+        raise ValueError("plot_history needs at least one recorded metric; got none.")
+    plt = _pyplot()
+    fig, axes = plt.subplots(len(panels), 1, figsize=(7, 2.6 * len(panels)), squeeze=False)
+    for ax, (name, metric) in zip(axes[:, 0], panels):
+        for subset, style in (("train", "-"), ("validation", "--")):
+            values = history[name][subset].get(metric, [])
+            if values:
+                ax.plot(np.arange(1, len(values) + 1), values, style, label=subset)
+        ax.set_ylabel(metric)
+        ax.set_title(f"{name} {metric}".strip(), fontsize=9)
+        ax.legend(fontsize=8)
+        if all(v > 0 for subset in history[name].values() for v in subset.get(metric, [])):
+            ax.set_yscale("log")
+    axes[0, 0].figure.suptitle(title)
     fig.tight_layout()
     path = Path(path)
     fig.savefig(path, dpi=80)

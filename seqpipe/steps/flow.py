@@ -23,6 +23,7 @@ from seqpipe.base import (
     SampleMixin,
     fit_resample_step,
     inverse_transform_y_step,
+    partial_fit_resample_step,
     resample_step,
 )
 
@@ -55,6 +56,11 @@ class TrainOnly(SampleMixin, TransformerMixin, BaseEstimator):
         Xt, yt = fit_resample_step(self.step, X, y)
         self.step_ = self.step
         return Xt, yt
+
+    def partial_fit_resample(self, X: Any, y: Any = None) -> tuple[Any, Any]:
+        """Apply ``step`` again on a later training pass (e.g. reshuffle)."""
+        check_is_fitted(self, "step_")
+        return partial_fit_resample_step(self.step, X, y)
 
     def transform(self, X: Any) -> np.ndarray:
         """Return X unchanged (as a validated array)."""

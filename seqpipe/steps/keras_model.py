@@ -25,6 +25,8 @@ from sklearn.metrics import r2_score
 from sklearn.utils.validation import check_is_fitted
 
 from seqpipe._validation import check_int_param, validate_X, validate_y
+from seqpipe.base import DivergedError
+from seqpipe.scoring import flatten_2d
 
 _MODEL_STATE = ("model_weights", "optimizer_variables")
 
@@ -40,9 +42,9 @@ class KerasModelStep(RegressorMixin, BaseEstimator):
     ``keras_model_step__hidden_dim``); a name the builder does not accept is an
     error raised before anything is built.
 
-    ``fit`` trains from scratch with ``model.fit`` (the fast path); ``partial_fit``
-    makes one pass over the data it is given (one gradient step per
-    ``batch_size`` samples) and builds the model first if needed.
+    ``fit`` trains from scratch with ``model.fit`` (the fast path); ``adapt`` builds
+    a fresh model; ``partial_fit`` makes one pass over the data it is given (see
+    ``batch_size``) and builds the model first if needed.
 
     Parameters
     ----------
@@ -54,8 +56,9 @@ class KerasModelStep(RegressorMixin, BaseEstimator):
     learning_rate : float, default=1e-3
     epochs : int, default=1
         Epochs of ``fit``.
-    batch_size : int or None, default=32
-        Samples per gradient step; ``None`` means the whole data in one batch.
+    batch_size : int or None, default=None
+        Samples per gradient step. ``None`` means Keras' default of 32 in ``fit``
+        and all the data given (one step) in ``partial_fit``, as MiniBatch expects.
     shuffle : bool, default=True
         Shuffle the samples every epoch in ``fit``.
     random_state : int or None, default=None
@@ -79,8 +82,9 @@ class KerasModelStep(RegressorMixin, BaseEstimator):
 
     Notes
     -----
-    A non-finite loss stops training with a ``FloatingPointError`` naming the epoch
-    and batch; the weights are restored to the end of the last finite epoch.
+    A non-finite loss stops training with a :class:`~seqpipe.base.DivergedError` (a
+    ``FloatingPointError``) naming the epoch and batch; in ``fit`` the weights are
+    restored to the end of the last finite epoch.
     Pickling stores the weights (and optimizer state) and rebuilds the model with
     ``build_fn`` when loaded, so ``build_fn`` must be importable (no lambdas).
     """
@@ -93,7 +97,7 @@ class KerasModelStep(RegressorMixin, BaseEstimator):
         optimizer: str = "adam",
         learning_rate: float = 1e-3,
         epochs: int = 1,
-        batch_size: int | None = 32,
+        batch_size: int | None = None,
         shuffle: bool = True,
         random_state: int | None = None,
         verbose: int = 0,
@@ -202,33 +206,46 @@ class KerasModelStep(RegressorMixin, BaseEstimator):
         self.model_ = self._build()
         guard = _NonFiniteGuard()
         history = self.model_.fit(
-            X, y, epochs=self.epochs, batch_size=self.batch_size or len(X),
+            X, y, epochs=self.epochs, batch_size=self.batch_size or 32,
             shuffle=self.shuffle, verbose=self.verbose, callbacks=[guard],
         )
         guard.raise_if_diverged(self.model_)
         self.history_ = {k: [float(v) for v in vs] for k, vs in history.history.items()}
         return self
 
-    def partial_fit(self, X: Any, y: Any) -> KerasModelStep:
-        """One pass over ``(X, y)``, one gradient step per ``batch_size`` samples.
+    def adapt(self, X: Any, y: Any) -> KerasModelStep:
+        """Build a fresh (untrained) model from the shapes of ``(X, y)``."""
+        self._check_params()
+        self._validate_fit_data(X, y, reset=True)
+        self.model_ = self._build()
+        return self
 
-        Builds the model on the first call.
+    def partial_fit(self, X: Any, y: Any) -> KerasModelStep:
+        """One pass over ``(X, y)``: a single gradient step when ``batch_size`` is None
+        (what MiniBatch relies on), else one step per ``batch_size`` samples.
+
+        Builds the model on the first call (see ``adapt``).
         """
-        first = not hasattr(self, "model_")
-        if first:
-            self._check_params()
-        X, y = self._validate_fit_data(X, y, reset=first)
-        if first:
-            self.model_ = self._build()
+        if getattr(self, "model_", None) is None:
+            self.adapt(X, y)
+        X, y = self._validate_fit_data(X, y, reset=False)
         batch = self.batch_size or len(X)
         for index, start in enumerate(range(0, len(X), batch)):
             loss = self.model_.train_on_batch(X[start:start + batch], y[start:start + batch])
-            if not math.isfinite(float(np.ravel(loss)[0])):
-                raise FloatingPointError(
-                    f"Training diverged: the loss became {float(np.ravel(loss)[0])} at batch "
-                    f"{index} of partial_fit. Lower the learning_rate or check the data."
-                )
+            loss = float(np.ravel(loss)[0])
+            if not math.isfinite(loss):
+                raise DivergedError(loss, batch=index if batch < len(X) else None)
         return self
+
+    def get_weights(self) -> list[np.ndarray]:
+        """Copies of the model's weights (``keras.Model.get_weights``)."""
+        check_is_fitted(self, "model_")
+        return self.model_.get_weights()
+
+    def set_weights(self, weights: list[np.ndarray]) -> None:
+        """Set the model's weights (``keras.Model.set_weights``)."""
+        check_is_fitted(self, "model_")
+        self.model_.set_weights(weights)
 
     # ------------------------------------------------------------------ predict
     def predict(self, X: Any) -> np.ndarray:
@@ -251,10 +268,8 @@ class KerasModelStep(RegressorMixin, BaseEstimator):
 
     def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
         """R² of the predictions; 3-D targets are flattened per sample."""
-        y_pred = self.predict(X)
-        y = np.asarray(y)
-        flat = (lambda a: a.reshape(len(a), -1)) if y.ndim > 2 else (lambda a: a)
-        return float(r2_score(flat(y), flat(y_pred), sample_weight=sample_weight))
+        return float(r2_score(flatten_2d(y), flatten_2d(self.predict(X)),
+                              sample_weight=sample_weight))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -332,8 +347,5 @@ class _NonFiniteGuard(keras.callbacks.Callback):
             return
         epoch, batch, loss = self.diverged_at
         model.set_weights(self.saved)
-        raise FloatingPointError(
-            f"Training diverged: the loss became {loss} at epoch {epoch}, batch {batch}. "
-            f"Weights were restored to the end of the last finite epoch. Lower the "
-            f"learning_rate or check the data for extreme values."
-        )
+        raise DivergedError(loss, epoch=epoch, batch=batch,
+                            restored="the end of the last finite epoch")

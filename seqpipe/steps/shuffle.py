@@ -52,6 +52,10 @@ class DataShuffler(SampleMixin, TransformerMixin, BaseEstimator):
         order = self._rng.permutation(len(X))
         return X[order], None if y is None else y[order]
 
+    def partial_fit_resample(self, X: Any, y: Any = None) -> tuple[np.ndarray, Any]:
+        """Shuffle again on every training pass (each epoch sees a new order)."""
+        return self.fit_resample(X, y)
+
     def transform(self, X: Any) -> Any:
         """Return X unchanged: shuffling happens on the fit path only."""
         check_is_fitted(self, "n_features_in_")

@@ -1,0 +1,89 @@
+"""Metrics on forecasts: 3-D targets, scikit-learn scorer names and callables.
+
+>>> import numpy as np
+>>> from seqpipe.scoring import resolve_metrics
+>>> metrics = resolve_metrics(["mse", "neg_mean_absolute_error"])
+>>> y = np.zeros((4, 3, 2))
+>>> {name: float(f(y, y + 1.0)) for name, f in metrics.items()}
+{'mse': 1.0, 'neg_mean_absolute_error': -1.0}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.metrics import get_scorer, get_scorer_names, mean_squared_error
+
+Metric = Callable[[Any, Any], float]
+
+
+def flatten_2d(y: Any) -> np.ndarray:
+    """Flatten a 3-D target ``(n, timesteps, features)`` to ``(n, timesteps * features)``."""
+    y = np.asarray(y)
+    return y.reshape(len(y), -1) if y.ndim > 2 else y
+
+
+def mse(y_true: Any, y_pred: Any) -> float:
+    """Mean squared error over every value (3-D arrays are flattened)."""
+    return float(mean_squared_error(flatten_2d(y_true), flatten_2d(y_pred)))
+
+
+class _Predicted(RegressorMixin, BaseEstimator):
+    """Stands in for an estimator whose predictions are already known."""
+
+    def __init__(self, y_pred: np.ndarray) -> None:
+        self.y_pred = y_pred
+
+    def predict(self, X: Any) -> np.ndarray:
+        return self.y_pred
+
+
+def _from_scorer(name: str) -> Metric:
+    scorer = get_scorer(name)
+
+    def metric(y_true: Any, y_pred: Any) -> float:
+        return float(scorer(_Predicted(flatten_2d(y_pred)), None, flatten_2d(y_true)))
+
+    metric.__name__ = name
+    return metric
+
+
+def _flattened(function: Metric) -> Metric:
+    def metric(y_true: Any, y_pred: Any) -> float:
+        return float(function(flatten_2d(y_true), flatten_2d(y_pred)))
+
+    metric.__name__ = getattr(function, "__name__", "metric")
+    return metric
+
+
+def resolve_metric(metric: str | Metric) -> Metric:
+    """One metric ``f(y_true, y_pred) -> float`` from ``"mse"``, a scikit-learn scorer
+    name (sign included: ``"neg_mean_squared_error"`` is negative) or a callable.
+
+    3-D arrays are flattened to ``(n_samples, n_timesteps * n_features)`` first.
+    """
+    if callable(metric):
+        return _flattened(metric)
+    if metric == "mse":
+        return mse
+    if isinstance(metric, str) and metric in get_scorer_names():
+        return _from_scorer(metric)
+    raise ValueError(
+        f"Unknown metric {metric!r}: expected 'mse', a scikit-learn scorer name (see "
+        f"sklearn.metrics.get_scorer_names()) or a callable f(y_true, y_pred)."
+    )
+
+
+def resolve_metrics(metrics: Any) -> dict[str, Metric]:
+    """Metrics by name from None (MSE), a name, a callable, a list or a dict of them."""
+    if metrics is None:
+        return {"mse": mse}
+    if isinstance(metrics, dict):
+        return {name: resolve_metric(metric) for name, metric in metrics.items()}
+    if isinstance(metrics, (str,)) or callable(metrics):
+        metrics = [metrics]
+    resolved = [resolve_metric(metric) for metric in metrics]
+    return {metric.__name__: metric for metric in resolved}

@@ -1,0 +1,104 @@
+"""MetaStepMixin: what every meta-step shares (wrapping, delegation, tags)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sklearn.utils import get_tags
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_is_fitted
+
+from seqpipe.base import adapt_step, predict_with_truth_step
+
+
+def _wrapped_has(method: str):
+    def check(meta: MetaStepMixin) -> bool:
+        return hasattr(meta._wrapped(), method)
+
+    return check
+
+
+class MetaStepMixin:
+    """Wraps ``self.step`` (a step, or a list of steps run as a Pipeline).
+
+    The fitted wrapped step is ``step_`` (the same object as ``step``, fitted in
+    place like in scikit-learn's Pipeline). ``predict``, ``predict_proba``,
+    ``transform``, ``predict_with_truth`` and ``score`` delegate to it, so a meta-step
+    is a full estimator wherever its step is one.
+    """
+
+    def _wrapped(self) -> Any:
+        step = getattr(self, "step_", None)
+        if step is None:
+            step = self.step
+            if isinstance(step, (list, tuple)):
+                from seqpipe.pipeline import Pipeline
+
+                step = Pipeline(list(step))
+        return step
+
+    def _start(self) -> Any:
+        """Bind ``step_`` to the wrapped step (a fresh Pipeline for a list of steps)."""
+        self.__dict__.pop("step_", None)
+        self.step_ = self._wrapped()
+        return self.step_
+
+    def adapt(self, X: Any, y: Any = None) -> Any:
+        """Let the wrapped step get ready for incremental training on ``(X, y)``."""
+        adapt_step(self._start(), X, y)
+        return self
+
+    @available_if(_wrapped_has("predict"))
+    def predict(self, X: Any) -> Any:
+        """Predict with the wrapped step."""
+        check_is_fitted(self, "step_")
+        return self.step_.predict(X)
+
+    @available_if(_wrapped_has("predict_proba"))
+    def predict_proba(self, X: Any) -> Any:
+        """Class probabilities from the wrapped step."""
+        check_is_fitted(self, "step_")
+        return self.step_.predict_proba(X)
+
+    @available_if(_wrapped_has("transform"))
+    def transform(self, X: Any) -> Any:
+        """Transform with the wrapped step."""
+        check_is_fitted(self, "step_")
+        return self.step_.transform(X)
+
+    @available_if(_wrapped_has("predict"))
+    def predict_with_truth(self, X: Any, y: Any = None) -> tuple[Any, Any]:
+        """``(y_true, y_pred)`` of the wrapped step on the evaluation path."""
+        check_is_fitted(self, "step_")
+        return predict_with_truth_step(self.step_, X, y)
+
+    @available_if(_wrapped_has("score"))
+    def score(self, X: Any, y: Any = None, sample_weight: Any = None) -> float:
+        """Score of the wrapped step (R² for regressors)."""
+        check_is_fitted(self, "step_")
+        if sample_weight is None:
+            return self.step_.score(X, y)
+        return self.step_.score(X, y, sample_weight=sample_weight)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        inner = get_tags(self._wrapped())
+        tags.estimator_type = inner.estimator_type
+        tags.target_tags = inner.target_tags
+        tags.input_tags = inner.input_tags
+        tags.classifier_tags = inner.classifier_tags
+        tags.regressor_tags = inner.regressor_tags
+        tags.transformer_tags = inner.transformer_tags
+        tags.non_deterministic = inner.non_deterministic
+        return tags
+
+
+class HistoryMixin:
+    """``history_``: the metrics recorded by the MetricsWrappers inside, by name."""
+
+    @property
+    def history_(self) -> dict[str, dict]:
+        """``{name: {"train": {metric: [...]}, "validation": {...}}}`` of inner wrappers."""
+        from seqpipe.steps.metrics import collect_history
+
+        return collect_history(self)

@@ -1,0 +1,115 @@
+"""EpochRepeater: train the wrapped step for several epochs.
+
+>>> import numpy as np
+>>> from sklearn.linear_model import SGDRegressor
+>>> from seqpipe.steps import EpochRepeater, MiniBatch
+>>> X = np.random.default_rng(0).normal(size=(200, 3))
+>>> model = EpochRepeater(MiniBatch(SGDRegressor(random_state=0), batch_size=50), epochs=4)
+>>> model.fit(X, X.sum(axis=1)).n_epochs_
+4
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sklearn.base import BaseEstimator
+from tqdm.auto import tqdm
+
+from seqpipe._validation import check_int_param, trusted_input, validate_X, validate_y
+from seqpipe.base import (
+    DivergedError,
+    adapt_step,
+    iter_steps,
+    restore_weights,
+    snapshot_weights,
+)
+from seqpipe.steps._meta import HistoryMixin, MetaStepMixin
+
+
+class EpochRepeater(HistoryMixin, MetaStepMixin, BaseEstimator):
+    """Repeat training passes (``partial_fit``) of the wrapped step for ``epochs`` epochs.
+
+    ``fit`` validates the data once, lets the wrapped step ``adapt`` (fit its
+    preprocessing, build its model), then calls its ``partial_fit`` once per epoch.
+    Training stops early when a step inside sets ``stop_training_`` (a
+    ValidationSplit with ``patience``); then every step's ``end_training()`` runs
+    (e.g. to restore the best weights).
+
+    If the loss diverges (:class:`~seqpipe.base.DivergedError`, naming the epoch and
+    batch) or the fit is interrupted (``KeyboardInterrupt``), the weights are
+    restored to the end of the last completed epoch before the error propagates, so
+    the estimator stays usable; ``n_epochs_`` counts the completed epochs.
+
+    Parameters
+    ----------
+    step : step or list of steps
+        Needs ``partial_fit``; a list runs as a Pipeline.
+    epochs : int, default=1
+    verbose : int, default=0
+        Show a progress bar with the latest metrics (tqdm).
+
+    Attributes
+    ----------
+    step_ : step
+        The fitted wrapped step.
+    n_epochs_ : int
+        Number of epochs completed.
+    history_ : dict
+        Histories of the MetricsWrappers inside, by name.
+    """
+
+    def __init__(self, step: Any, epochs: int = 1, verbose: int = 0) -> None:
+        self.step = step
+        self.epochs = epochs
+        self.verbose = verbose
+
+    def fit(self, X: Any, y: Any = None) -> EpochRepeater:
+        """Train the wrapped step for ``epochs`` passes over ``(X, y)``."""
+        check_int_param(self, "epochs", self.epochs)
+        X = validate_X(self, X, reset=True)
+        y = None if y is None else validate_y(y, len(X))
+        step = self._start()
+        if not hasattr(step, "partial_fit"):
+            raise TypeError(f"EpochRepeater trains its step with partial_fit, which "
+                            f"{type(step).__name__} does not have.")
+        self.n_epochs_ = 0
+        with trusted_input(), tqdm(total=self.epochs, unit="epoch", disable=not self.verbose,
+                                   leave=True) as progress:
+            adapt_step(step, X, y)
+            for epoch in range(self.epochs):
+                self._run_epoch(step, epoch, X, y)
+                if self.verbose:
+                    progress.set_postfix(self._latest_metrics(), refresh=False)
+                progress.update()
+                if any(getattr(s, "stop_training_", False) for s in iter_steps(step)):
+                    break
+        for inner in iter_steps(step):
+            end_training = getattr(inner, "end_training", None)
+            if end_training is not None:
+                end_training()
+        return self
+
+    def _run_epoch(self, step: Any, epoch: int, X: Any, y: Any) -> None:
+        weights = snapshot_weights(step)
+        try:
+            step.partial_fit(X, y)
+        except DivergedError as error:
+            restore_weights(weights)
+            error.epoch = epoch
+            error.restored = (f"the end of epoch {epoch - 1}" if epoch
+                              else "their values before the first epoch")
+            raise
+        except KeyboardInterrupt:
+            restore_weights(weights)
+            raise
+        self.n_epochs_ = epoch + 1
+
+    def _latest_metrics(self) -> dict[str, str]:
+        latest = {}
+        for name, history in self.history_.items():
+            for subset, metrics in history.items():
+                for metric, values in metrics.items():
+                    if values:
+                        latest[f"{name}.{subset[:5]}.{metric}"] = f"{values[-1]:.4g}"
+        return latest

@@ -1,0 +1,132 @@
+"""MetricsWrapper: record metrics of the wrapped step while it trains.
+
+>>> import numpy as np
+>>> from sklearn.linear_model import Ridge
+>>> from seqpipe.steps import MetricsWrapper
+>>> X = np.arange(20.0).reshape(10, 2)
+>>> wrapper = MetricsWrapper(Ridge(), metrics=["mse", "r2"], name="ridge").fit(X, X[:, 0])
+>>> sorted(wrapper.history_["train"])
+['mse', 'r2']
+>>> wrapper.record("validation", X[:, 0], X[:, 0] + 1.0)
+{'mse': 1.0, 'r2': 0.9696...}
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
+
+from seqpipe.base import adapt_step, iter_steps, predict_with_truth_step
+from seqpipe.scoring import resolve_metrics
+from seqpipe.steps._meta import MetaStepMixin
+
+SUBSETS = ("train", "validation")
+
+
+class MetricsWrapper(MetaStepMixin, BaseEstimator):
+    """Record metrics of the wrapped step after every ``fit``/``partial_fit`` call.
+
+    Each training call appends one value per metric to ``history_["train"]``,
+    computed on the data of that call in y's units: wrapped inside a MiniBatch it
+    records per batch, around a pass over all the data (under EpochRepeater) per
+    epoch. A ValidationSplit wrapping this step records the validation metrics of
+    each epoch in ``history_["validation"]``. ``fit`` starts a new history.
+
+    Parameters
+    ----------
+    step : step or list of steps
+        The wrapped step (a list runs as a Pipeline).
+    metrics : None, str, callable, list or dict, default=None
+        ``None`` is the mean squared error (``"mse"``). Names may be ``"mse"`` or any
+        scikit-learn scorer name (``"r2"``, ``"neg_mean_absolute_error"``...; scorers
+        keep their sign); callables are ``f(y_true, y_pred) -> float``. 3-D targets
+        are flattened to ``(n_samples, n_timesteps * n_features)`` first.
+    name : str, default=None
+        Key of this history in the ``history_`` of enclosing steps (default
+        ``"metrics"``).
+    verbose : int, default=0
+        Print the metrics when they are recorded.
+
+    Attributes
+    ----------
+    step_ : step
+        The fitted wrapped step.
+    history_ : dict
+        ``{"train": {metric: [values]}, "validation": {metric: [values]}}``.
+    """
+
+    def __init__(self, step: Any, metrics: Any = None, name: str | None = None,
+                 verbose: int = 0) -> None:
+        self.step = step
+        self.metrics = metrics
+        self.name = name
+        self.verbose = verbose
+
+    def _reset(self) -> Any:
+        self._metrics = resolve_metrics(self.metrics)
+        self.history_ = {subset: {name: [] for name in self._metrics} for subset in SUBSETS}
+        return self._start()
+
+    def adapt(self, X: Any, y: Any = None) -> MetricsWrapper:
+        """Start a new history; let the wrapped step get ready for incremental training."""
+        adapt_step(self._reset(), X, y)
+        return self
+
+    def fit(self, X: Any, y: Any = None) -> MetricsWrapper:
+        """Fit the wrapped step on ``(X, y)`` and record its training metrics."""
+        self._reset().fit(X, y)
+        self._record_training(X, y)
+        return self
+
+    def partial_fit(self, X: Any, y: Any = None) -> MetricsWrapper:
+        """One incremental update of the wrapped step; record its training metrics."""
+        if getattr(self, "step_", None) is None:
+            self._reset()
+        self.step_.partial_fit(X, y)
+        self._record_training(X, y)
+        return self
+
+    def _record_training(self, X: Any, y: Any) -> None:
+        self.record("train", *predict_with_truth_step(self.step_, X, y))
+
+    def record(self, subset: str, y_true: Any, y_pred: Any) -> dict[str, float]:
+        """Compute the metrics on ``(y_true, y_pred)`` and append them to ``subset``.
+
+        Parameters
+        ----------
+        subset : {"train", "validation"}
+        y_true, y_pred : array-like, in y's units.
+
+        Returns
+        -------
+        dict
+            The values just recorded, by metric name.
+        """
+        check_is_fitted(self, "history_")
+        if subset not in SUBSETS:
+            raise ValueError(f"subset must be one of {SUBSETS}, got {subset!r}.")
+        values = {name: metric(y_true, y_pred) for name, metric in self._metrics.items()}
+        for name, value in values.items():
+            self.history_[subset][name].append(value)
+        if self.verbose:
+            print(f"{self.name or 'metrics'} {subset}: "
+                  + ", ".join(f"{name}={value:.6g}" for name, value in values.items()))
+        return values
+
+
+def collect_history(step: Any) -> dict[str, dict]:
+    """The ``history_`` of every MetricsWrapper in ``step``, by name.
+
+    Unnamed wrappers are called ``"metrics"``; clashing names get ``-1``, ``-2``...
+    """
+    histories: dict[str, dict] = {}
+    for inner in iter_steps(step):
+        if isinstance(inner, MetricsWrapper) and hasattr(inner, "history_"):
+            name = inner.name or "metrics"
+            key, count = name, 1
+            while key in histories:
+                key, count = f"{name}-{count}", count + 1
+            histories[key] = inner.history_
+    return histories

@@ -1,0 +1,132 @@
+"""MiniBatch: train the wrapped step one batch at a time.
+
+>>> import numpy as np
+>>> from sklearn.linear_model import SGDRegressor
+>>> from seqpipe.steps import MiniBatch
+>>> X = np.random.default_rng(0).normal(size=(250, 3))
+>>> step = MiniBatch(SGDRegressor(random_state=0), batch_size=100).fit(X, X.sum(axis=1))
+>>> step.n_batches_                     # 100 + 100 + the last 50, kept
+3
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
+
+from seqpipe._validation import check_int_param, trusted_input, validate_X, validate_y
+from seqpipe.base import (
+    DivergedError,
+    adapt_step,
+    predict_with_truth_step,
+    restore_weights,
+    snapshot_weights,
+)
+from seqpipe.steps._meta import HistoryMixin, MetaStepMixin
+
+
+class MiniBatch(HistoryMixin, MetaStepMixin, BaseEstimator):
+    """Call the wrapped step's ``partial_fit`` once per batch of ``batch_size`` samples.
+
+    ``fit`` lets the wrapped step ``adapt`` to all the data first (a Pipeline fits its
+    preprocessing, e.g. normalization statistics, on all of it; a Keras step builds
+    its model), then makes one pass over the batches; ``partial_fit`` makes another
+    pass (EpochRepeater calls it once per epoch). The data is validated once per
+    call, not per batch. On the predict and transform paths, X is cut into batches
+    and the results concatenated.
+
+    A non-finite loss raises :class:`~seqpipe.base.DivergedError` naming the batch,
+    with the weights restored to the start of the pass.
+
+    Parameters
+    ----------
+    step : step or list of steps
+        Needs ``partial_fit``; a list runs as a Pipeline.
+    batch_size : int, default=32
+    keep_last : bool, default=True
+        Train on the last, smaller batch too (Neuraxle silently dropped it).
+
+    Attributes
+    ----------
+    step_ : step
+        The fitted wrapped step.
+    n_batches_ : int
+        Number of batches of the last pass.
+    n_features_in_ : int
+    """
+
+    def __init__(self, step: Any, batch_size: int = 32, keep_last: bool = True) -> None:
+        self.step = step
+        self.batch_size = batch_size
+        self.keep_last = keep_last
+
+    def _validate(self, X: Any, y: Any, *, reset: bool) -> tuple[np.ndarray, Any]:
+        check_int_param(self, "batch_size", self.batch_size)
+        X = validate_X(self, X, reset=reset)
+        return X, (None if y is None else validate_y(y, len(X)))
+
+    def _batch_starts(self, n_samples: int) -> range:
+        stop = n_samples if self.keep_last else n_samples - n_samples % self.batch_size
+        return range(0, stop, self.batch_size)
+
+    def adapt(self, X: Any, y: Any = None) -> MiniBatch:
+        """Let the wrapped step get ready on all of ``(X, y)`` (see the class doc)."""
+        X, y = self._validate(X, y, reset=True)
+        step = self._start()
+        if not hasattr(step, "partial_fit"):
+            raise TypeError(f"MiniBatch trains its step with partial_fit, which "
+                            f"{type(step).__name__} does not have.")
+        with trusted_input():
+            adapt_step(step, X, y)
+        return self
+
+    def fit(self, X: Any, y: Any = None) -> MiniBatch:
+        """Adapt the wrapped step to ``(X, y)``, then train it on one pass of batches."""
+        return self.adapt(X, y).partial_fit(X, y)
+
+    def partial_fit(self, X: Any, y: Any = None) -> MiniBatch:
+        """One pass over ``(X, y)``, one ``partial_fit`` of the wrapped step per batch."""
+        if getattr(self, "step_", None) is None:
+            self.adapt(X, y)
+        X, y = self._validate(X, y, reset=False)
+        partial_fit, size = self.step_.partial_fit, self.batch_size
+        weights = snapshot_weights(self.step_)
+        index = -1
+        with trusted_input():
+            for index, start in enumerate(self._batch_starts(len(X))):
+                try:
+                    partial_fit(X[start:start + size], None if y is None else y[start:start + size])
+                except DivergedError as error:
+                    restore_weights(weights)
+                    error.batch, error.restored = index, "the start of this pass"
+                    raise
+        self.n_batches_ = index + 1
+        return self
+
+    def _batched(self, method: Any, X: Any) -> list[Any]:
+        check_is_fitted(self, "step_")
+        X = validate_X(self, X, reset=False)
+        with trusted_input():
+            return [method(X[i:i + self.batch_size]) for i in range(0, len(X), self.batch_size)]
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predict batch by batch and concatenate."""
+        return np.concatenate(self._batched(self.step_.predict, X))
+
+    def transform(self, X: Any) -> np.ndarray:
+        """Transform batch by batch and concatenate."""
+        return np.concatenate(self._batched(self.step_.transform, X))
+
+    def predict_with_truth(self, X: Any, y: Any = None) -> tuple[np.ndarray, np.ndarray]:
+        """``(y_true, y_pred)`` batch by batch, concatenated."""
+        check_is_fitted(self, "step_")
+        X, y = self._validate(X, y, reset=False)
+        size = self.batch_size
+        with trusted_input():
+            pairs = [predict_with_truth_step(self.step_, X[i:i + size],
+                                             None if y is None else y[i:i + size])
+                     for i in range(0, len(X), size)]
+        return np.concatenate([p[0] for p in pairs]), np.concatenate([p[1] for p in pairs])
