@@ -79,6 +79,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
+from sklearn.base import clone
 
 __all__ = [
     "DivergedError",
@@ -161,10 +162,18 @@ def partial_fit_resample_step(step: Any, X: Any, y: Any) -> tuple[Any, Any]:
 
 
 def adapt_step(step: Any, X: Any, y: Any) -> None:
-    """Let ``step`` get ready for incremental training on ``(X, y)``, if it can."""
+    """Let ``step`` get ready for incremental training on ``(X, y)``.
+
+    A step without ``adapt`` (e.g. scikit-learn's SGDRegressor) is reset to its
+    unfitted state instead, in place, so that training starts from scratch.
+    """
     adapt = getattr(step, "adapt", None)
     if adapt is not None:
         adapt(X, y)
+    elif hasattr(step, "get_params"):
+        fresh = clone(step)
+        step.__dict__.clear()
+        step.__dict__.update(fresh.__dict__)
 
 
 def predict_with_truth_step(step: Any, X: Any, y: Any) -> tuple[Any, Any]:

@@ -41,22 +41,26 @@ class _Predicted(RegressorMixin, BaseEstimator):
         return self.y_pred
 
 
-def _from_scorer(name: str) -> Metric:
-    scorer = get_scorer(name)
+class _ScorerMetric:
+    """A scikit-learn scorer applied to known predictions (picklable)."""
 
-    def metric(y_true: Any, y_pred: Any) -> float:
-        return float(scorer(_Predicted(flatten_2d(y_pred)), None, flatten_2d(y_true)))
+    def __init__(self, name: str) -> None:
+        self.__name__ = name
+        self.scorer = get_scorer(name)
 
-    metric.__name__ = name
-    return metric
+    def __call__(self, y_true: Any, y_pred: Any) -> float:
+        return float(self.scorer(_Predicted(flatten_2d(y_pred)), None, flatten_2d(y_true)))
 
 
-def _flattened(function: Metric) -> Metric:
-    def metric(y_true: Any, y_pred: Any) -> float:
-        return float(function(flatten_2d(y_true), flatten_2d(y_pred)))
+class _Flattened:
+    """A metric callable applied to flattened 3-D targets (picklable)."""
 
-    metric.__name__ = getattr(function, "__name__", "metric")
-    return metric
+    def __init__(self, function: Metric) -> None:
+        self.__name__ = getattr(function, "__name__", "metric")
+        self.function = function
+
+    def __call__(self, y_true: Any, y_pred: Any) -> float:
+        return float(self.function(flatten_2d(y_true), flatten_2d(y_pred)))
 
 
 def resolve_metric(metric: str | Metric) -> Metric:
@@ -66,11 +70,11 @@ def resolve_metric(metric: str | Metric) -> Metric:
     3-D arrays are flattened to ``(n_samples, n_timesteps * n_features)`` first.
     """
     if callable(metric):
-        return _flattened(metric)
+        return _Flattened(metric)
     if metric == "mse":
         return mse
     if isinstance(metric, str) and metric in get_scorer_names():
-        return _from_scorer(metric)
+        return _ScorerMetric(metric)
     raise ValueError(
         f"Unknown metric {metric!r}: expected 'mse', a scikit-learn scorer name (see "
         f"sklearn.metrics.get_scorer_names()) or a callable f(y_true, y_pred)."

@@ -1,15 +1,20 @@
 """scikit-learn's estimator checks over every step and over small pipelines."""
 
-from sklearn.linear_model import Ridge
+from sklearn.linear_model import Ridge, SGDRegressor
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from seqpipe import Pipeline
 from seqpipe.steps import (
     DataShuffler,
+    EpochRepeater,
     KerasModelStep,
     MeanStdNormalizer,
+    MetricsWrapper,
+    MiniBatch,
+    PlotPredictions,
     ToNumpy,
     TrainOnly,
+    ValidationSplit,
     Windower,
 )
 
@@ -54,6 +59,11 @@ ESTIMATORS = [
     KerasModelStep(DenseRegressor(), epochs=2, random_state=0),
     Pipeline([MeanStdNormalizer(normalize_y=False), Ridge()]),
     Pipeline([ToNumpy(), MeanStdNormalizer(normalize_y=False)]),
+    MiniBatch(SGDRegressor(random_state=0), batch_size=16),
+    EpochRepeater(MiniBatch(SGDRegressor(random_state=0), batch_size=16), epochs=2),
+    ValidationSplit(MiniBatch(SGDRegressor(random_state=0), batch_size=16)),
+    MetricsWrapper(Ridge()),
+    PlotPredictions(Ridge()),
 ]
 
 IN_PLACE = (
@@ -75,7 +85,9 @@ EXPECTED_FAILED = {
         "check_transformer_data_not_an_array": SHUFFLES,
         "check_pipeline_consistency": SHUFFLES,
     },
-    "TrainOnly": {"check_estimators_overwrite_params": IN_PLACE},
+    **{name: {"check_estimators_overwrite_params": IN_PLACE} for name in (
+        "TrainOnly", "MiniBatch", "EpochRepeater", "ValidationSplit", "MetricsWrapper",
+        "PlotPredictions")},
     "Windower": {
         "check_transformer_general": WINDOWS,
         "check_transformer_general(readonly_memmap=True)": WINDOWS,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from sklearn.utils import get_tags
@@ -11,7 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 from seqpipe.base import adapt_step, predict_with_truth_step
 
 
-def _wrapped_has(method: str):
+def wrapped_has(method: str):
     def check(meta: MetaStepMixin) -> bool:
         return hasattr(meta._wrapped(), method)
 
@@ -43,36 +44,42 @@ class MetaStepMixin:
         self.step_ = self._wrapped()
         return self.step_
 
+    def _record_n_features(self) -> None:
+        """Expose the wrapped step's ``n_features_in_`` once it is fitted."""
+        n_features = getattr(self.step_, "n_features_in_", None)
+        if n_features is not None:
+            self.n_features_in_ = n_features
+
     def adapt(self, X: Any, y: Any = None) -> Any:
         """Let the wrapped step get ready for incremental training on ``(X, y)``."""
         adapt_step(self._start(), X, y)
         return self
 
-    @available_if(_wrapped_has("predict"))
+    @available_if(wrapped_has("predict"))
     def predict(self, X: Any) -> Any:
         """Predict with the wrapped step."""
         check_is_fitted(self, "step_")
         return self.step_.predict(X)
 
-    @available_if(_wrapped_has("predict_proba"))
+    @available_if(wrapped_has("predict_proba"))
     def predict_proba(self, X: Any) -> Any:
         """Class probabilities from the wrapped step."""
         check_is_fitted(self, "step_")
         return self.step_.predict_proba(X)
 
-    @available_if(_wrapped_has("transform"))
+    @available_if(wrapped_has("transform"))
     def transform(self, X: Any) -> Any:
         """Transform with the wrapped step."""
         check_is_fitted(self, "step_")
         return self.step_.transform(X)
 
-    @available_if(_wrapped_has("predict"))
+    @available_if(wrapped_has("predict"))
     def predict_with_truth(self, X: Any, y: Any = None) -> tuple[Any, Any]:
         """``(y_true, y_pred)`` of the wrapped step on the evaluation path."""
         check_is_fitted(self, "step_")
         return predict_with_truth_step(self.step_, X, y)
 
-    @available_if(_wrapped_has("score"))
+    @available_if(wrapped_has("score"))
     def score(self, X: Any, y: Any = None, sample_weight: Any = None) -> float:
         """Score of the wrapped step (R² for regressors)."""
         check_is_fitted(self, "step_")
@@ -86,6 +93,8 @@ class MetaStepMixin:
         tags.estimator_type = inner.estimator_type
         tags.target_tags = inner.target_tags
         tags.input_tags = inner.input_tags
+        if isinstance(self, HistoryMixin):  # validates its input: dense arrays only
+            tags.input_tags = replace(inner.input_tags, sparse=False)
         tags.classifier_tags = inner.classifier_tags
         tags.regressor_tags = inner.regressor_tags
         tags.transformer_tags = inner.transformer_tags

@@ -16,11 +16,12 @@ from __future__ import annotations
 from typing import Any
 
 from sklearn.base import BaseEstimator
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from seqpipe.base import adapt_step, iter_steps, predict_with_truth_step
 from seqpipe.scoring import resolve_metrics
-from seqpipe.steps._meta import MetaStepMixin
+from seqpipe.steps._meta import MetaStepMixin, wrapped_has
 
 SUBSETS = ("train", "validation")
 
@@ -78,14 +79,17 @@ class MetricsWrapper(MetaStepMixin, BaseEstimator):
         """Fit the wrapped step on ``(X, y)`` and record its training metrics."""
         self._reset().fit(X, y)
         self._record_training(X, y)
+        self._record_n_features()
         return self
 
+    @available_if(wrapped_has("partial_fit"))
     def partial_fit(self, X: Any, y: Any = None) -> MetricsWrapper:
         """One incremental update of the wrapped step; record its training metrics."""
         if getattr(self, "step_", None) is None:
             self._reset()
         self.step_.partial_fit(X, y)
         self._record_training(X, y)
+        self._record_n_features()
         return self
 
     def _record_training(self, X: Any, y: Any) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from seqpipe._validation import check_int_param, trusted_input, validate_X, validate_y
@@ -25,7 +26,7 @@ from seqpipe.base import (
     restore_weights,
     snapshot_weights,
 )
-from seqpipe.steps._meta import HistoryMixin, MetaStepMixin
+from seqpipe.steps._meta import HistoryMixin, MetaStepMixin, wrapped_has
 
 
 class MiniBatch(HistoryMixin, MetaStepMixin, BaseEstimator):
@@ -106,20 +107,24 @@ class MiniBatch(HistoryMixin, MetaStepMixin, BaseEstimator):
         self.n_batches_ = index + 1
         return self
 
-    def _batched(self, method: Any, X: Any) -> list[Any]:
+    def _batched(self, method_name: str, X: Any) -> list[Any]:
         check_is_fitted(self, "step_")
         X = validate_X(self, X, reset=False)
+        method, size = getattr(self.step_, method_name), self.batch_size
         with trusted_input():
-            return [method(X[i:i + self.batch_size]) for i in range(0, len(X), self.batch_size)]
+            return [method(X[i:i + size]) for i in range(0, len(X), size)]
 
+    @available_if(wrapped_has("predict"))
     def predict(self, X: Any) -> np.ndarray:
         """Predict batch by batch and concatenate."""
-        return np.concatenate(self._batched(self.step_.predict, X))
+        return np.concatenate(self._batched("predict", X))
 
+    @available_if(wrapped_has("transform"))
     def transform(self, X: Any) -> np.ndarray:
         """Transform batch by batch and concatenate."""
-        return np.concatenate(self._batched(self.step_.transform, X))
+        return np.concatenate(self._batched("transform", X))
 
+    @available_if(wrapped_has("predict"))
     def predict_with_truth(self, X: Any, y: Any = None) -> tuple[np.ndarray, np.ndarray]:
         """``(y_true, y_pred)`` batch by batch, concatenated."""
         check_is_fitted(self, "step_")

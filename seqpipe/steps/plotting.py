@@ -15,11 +15,12 @@ import os
 from typing import Any
 
 from sklearn.base import BaseEstimator
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from seqpipe.base import predict_with_truth_step
 from seqpipe.plotting import plot_predictions
-from seqpipe.steps._meta import MetaStepMixin
+from seqpipe.steps._meta import MetaStepMixin, wrapped_has
 
 
 class PlotPredictions(MetaStepMixin, BaseEstimator):
@@ -57,14 +58,17 @@ class PlotPredictions(MetaStepMixin, BaseEstimator):
         """Fit the wrapped step."""
         self._start().fit(X, y)
         self.last_plot_ = None
+        self._record_n_features()
         return self
 
+    @available_if(wrapped_has("partial_fit"))
     def partial_fit(self, X: Any, y: Any = None) -> PlotPredictions:
         """One incremental update of the wrapped step."""
         if getattr(self, "step_", None) is None:
             self._start()
             self.last_plot_ = None
         self.step_.partial_fit(X, y)
+        self._record_n_features()
         return self
 
     def predict_with_truth(self, X: Any, y: Any = None) -> tuple[Any, Any]:

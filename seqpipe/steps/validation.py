@@ -111,7 +111,7 @@ class ValidationSplit(HistoryMixin, MetaStepMixin, BaseEstimator):
         if n_validation >= n_samples:
             raise ValueError(
                 f"ValidationSplit with validation_size={self.validation_size} leaves no "
-                f"training sample out of {n_samples}."
+                f"training sample: got {n_samples} sample(s), need at least 2."
             )
         order = (check_random_state(self.random_state).permutation(n_samples)
                  if self.shuffle else np.arange(n_samples))
