@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 from scipy import sparse
+from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import _check_feature_names, check_array
 
 FLOAT_DTYPES = (np.float64, np.float32, np.float16)
@@ -167,6 +168,19 @@ def validate_y(y: Any, n_samples: int, *, name: str = "y") -> np.ndarray:
             f"{name} has {array.shape[0]} (shape {array.shape})."
         )
     return array
+
+
+def check_fitted(estimator: Any, attribute: str) -> None:
+    """Raise scikit-learn's NotFittedError unless ``estimator`` has ``attribute``.
+
+    A cheap stand-in for ``sklearn.utils.validation.check_is_fitted(estimator,
+    attribute)`` (which resolves tags on every call), for per-batch paths.
+    """
+    if not hasattr(estimator, attribute):
+        raise NotFittedError(
+            f"This {type(estimator).__name__} instance is not fitted yet. Call 'fit' with "
+            f"appropriate arguments before using this estimator."
+        )
 
 
 def check_int_param(owner: Any, name: str, value: Any, low: int = 1) -> int:

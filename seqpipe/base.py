@@ -47,6 +47,8 @@ reachable as ``step__param`` through the usual nested ``get_params``/``set_param
                                        statistics), build what needs its shapes (a
                                        Keras model), train nothing
     partial_fit(X, y) -> self          one incremental update (a batch, an epoch)
+    partial_fit_predict(X, y)          (optional) partial_fit, then (y_true, y_pred) on
+                                       the same data, without redoing the preprocessing
     partial_fit_resample(X, y)         (optional, sample steps) act again on every
                                        training pass (DataShuffler reshuffles); other
                                        fitted steps stay fixed and use ``resample``
@@ -75,6 +77,7 @@ Example
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from typing import Any
 
@@ -90,6 +93,7 @@ __all__ = [
     "inverse_transform_y_step",
     "is_sample_step",
     "iter_steps",
+    "partial_fit_predict_step",
     "partial_fit_resample_step",
     "resample_step",
     "restore_weights",
@@ -184,19 +188,34 @@ def predict_with_truth_step(step: Any, X: Any, y: Any) -> tuple[Any, Any]:
     return y, step.predict(X)
 
 
+def partial_fit_predict_step(step: Any, X: Any, y: Any) -> tuple[Any, Any]:
+    """One incremental update of ``step``, then its ``(y_true, y_pred)`` on ``(X, y)``."""
+    fast = getattr(step, "partial_fit_predict", None)
+    if fast is not None:
+        return fast(X, y)
+    step.partial_fit(X, y)
+    return predict_with_truth_step(step, X, y)
+
+
 def iter_steps(step: Any) -> Iterator[Any]:
     """Yield ``step`` and every step nested in it (depth first, through its params)."""
     yield step
-    if not hasattr(step, "get_params"):
-        return
-    for value in step.get_params(deep=False).values():
-        if hasattr(value, "fit"):
-            yield from iter_steps(value)
-        elif isinstance(value, (list, tuple)):
+    for name in _param_names(type(step)):
+        value = getattr(step, name, None)
+        if isinstance(value, (list, tuple)):
             for item in value:
                 item = item[1] if isinstance(item, tuple) else item
                 if hasattr(item, "fit"):
                     yield from iter_steps(item)
+        elif hasattr(value, "fit"):
+            yield from iter_steps(value)
+
+
+@functools.cache
+def _param_names(cls: type) -> tuple[str, ...]:
+    """Constructor parameter names of an estimator class (inspected once per class)."""
+    getter = getattr(cls, "_get_param_names", None)
+    return tuple(getter()) if getter is not None else ()
 
 
 def snapshot_weights(step: Any) -> list[tuple[Any, Any]]:

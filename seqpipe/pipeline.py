@@ -28,6 +28,7 @@ from seqpipe.base import (
     adapt_step,
     fit_resample_step,
     inverse_transform_y_step,
+    partial_fit_predict_step,
     partial_fit_resample_step,
     predict_with_truth_step,
     resample_step,
@@ -106,11 +107,17 @@ class Pipeline(BaseEstimator):
 
     # ------------------------------------------------------------------ access
     def _named(self) -> list[tuple[str, Any]]:
+        key = tuple(map(id, self.steps))  # cheap: names are computed once per step list
+        cached = self.__dict__.get("_named_cache")
+        if cached is not None and cached[0] == key:
+            return cached[1]
         names = _default_names(self.steps)
-        return [
+        named = [
             (name, step[1] if isinstance(step, tuple) else step)
             for name, step in zip(names, self.steps)
         ]
+        self._named_cache = (key, named)
+        return named
 
     @property
     def named_steps(self) -> Bunch:
@@ -272,7 +279,8 @@ class Pipeline(BaseEstimator):
         return y
 
     def _check_fitted(self) -> None:
-        check_is_fitted(self)
+        if not getattr(self, "_head_fitted", False):
+            check_is_fitted(self)
 
     def fit(self, X: Any, y: Any = None) -> Pipeline:
         """Fit every step in turn on what the previous steps produce.
@@ -317,6 +325,19 @@ class Pipeline(BaseEstimator):
             X, y = self._fit_head(X, y)
         self._final_step.partial_fit(X, y)
         return self
+
+    @available_if(_final_strictly_has("partial_fit"))
+    def partial_fit_predict(self, X: Any, y: Any = None) -> tuple[Any, Any]:
+        """``partial_fit``, then ``(y_true, y_pred)`` in y's units on the same data,
+        reusing what the steps made of it (the preprocessing is not redone)."""
+        if not getattr(self, "_head_fitted", False):
+            self._fit_head(X, y)
+        inputs = []
+        for step in self._head():
+            inputs.append(X)
+            X, y = partial_fit_resample_step(step, X, y)
+        y_true, y_pred = partial_fit_predict_step(self._final_step, X, y)
+        return self._inverse_y(y_true, inputs), self._inverse_y(y_pred, inputs)
 
     @available_if(_final_has("fit_transform", "transform", "fit_resample"))
     def fit_transform(self, X: Any, y: Any = None) -> Any:

@@ -27,7 +27,14 @@ def flatten_2d(y: Any) -> np.ndarray:
 
 
 def mse(y_true: Any, y_pred: Any) -> float:
-    """Mean squared error over every value (3-D arrays are flattened)."""
+    """Mean squared error over every value; 3-D arrays are flattened.
+
+    Float arrays of the same shape take a numpy fast path (metrics are recorded per
+    batch); anything else goes through scikit-learn's ``mean_squared_error``.
+    """
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape == y_pred.shape and y_true.dtype.kind == y_pred.dtype.kind == "f":
+        return float(np.mean(np.square(y_true - y_pred, dtype=np.float64)))
     return float(mean_squared_error(flatten_2d(y_true), flatten_2d(y_pred)))
 
 

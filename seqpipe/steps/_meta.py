@@ -7,8 +7,8 @@ from typing import Any
 
 from sklearn.utils import get_tags
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted
 
+from seqpipe._validation import check_fitted
 from seqpipe.base import adapt_step, predict_with_truth_step
 
 
@@ -58,31 +58,31 @@ class MetaStepMixin:
     @available_if(wrapped_has("predict"))
     def predict(self, X: Any) -> Any:
         """Predict with the wrapped step."""
-        check_is_fitted(self, "step_")
+        check_fitted(self, "step_")
         return self.step_.predict(X)
 
     @available_if(wrapped_has("predict_proba"))
     def predict_proba(self, X: Any) -> Any:
         """Class probabilities from the wrapped step."""
-        check_is_fitted(self, "step_")
+        check_fitted(self, "step_")
         return self.step_.predict_proba(X)
 
     @available_if(wrapped_has("transform"))
     def transform(self, X: Any) -> Any:
         """Transform with the wrapped step."""
-        check_is_fitted(self, "step_")
+        check_fitted(self, "step_")
         return self.step_.transform(X)
 
     @available_if(wrapped_has("predict"))
     def predict_with_truth(self, X: Any, y: Any = None) -> tuple[Any, Any]:
         """``(y_true, y_pred)`` of the wrapped step on the evaluation path."""
-        check_is_fitted(self, "step_")
+        check_fitted(self, "step_")
         return predict_with_truth_step(self.step_, X, y)
 
     @available_if(wrapped_has("score"))
     def score(self, X: Any, y: Any = None, sample_weight: Any = None) -> float:
         """Score of the wrapped step (R² for regressors)."""
-        check_is_fitted(self, "step_")
+        check_fitted(self, "step_")
         if sample_weight is None:
             return self.step_.score(X, y)
         return self.step_.score(X, y, sample_weight=sample_weight)

@@ -12,9 +12,8 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.validation import check_is_fitted
 
-from seqpipe._validation import as_numeric_array, validate_X, validate_y
+from seqpipe._validation import as_numeric_array, check_fitted, validate_X, validate_y
 from seqpipe.base import SampleMixin
 
 
@@ -51,7 +50,7 @@ class ToNumpy(SampleMixin, TransformerMixin, BaseEstimator):
 
     def transform(self, X: Any) -> np.ndarray:
         """Return X as a numpy array of ``dtype``."""
-        check_is_fitted(self, "n_features_in_")
+        check_fitted(self, "n_features_in_")
         _check_datetime_index(X, "X")
         X = validate_X(self, X, reset=False)
         return X if self.dtype is None else X.astype(self.dtype, copy=False)

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from sklearn.base import BaseEstimator
@@ -55,6 +56,8 @@ class EpochRepeater(HistoryMixin, MetaStepMixin, BaseEstimator):
         The fitted wrapped step.
     n_epochs_ : int
         Number of epochs completed.
+    epoch_seconds_ : list of float
+        Wall time of each completed epoch (validation included).
     history_ : dict
         Histories of the MetricsWrappers inside, by name.
     """
@@ -73,7 +76,7 @@ class EpochRepeater(HistoryMixin, MetaStepMixin, BaseEstimator):
         if not hasattr(step, "partial_fit"):
             raise TypeError(f"EpochRepeater trains its step with partial_fit, which "
                             f"{type(step).__name__} does not have.")
-        self.n_epochs_ = 0
+        self.n_epochs_, self.epoch_seconds_ = 0, []
         with trusted_input(), tqdm(total=self.epochs, unit="epoch", disable=not self.verbose,
                                    leave=True) as progress:
             adapt_step(step, X, y)
@@ -91,6 +94,7 @@ class EpochRepeater(HistoryMixin, MetaStepMixin, BaseEstimator):
         return self
 
     def _run_epoch(self, step: Any, epoch: int, X: Any, y: Any) -> None:
+        start = time.perf_counter()
         weights = snapshot_weights(step)
         try:
             step.partial_fit(X, y)
@@ -104,6 +108,7 @@ class EpochRepeater(HistoryMixin, MetaStepMixin, BaseEstimator):
             restore_weights(weights)
             raise
         self.n_epochs_ = epoch + 1
+        self.epoch_seconds_.append(time.perf_counter() - start)
 
     def _latest_metrics(self) -> dict[str, str]:
         latest = {}

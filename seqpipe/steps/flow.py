@@ -16,9 +16,8 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, clone
-from sklearn.utils.validation import check_is_fitted
 
-from seqpipe._validation import validate_X, validate_y
+from seqpipe._validation import check_fitted, validate_X, validate_y
 from seqpipe.base import (
     SampleMixin,
     fit_resample_step,
@@ -59,12 +58,12 @@ class TrainOnly(SampleMixin, TransformerMixin, BaseEstimator):
 
     def partial_fit_resample(self, X: Any, y: Any = None) -> tuple[Any, Any]:
         """Apply ``step`` again on a later training pass (e.g. reshuffle)."""
-        check_is_fitted(self, "step_")
+        check_fitted(self, "step_")
         return partial_fit_resample_step(self.step, X, y)
 
     def transform(self, X: Any) -> np.ndarray:
         """Return X unchanged (as a validated array)."""
-        check_is_fitted(self, "step_")
+        check_fitted(self, "step_")
         return validate_X(self, X, reset=False)
 
     def resample(self, X: Any, y: Any = None) -> tuple[np.ndarray, Any]:
@@ -111,7 +110,7 @@ class ForEach(SampleMixin, TransformerMixin, BaseEstimator):
 
     def resample(self, X: Any, y: Any = None) -> tuple[np.ndarray, Any]:
         """Fit a fresh copy of the step on each ``X[i]``, apply it to ``(X[i], y[i])``."""
-        check_is_fitted(self, "n_features_in_")
+        check_fitted(self, "n_features_in_")
         X = validate_X(self, X, reset=False, ndims=(3,))
         if y is None:
             return _stack(fit_resample_step(clone(self.step), x, None)[0] for x in X), None
@@ -130,7 +129,7 @@ class ForEach(SampleMixin, TransformerMixin, BaseEstimator):
 
     def inverse_transform_y(self, y: Any, X: Any) -> np.ndarray:
         """Undo, sample by sample, the step's change of y's units."""
-        check_is_fitted(self, "n_features_in_")
+        check_fitted(self, "n_features_in_")
         X = validate_X(self, X, reset=False, ndims=(3,))
         return _stack(inverse_transform_y_step(self._fitted_copy(x), y_i, x)
                       for x, y_i in zip(X, np.asarray(y)))

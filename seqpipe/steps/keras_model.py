@@ -22,9 +22,8 @@ import keras
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.metrics import r2_score
-from sklearn.utils.validation import check_is_fitted
 
-from seqpipe._validation import check_int_param, validate_X, validate_y
+from seqpipe._validation import check_fitted, check_int_param, validate_X, validate_y
 from seqpipe.base import DivergedError
 from seqpipe.scoring import flatten_2d
 
@@ -239,18 +238,18 @@ class KerasModelStep(RegressorMixin, BaseEstimator):
 
     def get_weights(self) -> list[np.ndarray]:
         """Copies of the model's weights (``keras.Model.get_weights``)."""
-        check_is_fitted(self, "model_")
+        check_fitted(self, "model_")
         return self.model_.get_weights()
 
     def set_weights(self, weights: list[np.ndarray]) -> None:
         """Set the model's weights (``keras.Model.set_weights``)."""
-        check_is_fitted(self, "model_")
+        check_fitted(self, "model_")
         self.model_.set_weights(weights)
 
     # ------------------------------------------------------------------ predict
     def predict(self, X: Any) -> np.ndarray:
         """Predict with the trained model; returns an array shaped like y's samples."""
-        check_is_fitted(self, "model_")
+        check_fitted(self, "model_")
         X = validate_X(self, X, reset=False)
         if X.shape[1:-1] != self.X_shape_[:-1] and not self._accepts_any_length():
             raise ValueError(f"X has samples of shape {X.shape[1:]}, but the model was built "

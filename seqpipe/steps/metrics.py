@@ -17,9 +17,14 @@ from typing import Any
 
 from sklearn.base import BaseEstimator
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted
 
-from seqpipe.base import adapt_step, iter_steps, predict_with_truth_step
+from seqpipe._validation import check_fitted
+from seqpipe.base import (
+    adapt_step,
+    iter_steps,
+    partial_fit_predict_step,
+    predict_with_truth_step,
+)
 from seqpipe.scoring import resolve_metrics
 from seqpipe.steps._meta import MetaStepMixin, wrapped_has
 
@@ -87,8 +92,7 @@ class MetricsWrapper(MetaStepMixin, BaseEstimator):
         """One incremental update of the wrapped step; record its training metrics."""
         if getattr(self, "step_", None) is None:
             self._reset()
-        self.step_.partial_fit(X, y)
-        self._record_training(X, y)
+        self.record("train", *partial_fit_predict_step(self.step_, X, y))
         self._record_n_features()
         return self
 
@@ -108,7 +112,7 @@ class MetricsWrapper(MetaStepMixin, BaseEstimator):
         dict
             The values just recorded, by metric name.
         """
-        check_is_fitted(self, "history_")
+        check_fitted(self, "history_")
         if subset not in SUBSETS:
             raise ValueError(f"subset must be one of {SUBSETS}, got {subset!r}.")
         values = {name: metric(y_true, y_pred) for name, metric in self._metrics.items()}

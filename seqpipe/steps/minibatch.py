@@ -16,9 +16,8 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted
 
-from seqpipe._validation import check_int_param, trusted_input, validate_X, validate_y
+from seqpipe._validation import check_fitted, check_int_param, trusted_input, validate_X, validate_y
 from seqpipe.base import (
     DivergedError,
     adapt_step,
@@ -36,8 +35,8 @@ class MiniBatch(HistoryMixin, MetaStepMixin, BaseEstimator):
     preprocessing, e.g. normalization statistics, on all of it; a Keras step builds
     its model), then makes one pass over the batches; ``partial_fit`` makes another
     pass (EpochRepeater calls it once per epoch). The data is validated once per
-    call, not per batch. On the predict and transform paths, X is cut into batches
-    and the results concatenated.
+    call, not per batch. On the predict, transform and evaluation paths, X is cut
+    into batches of ``predict_batch_size`` and the results concatenated.
 
     A non-finite loss raises :class:`~seqpipe.base.DivergedError` naming the batch,
     with the weights restored to the start of the pass.
@@ -49,6 +48,8 @@ class MiniBatch(HistoryMixin, MetaStepMixin, BaseEstimator):
     batch_size : int, default=32
     keep_last : bool, default=True
         Train on the last, smaller batch too (Neuraxle silently dropped it).
+    predict_batch_size : int, default=1024
+        Samples per batch when predicting (no gradients: larger batches are faster).
 
     Attributes
     ----------
@@ -59,13 +60,16 @@ class MiniBatch(HistoryMixin, MetaStepMixin, BaseEstimator):
     n_features_in_ : int
     """
 
-    def __init__(self, step: Any, batch_size: int = 32, keep_last: bool = True) -> None:
+    def __init__(self, step: Any, batch_size: int = 32, keep_last: bool = True,
+                 predict_batch_size: int = 1024) -> None:
         self.step = step
         self.batch_size = batch_size
         self.keep_last = keep_last
+        self.predict_batch_size = predict_batch_size
 
     def _validate(self, X: Any, y: Any, *, reset: bool) -> tuple[np.ndarray, Any]:
         check_int_param(self, "batch_size", self.batch_size)
+        check_int_param(self, "predict_batch_size", self.predict_batch_size)
         X = validate_X(self, X, reset=reset)
         return X, (None if y is None else validate_y(y, len(X)))
 
@@ -108,9 +112,9 @@ class MiniBatch(HistoryMixin, MetaStepMixin, BaseEstimator):
         return self
 
     def _batched(self, method_name: str, X: Any) -> list[Any]:
-        check_is_fitted(self, "step_")
+        check_fitted(self, "step_")
         X = validate_X(self, X, reset=False)
-        method, size = getattr(self.step_, method_name), self.batch_size
+        method, size = getattr(self.step_, method_name), self.predict_batch_size
         with trusted_input():
             return [method(X[i:i + size]) for i in range(0, len(X), size)]
 
@@ -127,9 +131,9 @@ class MiniBatch(HistoryMixin, MetaStepMixin, BaseEstimator):
     @available_if(wrapped_has("predict"))
     def predict_with_truth(self, X: Any, y: Any = None) -> tuple[np.ndarray, np.ndarray]:
         """``(y_true, y_pred)`` batch by batch, concatenated."""
-        check_is_fitted(self, "step_")
+        check_fitted(self, "step_")
         X, y = self._validate(X, y, reset=False)
-        size = self.batch_size
+        size = self.predict_batch_size
         with trusted_input():
             pairs = [predict_with_truth_step(self.step_, X[i:i + size],
                                              None if y is None else y[i:i + size])

@@ -19,9 +19,8 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.validation import check_is_fitted
 
-from seqpipe._validation import validate_X, validate_y
+from seqpipe._validation import check_fitted, validate_X, validate_y
 from seqpipe.base import SampleMixin
 
 
@@ -80,14 +79,20 @@ class MeanStdNormalizer(SampleMixin, TransformerMixin, BaseEstimator):
         return validate_X(self, X, reset=reset, ndims=ndims)
 
     def _statistics(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Mean and scale broadcastable against X (per sample) or learned ones."""
+        """Mean and scale broadcastable against X: its own (per sample) or learned ones."""
+        dtype = X.dtype if X.dtype.kind == "f" else np.dtype(np.float64)
         if self.per_sample:
-            mean = X.mean(axis=1, keepdims=True)
-            std = X.std(axis=1, keepdims=True)
-        else:
-            mean, std = self.mean_, self.std_
+            return self._mean_scale(X.mean(axis=1, keepdims=True),
+                                    X.std(axis=1, keepdims=True), dtype)
+        cached = self.__dict__.setdefault("_learned", {})  # reset by fit
+        key = (dtype, self.std_factor, self.epsilon)
+        if key not in cached:
+            cached[key] = self._mean_scale(self.mean_, self.std_, dtype)
+        return cached[key]
+
+    def _mean_scale(self, mean: np.ndarray, std: np.ndarray,
+                    dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
         scale = self.std_factor * (std + self.epsilon)
-        dtype = X.dtype if X.dtype.kind == "f" else np.float64
         return mean.astype(dtype, copy=False), scale.astype(dtype, copy=False)
 
     def fit_resample(self, X: Any, y: Any = None) -> tuple[np.ndarray, Any]:
@@ -111,6 +116,7 @@ class MeanStdNormalizer(SampleMixin, TransformerMixin, BaseEstimator):
             axes = tuple(range(X.ndim - 1))
             self.mean_ = X.mean(axis=axes)
             self.std_ = X.std(axis=axes)
+            self._learned = {}
         self.n_samples_seen_ = len(X)
         return self.resample(X, y)
 
@@ -136,7 +142,7 @@ class MeanStdNormalizer(SampleMixin, TransformerMixin, BaseEstimator):
 
     def resample(self, X: Any, y: Any = None) -> tuple[np.ndarray, Any]:
         """Normalize X, and y too when ``normalize_y`` (nothing is learned)."""
-        check_is_fitted(self, "n_samples_seen_")
+        check_fitted(self, "n_samples_seen_")
         X = self._validate(X, reset=False)
         mean, scale = self._statistics(X)
         Xt = (X - mean) / scale
@@ -148,7 +154,7 @@ class MeanStdNormalizer(SampleMixin, TransformerMixin, BaseEstimator):
 
     def inverse_transform(self, X: Any) -> np.ndarray:
         """Undo the normalization of X (learned statistics only)."""
-        check_is_fitted(self, "n_samples_seen_")
+        check_fitted(self, "n_samples_seen_")
         if self.per_sample:
             raise ValueError(
                 "inverse_transform of a per_sample MeanStdNormalizer needs the original X; "
@@ -165,7 +171,7 @@ class MeanStdNormalizer(SampleMixin, TransformerMixin, BaseEstimator):
         """
         if not self.normalize_y:
             return y
-        check_is_fitted(self, "n_samples_seen_")
+        check_fitted(self, "n_samples_seen_")
         y = np.asarray(y)
         self._check_y_features(y)
         mean, scale = self._statistics(np.asarray(X))

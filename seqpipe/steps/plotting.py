@@ -16,8 +16,8 @@ from typing import Any
 
 from sklearn.base import BaseEstimator
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted
 
+from seqpipe._validation import check_fitted
 from seqpipe.base import predict_with_truth_step
 from seqpipe.plotting import plot_predictions
 from seqpipe.steps._meta import MetaStepMixin, wrapped_has
@@ -73,7 +73,7 @@ class PlotPredictions(MetaStepMixin, BaseEstimator):
 
     def predict_with_truth(self, X: Any, y: Any = None) -> tuple[Any, Any]:
         """``(y_true, y_pred)`` of the wrapped step; plots them when ``enabled``."""
-        check_is_fitted(self, "step_")
+        check_fitted(self, "step_")
         y_true, y_pred = predict_with_truth_step(self.step_, X, y)
         if self.enabled:
             self.plot(X, y_true, y_pred)
@@ -81,7 +81,7 @@ class PlotPredictions(MetaStepMixin, BaseEstimator):
 
     def plot(self, X: Any, y_true: Any, y_pred: Any = None) -> os.PathLike:
         """Write the PNG of ``X``, ``y_true`` and ``y_pred`` (predicted when None)."""
-        check_is_fitted(self, "step_")
+        check_fitted(self, "step_")
         if y_pred is None:
             y_pred = self.step_.predict(X)
         self.last_plot_ = plot_predictions(X, y_true, y_pred, self.path,

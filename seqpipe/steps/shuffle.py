@@ -15,9 +15,8 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted
 
-from seqpipe._validation import validate_X, validate_y
+from seqpipe._validation import check_fitted, validate_X, validate_y
 from seqpipe.base import SampleMixin
 
 
@@ -58,5 +57,5 @@ class DataShuffler(SampleMixin, TransformerMixin, BaseEstimator):
 
     def transform(self, X: Any) -> Any:
         """Return X unchanged: shuffling happens on the fit path only."""
-        check_is_fitted(self, "n_features_in_")
+        check_fitted(self, "n_features_in_")
         return validate_X(self, X, reset=False)

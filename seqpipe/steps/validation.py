@@ -20,12 +20,15 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted
 
-from seqpipe._validation import trusted_input, validate_X, validate_y
+from seqpipe._validation import check_fitted, trusted_input, validate_X, validate_y
 from seqpipe.base import adapt_step, predict_with_truth_step, restore_weights, snapshot_weights
-from seqpipe.scoring import resolve_metric
+from seqpipe.scoring import mse, resolve_metric
 from seqpipe.steps._meta import HistoryMixin, MetaStepMixin
+
+
+def _neg_mse(y_true: Any, y_pred: Any) -> float:
+    return -mse(y_true, y_pred)
 
 
 class ValidationSplit(HistoryMixin, MetaStepMixin, BaseEstimator):
@@ -138,8 +141,7 @@ class ValidationSplit(HistoryMixin, MetaStepMixin, BaseEstimator):
         """Check the parameters, split once, start a new record; return the parts."""
         self._check_params()
         parts = self._parts(X, y, reset=True)
-        self._scorer = (resolve_metric("neg_mean_squared_error") if self.scoring is None
-                        else resolve_metric(self.scoring))
+        self._scorer = _neg_mse if self.scoring is None else resolve_metric(self.scoring)
         self.validation_scores_, self.best_score_, self.best_epoch_ = [], -math.inf, None
         self.stop_training_, self._best_weights = False, None
         self._start()
@@ -188,6 +190,6 @@ class ValidationSplit(HistoryMixin, MetaStepMixin, BaseEstimator):
 
     def end_training(self) -> None:
         """Put back the best pass's weights when ``restore_best_weights`` is set."""
-        check_is_fitted(self, "train_indices_")
+        check_fitted(self, "train_indices_")
         if self.restore_best_weights and self._best_weights is not None:
             restore_weights(self._best_weights)

@@ -19,9 +19,8 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.validation import check_is_fitted
 
-from seqpipe._validation import as_numeric_array, check_int_param, validate_X
+from seqpipe._validation import as_numeric_array, check_fitted, check_int_param, validate_X
 
 
 def _windows(series: np.ndarray, size: int, n_starts: int, stride: int) -> np.ndarray:
@@ -130,7 +129,7 @@ class Windower(TransformerMixin, BaseEstimator):
 
     def resample(self, X: Any, y: Any = None) -> tuple[np.ndarray, np.ndarray]:
         """Same windows as ``fit_resample``, for evaluation (nothing is learned)."""
-        check_is_fitted(self, "n_features_in_")
+        check_fitted(self, "n_features_in_")
         return self._window_pairs(self._validate(X, reset=False), y)
 
     def _window_pairs(self, X: np.ndarray, y: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -143,7 +142,7 @@ class Windower(TransformerMixin, BaseEstimator):
 
     def transform(self, X: Any) -> np.ndarray:
         """Return every past window of the series, the last one included."""
-        check_is_fitted(self, "n_features_in_")
+        check_fitted(self, "n_features_in_")
         X = self._validate(X, reset=False, with_future=False)
         return _windows(X, self.window_size_past, len(X) - self.window_size_past + 1,
                         self.stride)

@@ -1,0 +1,191 @@
+"""Seed 003's composition against plain Keras on exercise 1, measured side by side.
+
+Run: ``python benchmarks/bench_training.py [--repeat 3] [--epochs 15]``
+
+Three ratios, from interleaved repetitions in one run (medians):
+
+1. total fit time of the composition
+   ``EpochRepeater(ValidationSplit(MetricsWrapper(Pipeline([TrainOnly(DataShuffler()),
+   MiniBatch(MetricsWrapper(signal_prediction), batch_size=100)])), 0.15), epochs=15)``
+   over plain ``model.fit(validation_data=...)`` with the same model, optimizer,
+   batch size, epochs and split (data normalized once beforehand);
+2. steady-epoch time (median of the epochs after the first) over model.fit's;
+3. pipeline plumbing per minibatch: the same composition with a no-op model, over a
+   bare numpy loop doing the same work per batch (shuffle each epoch, slice, normalize
+   X and y, cast to float32, "train", and the metrics the composition records: MSE per
+   batch in y's units, train and validation MSE per epoch).
+
+Targets: (1) <= 0.95, (2) <= 0.70, (3) <= 1.25. Validation MSE must match
+model.fit's within noise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+from sklearn.base import BaseEstimator, RegressorMixin  # noqa: E402
+
+from seqpipe import Pipeline  # noqa: E402
+from seqpipe.datasets import load_exercise  # noqa: E402
+from seqpipe.models import seq2seq_gru  # noqa: E402
+from seqpipe.steps import (  # noqa: E402
+    DataShuffler,
+    EpochRepeater,
+    KerasModelStep,
+    MeanStdNormalizer,
+    MetricsWrapper,
+    MiniBatch,
+    PlotPredictions,
+    ToNumpy,
+    TrainOnly,
+    ValidationSplit,
+)
+
+MODEL = {"hidden_dim": 12, "layers_stacked_count": 2, "lambda_loss_amount": 1e-5}
+LEARNING_RATE, BATCH, VALIDATION = 1e-2, 100, 0.15
+
+
+class NoOpModel(RegressorMixin, BaseEstimator):
+    """Learns nothing, predicts zeros: isolates the pipeline's own cost."""
+
+    def adapt(self, X, y):
+        self.y_shape_ = y.shape[1:]
+        return self
+
+    def partial_fit(self, X, y):
+        return self
+
+    def predict(self, X):
+        return np.zeros((len(X), *self.y_shape_), dtype=np.float32)
+
+
+def composition(model, epochs):
+    signal_prediction = Pipeline([MeanStdNormalizer(), ToNumpy(), PlotPredictions(model)])
+    return EpochRepeater(
+        ValidationSplit(
+            MetricsWrapper(Pipeline([
+                TrainOnly(DataShuffler(random_state=0)),
+                MiniBatch(MetricsWrapper(signal_prediction, name="batch_metrics"),
+                          batch_size=BATCH),
+            ]), name="epoch_metrics"),
+            validation_size=VALIDATION),
+        epochs=epochs)
+
+
+def run_composition(X, y, epochs):
+    model = KerasModelStep(seq2seq_gru, learning_rate=LEARNING_RATE, random_state=0, **MODEL)
+    pipe = composition(model, epochs)
+    start = time.perf_counter()
+    pipe.fit(X, y)
+    total = time.perf_counter() - start
+    validation_mse = pipe.history_["epoch_metrics"]["validation"]["mse"][-1]
+    return total, statistics.median(pipe.epoch_seconds_[1:]), validation_mse
+
+
+class EpochTimer(keras.callbacks.Callback):
+    def on_train_begin(self, logs=None):
+        self.seconds = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seconds.append(time.perf_counter() - self.start)
+
+
+def run_plain_keras(X, y, epochs):
+    """What a Keras user writes: normalize once, then model.fit with validation_data."""
+    start = time.perf_counter()
+    n_train = len(X) - int(np.ceil(VALIDATION * len(X)))
+    mean, std = X[:n_train].mean(axis=(0, 1)), X[:n_train].std(axis=(0, 1)) + 1e-5
+    Xn, yn = ((X - mean) / std).astype("float32"), ((y - mean) / std).astype("float32")
+    keras.utils.set_random_seed(0)
+    model = seq2seq_gru(X.shape[-1], y.shape[-1], y.shape[1], **MODEL)
+    model.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE), loss="mse")
+    timer = EpochTimer()
+    model.fit(Xn[:n_train], yn[:n_train], validation_data=(Xn[n_train:], yn[n_train:]),
+              batch_size=BATCH, epochs=epochs, shuffle=True, verbose=0, callbacks=[timer])
+    total = time.perf_counter() - start
+    y_pred = model.predict(Xn[n_train:], verbose=0) * std + mean
+    validation_mse = float(np.mean((y_pred - y[n_train:]) ** 2))
+    return total, statistics.median(timer.seconds[1:]), validation_mse
+
+
+def run_plumbing(X, y, epochs):
+    pipe = composition(NoOpModel(), epochs)
+    start = time.perf_counter()
+    pipe.fit(X, y)
+    return time.perf_counter() - start
+
+
+def run_bare_loop(X, y, epochs):
+    """The same work as the no-op composition, written as a bare numpy loop."""
+    start = time.perf_counter()
+    rng = np.random.RandomState(0)
+    n_train = len(X) - int(np.ceil(VALIDATION * len(X)))
+    X_train, y_train, X_val, y_val = X[:n_train], y[:n_train], X[n_train:], y[n_train:]
+    mean, std = X_train.mean(axis=(0, 1)), X_train.std(axis=(0, 1)) + 1e-5
+
+    def predict(x):  # normalize, "predict" zeros, back to y's units
+        _ = ((x - mean) / std).astype(np.float32)
+        return np.zeros(x.shape[:1] + y.shape[1:], np.float32) * std + mean
+
+    for _ in range(epochs):
+        order = rng.permutation(n_train)
+        Xs, ys = X_train[order], y_train[order]
+        for i in range(0, n_train, BATCH):
+            xb, yb = Xs[i:i + BATCH], ys[i:i + BATCH]
+            _ = ((xb - mean) / std).astype(np.float32), ((yb - mean) / std).astype(np.float32)
+            np.mean((predict(xb) - yb) ** 2)
+        np.mean((predict(X_train) - y_train) ** 2)
+        np.mean((predict(X_val) - y_val) ** 2)
+    return time.perf_counter() - start
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=15)
+    args = parser.parse_args()
+    X, y = load_exercise(1, random_state=0)
+    n_batches = args.epochs * int(np.ceil((len(X) - np.ceil(VALIDATION * len(X))) / BATCH))
+    runs = {"seqpipe": [], "keras": [], "plumbing": [], "bare": []}
+    run_plumbing(X, y, 1), run_bare_loop(X, y, 1)  # warm up imports and caches
+    for _ in range(args.repeat):  # interleaved: machine noise hits both sides alike
+        runs["seqpipe"].append(run_composition(X, y, args.epochs))
+        runs["keras"].append(run_plain_keras(X, y, args.epochs))
+        for _ in range(5):
+            runs["plumbing"].append(run_plumbing(X, y, args.epochs) / n_batches)
+            runs["bare"].append(run_bare_loop(X, y, args.epochs) / n_batches)
+
+    def med(name, index):
+        return statistics.median(run[index] for run in runs[name])
+
+    plumbing, bare = statistics.median(runs["plumbing"]), statistics.median(runs["bare"])
+    rows = [
+        ("total fit time", med("seqpipe", 0), med("keras", 0), "s", 0.95),
+        ("steady epoch time", med("seqpipe", 1), med("keras", 1), "s", 0.70),
+        ("plumbing per minibatch", plumbing * 1e6, bare * 1e6, "us", 1.25),
+    ]
+    print(f"exercise 1: {len(X)} samples, batch {BATCH}, {args.epochs} epochs, validation "
+          f"{VALIDATION}, repeat {args.repeat} (medians)")
+    print(f"{'':24}{'seqpipe':>12}{'reference':>12}{'ratio':>8}{'target':>8}")
+    for name, ours, reference, unit, target in rows:
+        ratio = ours / reference
+        verdict = "PASS" if ratio <= target else "FAIL"
+        print(f"{name:24}{ours:>10.3f}{unit:>2}{reference:>10.3f}{unit:>2}{ratio:>8.2f}"
+              f"{'<= ' + str(target):>9}  {verdict}")
+    print("reference: plain model.fit(validation_data=...) for the first two rows, a bare "
+          "numpy loop doing the same work for the third")
+    print(f"validation MSE: seqpipe {med('seqpipe', 2):.6f}, model.fit {med('keras', 2):.6f}")
+
+
+if __name__ == "__main__":
+    main()
