@@ -27,6 +27,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_windowing.py
+	$(PY) benchmarks/bench_training.py
 
 clean:
 	rm -rf $(VENV) runs build *.egg-info

@@ -13,7 +13,8 @@ Three ratios, from interleaved repetitions in one run (medians):
 3. pipeline plumbing per minibatch: the same composition with a no-op model, over a
    bare numpy loop doing the same work per batch (shuffle each epoch, slice, normalize
    X and y, cast to float32, "train", and the metrics the composition records: MSE per
-   batch in y's units, train and validation MSE per epoch).
+   batch in y's units, train and validation MSE per epoch). A second row does the
+   same without the two MetricsWrappers (and without those metrics in the loop).
 
 Targets: (1) <= 0.95, (2) <= 0.70, (3) <= 1.25. Validation MSE must match
 model.fit's within noise.
@@ -66,15 +67,17 @@ class NoOpModel(RegressorMixin, BaseEstimator):
         return np.zeros((len(X), *self.y_shape_), dtype=np.float32)
 
 
-def composition(model, epochs):
+def composition(model, epochs, metrics=True):
+    def measured(step, name):
+        return MetricsWrapper(step, name=name) if metrics else step
+
     signal_prediction = Pipeline([MeanStdNormalizer(), ToNumpy(), PlotPredictions(model)])
     return EpochRepeater(
         ValidationSplit(
-            MetricsWrapper(Pipeline([
+            measured(Pipeline([
                 TrainOnly(DataShuffler(random_state=0)),
-                MiniBatch(MetricsWrapper(signal_prediction, name="batch_metrics"),
-                          batch_size=BATCH),
-            ]), name="epoch_metrics"),
+                MiniBatch(measured(signal_prediction, "batch_metrics"), batch_size=BATCH),
+            ]), "epoch_metrics"),
             validation_size=VALIDATION),
         epochs=epochs)
 
@@ -118,14 +121,14 @@ def run_plain_keras(X, y, epochs):
     return total, statistics.median(timer.seconds[1:]), validation_mse
 
 
-def run_plumbing(X, y, epochs):
-    pipe = composition(NoOpModel(), epochs)
+def run_plumbing(X, y, epochs, metrics=True):
+    pipe = composition(NoOpModel(), epochs, metrics)
     start = time.perf_counter()
     pipe.fit(X, y)
     return time.perf_counter() - start
 
 
-def run_bare_loop(X, y, epochs):
+def run_bare_loop(X, y, epochs, metrics=True):
     """The same work as the no-op composition, written as a bare numpy loop."""
     start = time.perf_counter()
     rng = np.random.RandomState(0)
@@ -143,8 +146,10 @@ def run_bare_loop(X, y, epochs):
         for i in range(0, n_train, BATCH):
             xb, yb = Xs[i:i + BATCH], ys[i:i + BATCH]
             _ = ((xb - mean) / std).astype(np.float32), ((yb - mean) / std).astype(np.float32)
-            np.mean((predict(xb) - yb) ** 2)
-        np.mean((predict(X_train) - y_train) ** 2)
+            if metrics:
+                np.mean((predict(xb) - yb) ** 2)
+        if metrics:
+            np.mean((predict(X_train) - y_train) ** 2)
         np.mean((predict(X_val) - y_val) ** 2)
     return time.perf_counter() - start
 
@@ -156,7 +161,8 @@ def main():
     args = parser.parse_args()
     X, y = load_exercise(1, random_state=0)
     n_batches = args.epochs * int(np.ceil((len(X) - np.ceil(VALIDATION * len(X))) / BATCH))
-    runs = {"seqpipe": [], "keras": [], "plumbing": [], "bare": []}
+    runs = {"seqpipe": [], "keras": [], "plumbing": [], "bare": [], "plumbing_nm": [],
+            "bare_nm": []}
     run_plumbing(X, y, 1), run_bare_loop(X, y, 1)  # warm up imports and caches
     for _ in range(args.repeat):  # interleaved: machine noise hits both sides alike
         runs["seqpipe"].append(run_composition(X, y, args.epochs))
@@ -164,15 +170,21 @@ def main():
         for _ in range(5):
             runs["plumbing"].append(run_plumbing(X, y, args.epochs) / n_batches)
             runs["bare"].append(run_bare_loop(X, y, args.epochs) / n_batches)
+            runs["plumbing_nm"].append(run_plumbing(X, y, args.epochs, False) / n_batches)
+            runs["bare_nm"].append(run_bare_loop(X, y, args.epochs, False) / n_batches)
 
     def med(name, index):
         return statistics.median(run[index] for run in runs[name])
 
-    plumbing, bare = statistics.median(runs["plumbing"]), statistics.median(runs["bare"])
+    def per_batch_us(name):
+        return statistics.median(runs[name]) * 1e6
+
     rows = [
         ("total fit time", med("seqpipe", 0), med("keras", 0), "s", 0.95),
         ("steady epoch time", med("seqpipe", 1), med("keras", 1), "s", 0.70),
-        ("plumbing per minibatch", plumbing * 1e6, bare * 1e6, "us", 1.25),
+        ("plumbing per minibatch", per_batch_us("plumbing"), per_batch_us("bare"), "us", 1.25),
+        ("  without MetricsWrappers", per_batch_us("plumbing_nm"), per_batch_us("bare_nm"),
+         "us", 1.25),
     ]
     print(f"exercise 1: {len(X)} samples, batch {BATCH}, {args.epochs} epochs, validation "
           f"{VALIDATION}, repeat {args.repeat} (medians)")
