@@ -36,18 +36,8 @@ from sklearn.base import BaseEstimator, RegressorMixin  # noqa: E402
 from seqpipe import Pipeline  # noqa: E402
 from seqpipe.datasets import load_exercise  # noqa: E402
 from seqpipe.models import seq2seq_gru  # noqa: E402
-from seqpipe.steps import (  # noqa: E402
-    DataShuffler,
-    EpochRepeater,
-    KerasModelStep,
-    MeanStdNormalizer,
-    MetricsWrapper,
-    MiniBatch,
-    PlotPredictions,
-    ToNumpy,
-    TrainOnly,
-    ValidationSplit,
-)
+from seqpipe.pipelines import seed003_training  # noqa: E402
+from seqpipe.steps import KerasModelStep, MeanStdNormalizer, PlotPredictions, ToNumpy  # noqa: E402
 
 MODEL = {"hidden_dim": 12, "layers_stacked_count": 2, "lambda_loss_amount": 1e-5}
 LEARNING_RATE, BATCH, VALIDATION = 1e-2, 100, 0.15
@@ -68,18 +58,9 @@ class NoOpModel(RegressorMixin, BaseEstimator):
 
 
 def composition(model, epochs, metrics=True):
-    def measured(step, name):
-        return MetricsWrapper(step, name=name) if metrics else step
-
     signal_prediction = Pipeline([MeanStdNormalizer(), ToNumpy(), PlotPredictions(model)])
-    return EpochRepeater(
-        ValidationSplit(
-            measured(Pipeline([
-                TrainOnly(DataShuffler(random_state=0)),
-                MiniBatch(measured(signal_prediction, "batch_metrics"), batch_size=BATCH),
-            ]), "epoch_metrics"),
-            validation_size=VALIDATION),
-        epochs=epochs)
+    return seed003_training(signal_prediction, epochs=epochs, batch_size=BATCH,
+                            validation_size=VALIDATION, metrics=metrics)
 
 
 def run_composition(X, y, epochs):

@@ -19,22 +19,13 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from seqpipe import Pipeline, save  # noqa: E402
 from seqpipe.datasets import load_exercise  # noqa: E402
 from seqpipe.models import seq2seq_gru  # noqa: E402
+from seqpipe.pipelines import seed003_training  # noqa: E402
 from seqpipe.plotting import plot_history  # noqa: E402
-from seqpipe.steps import (  # noqa: E402
-    DataShuffler,
-    EpochRepeater,
-    KerasModelStep,
-    MeanStdNormalizer,
-    MetricsWrapper,
-    MiniBatch,
-    PlotPredictions,
-    ToNumpy,
-    TrainOnly,
-    ValidationSplit,
-)
+from seqpipe.steps import KerasModelStep, MeanStdNormalizer, PlotPredictions, ToNumpy  # noqa: E402
 
 
-def build(epochs: int, output: Path) -> EpochRepeater:
+def build(epochs: int, output: Path):
+    """The composition of seed 003 (see ``seqpipe.pipelines.seed003_training``)."""
     signal_prediction = Pipeline([
         MeanStdNormalizer(),
         ToNumpy(),
@@ -43,15 +34,8 @@ def build(epochs: int, output: Path) -> EpochRepeater:
                            lambda_loss_amount=1e-5, learning_rate=1e-2, random_state=0),
             max_plotted=5, path=output / "validation_predictions.png"),
     ])
-    return EpochRepeater(
-        ValidationSplit(
-            MetricsWrapper(Pipeline([
-                TrainOnly(DataShuffler(random_state=0)),
-                MiniBatch(MetricsWrapper(signal_prediction, name="batch_metrics"),
-                          batch_size=100),
-            ]), name="epoch_metrics", verbose=1),
-            validation_size=0.15),
-        epochs=epochs)
+    return seed003_training(signal_prediction, epochs=epochs, batch_size=100,
+                            validation_size=0.15, verbose=1)
 
 
 def main() -> None:

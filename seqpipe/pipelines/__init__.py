@@ -12,9 +12,24 @@ from typing import Any
 
 from seqpipe.models import seq2seq_gru
 from seqpipe.pipeline import Pipeline
-from seqpipe.steps import KerasModelStep, MeanStdNormalizer, ToNumpy
+from seqpipe.steps import (
+    DataShuffler,
+    EpochRepeater,
+    KerasModelStep,
+    MeanStdNormalizer,
+    MetricsWrapper,
+    MiniBatch,
+    ToNumpy,
+    TrainOnly,
+    ValidationSplit,
+)
 
-__all__ = ["signal_prediction_pipeline", "exercise_pipeline", "EXERCISE_SETTINGS"]
+__all__ = [
+    "EXERCISE_SETTINGS",
+    "exercise_pipeline",
+    "seed003_training",
+    "signal_prediction_pipeline",
+]
 
 #: Settings per exercise: normalization and KerasModelStep parameters. Exercise 1
 #: uses per-feature statistics, learning rate 1e-2 and L2 1e-5, which reach a
@@ -84,3 +99,52 @@ def exercise_pipeline(number: int, **overrides: Any) -> Pipeline:
         raise ValueError(f"The 'number' parameter of exercise_pipeline must be one of "
                          f"{sorted(EXERCISE_SETTINGS)}. Got {number!r} instead.")
     return signal_prediction_pipeline(**{**EXERCISE_SETTINGS[number], **overrides})
+
+
+def seed003_training(
+    signal_prediction: Any,
+    *,
+    epochs: int = 15,
+    batch_size: int = 100,
+    validation_size: float = 0.15,
+    metrics: bool = True,
+    random_state: int | None = 0,
+    verbose: int = 0,
+) -> EpochRepeater:
+    """Seed 003's training composition around a signal-prediction pipeline.
+
+    ``EpochRepeater(ValidationSplit(MetricsWrapper(Pipeline([TrainOnly(DataShuffler()),
+    MiniBatch(MetricsWrapper(signal_prediction), batch_size)])), validation_size),
+    epochs)``, as in the Neuraxle notebook, with seqpipe's names.
+
+    Parameters
+    ----------
+    signal_prediction : step
+        What is trained batch by batch, e.g. ``Pipeline([MeanStdNormalizer(),
+        ToNumpy(), PlotPredictions(KerasModelStep(seq2seq_gru, ...))])``.
+    epochs, batch_size, validation_size
+        Passed to EpochRepeater, MiniBatch and ValidationSplit.
+    metrics : bool, default=True
+        Record MSE per batch (``"batch_metrics"``) and per epoch (``"epoch_metrics"``).
+    random_state : int or None, default=0
+        Seed of the DataShuffler.
+    verbose : int, default=0
+        Print the epoch metrics and show a progress bar.
+
+    Returns
+    -------
+    EpochRepeater
+        Unfitted.
+    """
+
+    def measured(step: Any, name: str, verbose: int = 0) -> Any:
+        return MetricsWrapper(step, name=name, verbose=verbose) if metrics else step
+
+    return EpochRepeater(
+        ValidationSplit(
+            measured(Pipeline([
+                TrainOnly(DataShuffler(random_state=random_state)),
+                MiniBatch(measured(signal_prediction, "batch_metrics"), batch_size=batch_size),
+            ]), "epoch_metrics", verbose),
+            validation_size=validation_size),
+        epochs=epochs, verbose=verbose)
