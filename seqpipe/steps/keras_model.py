@@ -175,6 +175,7 @@ class KerasModelStep(RegressorMixin, BaseEstimator):
             raise TypeError(f"build_fn must return a keras.Model, got {type(model).__name__}.")
         optimizer = type(keras.optimizers.get(self.optimizer))(learning_rate=self.learning_rate)
         model.compile(optimizer=optimizer, loss=self.loss)
+        self._train_fn = self._predict_fn = None  # traced anew for this model
         return model
 
     def _validate_fit_data(self, X: Any, y: Any, *, reset: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -230,11 +231,25 @@ class KerasModelStep(RegressorMixin, BaseEstimator):
         X, y = self._validate_fit_data(X, y, reset=False)
         batch = self.batch_size or len(X)
         for index, start in enumerate(range(0, len(X), batch)):
-            loss = self.model_.train_on_batch(X[start:start + batch], y[start:start + batch])
-            loss = float(np.ravel(loss)[0])
+            loss = float(self._train_batch(X[start:start + batch], y[start:start + batch]))
             if not math.isfinite(loss):
                 raise DivergedError(loss, batch=index if batch < len(X) else None)
         return self
+
+    def _train_batch(self, X: np.ndarray, y: np.ndarray) -> Any:
+        """One gradient step; the loss (Keras' running mean since the model was built)."""
+        if self.__dict__.get("_train_fn") is None:
+            self._train_fn = _shape_generic(
+                lambda x, y: self.model_.train_step((x, y))["loss"], X, y,
+                fallback=self.model_.train_on_batch, model=self.model_)
+        return self._train_fn(X, y)
+
+    def _predict_batch(self, X: np.ndarray) -> Any:
+        if self.__dict__.get("_predict_fn") is None:
+            self._predict_fn = _shape_generic(
+                lambda x: self.model_(x, training=False), X,
+                fallback=self.model_.predict_on_batch, model=None)
+        return self._predict_fn(X)
 
     def get_weights(self) -> list[np.ndarray]:
         """Copies of the model's weights (``keras.Model.get_weights``)."""
@@ -256,7 +271,7 @@ class KerasModelStep(RegressorMixin, BaseEstimator):
                              f"for samples of shape {self.X_shape_}.")
         X = _float32(X)
         batch = max(self.batch_size or 0, 1024)
-        outputs = [np.asarray(self.model_.predict_on_batch(X[i:i + batch]))
+        outputs = [np.asarray(self._predict_batch(X[i:i + batch]))
                    for i in range(0, len(X), batch)]
         y = np.concatenate(outputs)
         return y.reshape((len(X), *self.y_shape_))
@@ -281,6 +296,8 @@ class KerasModelStep(RegressorMixin, BaseEstimator):
     # ------------------------------------------------------------------ pickling
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
+        state.pop("_train_fn", None)
+        state.pop("_predict_fn", None)
         model = state.pop("model_", None)
         if model is not None:
             state["model_weights"] = [np.asarray(w) for w in model.get_weights()]
@@ -305,6 +322,24 @@ class KerasModelStep(RegressorMixin, BaseEstimator):
             self.model_.optimizer.build(self.model_.trainable_variables)
             for variable, value in zip(self.model_.optimizer.variables, optimizer_variables):
                 variable.assign(value)
+
+
+def _shape_generic(function: Callable[..., Any], *examples: np.ndarray,
+                   fallback: Callable[..., Any], model: keras.Model | None) -> Callable[..., Any]:
+    """``function`` traced once by TensorFlow for inputs of any batch size (and length).
+
+    Keras' ``train_on_batch``/``predict_on_batch`` retrace for every new batch shape
+    (the last, smaller batch of an epoch costs a full retrace: seconds for an RNN);
+    ``model.fit`` avoids it the same way. Other backends use ``fallback``.
+    """
+    if keras.backend.backend() != "tensorflow":
+        return fallback
+    import tensorflow as tf
+
+    if model is not None and not model.optimizer.built:
+        model.optimizer.build(model.trainable_variables)
+    signature = [tf.TensorSpec([None] * example.ndim, tf.float32) for example in examples]
+    return tf.function(function, input_signature=signature)
 
 
 def _float32(array: np.ndarray) -> np.ndarray:
