@@ -2,7 +2,9 @@
 
 Every step is a :class:`sklearn.base.BaseEstimator`: ``__init__`` only stores its
 arguments, validation happens in ``fit``, learned state ends in ``_``, and
-``get_params``/``set_params``/``clone`` work as in scikit-learn. There are four
+``get_params``/``set_params``/``clone`` work as in scikit-learn. (Data steps opt out
+of scikit-learn's ``set_output`` wrapping, ``auto_wrap_output_keys=None``: their
+outputs are 3-D arrays, and the wrapper costs more than the work on a batch.) There are four
 kinds of steps; a step's kind follows from the methods it has (duck typing, as in
 scikit-learn), the mixins below only provide defaults.
 
@@ -98,6 +100,7 @@ __all__ = [
     "resample_step",
     "restore_weights",
     "snapshot_weights",
+    "weight_holders",
 ]
 
 
@@ -218,10 +221,14 @@ def _param_names(cls: type) -> tuple[str, ...]:
     return tuple(getter()) if getter is not None else ()
 
 
-def snapshot_weights(step: Any) -> list[tuple[Any, Any]]:
-    """Copies of the weights of every step in ``step`` that has ``get_weights``."""
-    return [(s, s.get_weights()) for s in iter_steps(step)
-            if hasattr(s, "get_weights") and getattr(s, "model_", None) is not None]
+def weight_holders(step: Any) -> list[Any]:
+    """The steps in ``step`` whose weights can be snapshot (``get_weights``)."""
+    return [s for s in iter_steps(step) if hasattr(s, "get_weights")]
+
+
+def snapshot_weights(holders: list[Any]) -> list[tuple[Any, Any]]:
+    """Copies of the weights of ``holders`` (see :func:`weight_holders`) that are built."""
+    return [(s, s.get_weights()) for s in holders if getattr(s, "model_", None) is not None]
 
 
 def restore_weights(snapshot: list[tuple[Any, Any]]) -> None:

@@ -116,7 +116,8 @@ class Pipeline(BaseEstimator):
             (name, step[1] if isinstance(step, tuple) else step)
             for name, step in zip(names, self.steps)
         ]
-        self._named_cache = (key, named)
+        head = [step for _, step in named[:-1] if step != PASSTHROUGH]
+        self._named_cache = (key, named, head)
         return named
 
     @property
@@ -129,7 +130,9 @@ class Pipeline(BaseEstimator):
         return self._named()[-1][1] if self.steps else PASSTHROUGH
 
     def _head(self) -> list[Any]:
-        return [step for _, step in self._named()[:-1] if step != PASSTHROUGH]
+        """The steps before the last one (passthrough left out)."""
+        self._named()
+        return self._named_cache[2]
 
     def __len__(self) -> int:
         return len(self.steps)

@@ -17,7 +17,7 @@ from seqpipe._validation import as_numeric_array, check_fitted, validate_X, vali
 from seqpipe.base import SampleMixin
 
 
-class ToNumpy(SampleMixin, TransformerMixin, BaseEstimator):
+class ToNumpy(SampleMixin, TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
     """Convert X (and y on the fit path) to numpy arrays of ``dtype``.
 
     Accepts numpy arrays, nested lists and pandas DataFrames/Series; pandas

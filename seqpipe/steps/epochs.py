@@ -24,6 +24,7 @@ from seqpipe.base import (
     iter_steps,
     restore_weights,
     snapshot_weights,
+    weight_holders,
 )
 from seqpipe.steps._meta import HistoryMixin, MetaStepMixin
 
@@ -80,22 +81,24 @@ class EpochRepeater(HistoryMixin, MetaStepMixin, BaseEstimator):
         with trusted_input(), tqdm(total=self.epochs, unit="epoch", disable=not self.verbose,
                                    leave=True) as progress:
             adapt_step(step, X, y)
+            inner_steps = list(iter_steps(step))
+            holders = weight_holders(step)
             for epoch in range(self.epochs):
-                self._run_epoch(step, epoch, X, y)
+                self._run_epoch(step, holders, epoch, X, y)
                 if self.verbose:
                     progress.set_postfix(self._latest_metrics(), refresh=False)
                 progress.update()
-                if any(getattr(s, "stop_training_", False) for s in iter_steps(step)):
+                if any(getattr(s, "stop_training_", False) for s in inner_steps):
                     break
-        for inner in iter_steps(step):
+        for inner in inner_steps:
             end_training = getattr(inner, "end_training", None)
             if end_training is not None:
                 end_training()
         return self
 
-    def _run_epoch(self, step: Any, epoch: int, X: Any, y: Any) -> None:
+    def _run_epoch(self, step: Any, holders: list[Any], epoch: int, X: Any, y: Any) -> None:
         start = time.perf_counter()
-        weights = snapshot_weights(step)
+        weights = snapshot_weights(holders)
         try:
             step.partial_fit(X, y)
         except DivergedError as error:

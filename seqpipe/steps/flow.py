@@ -27,7 +27,7 @@ from seqpipe.base import (
 )
 
 
-class TrainOnly(SampleMixin, TransformerMixin, BaseEstimator):
+class TrainOnly(SampleMixin, TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
     """Apply ``step`` on the fit path only; X and y pass unchanged otherwise.
 
     Typical use: ``TrainOnly(DataShuffler())`` shuffles the training data but
@@ -71,7 +71,7 @@ class TrainOnly(SampleMixin, TransformerMixin, BaseEstimator):
         return self.transform(X), y
 
 
-class ForEach(SampleMixin, TransformerMixin, BaseEstimator):
+class ForEach(SampleMixin, TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
     """Apply a fresh copy of ``step`` to each sample on its own (Neuraxle's ForEachDataInput).
 
     For every sample ``X[i]``, a clone of ``step`` is fitted on it and transforms it

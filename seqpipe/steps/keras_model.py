@@ -175,7 +175,12 @@ class KerasModelStep(RegressorMixin, BaseEstimator):
             raise TypeError(f"build_fn must return a keras.Model, got {type(model).__name__}.")
         optimizer = type(keras.optimizers.get(self.optimizer))(learning_rate=self.learning_rate)
         model.compile(optimizer=optimizer, loss=self.loss)
-        self._train_fn = self._predict_fn = None  # traced anew for this model
+        x_ndim, y_ndim = 1 + len(self.X_shape_), 1 + len(self.y_shape_)
+        self._train_fn = _shape_generic(lambda x, y: model.train_step((x, y))["loss"],
+                                        x_ndim, y_ndim, fallback=model.train_on_batch,
+                                        model=model)
+        self._predict_fn = _shape_generic(lambda x: model(x, training=False), x_ndim,
+                                          fallback=model.predict_on_batch, model=None)
         return model
 
     def _validate_fit_data(self, X: Any, y: Any, *, reset: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -238,17 +243,9 @@ class KerasModelStep(RegressorMixin, BaseEstimator):
 
     def _train_batch(self, X: np.ndarray, y: np.ndarray) -> Any:
         """One gradient step; the loss (Keras' running mean since the model was built)."""
-        if self.__dict__.get("_train_fn") is None:
-            self._train_fn = _shape_generic(
-                lambda x, y: self.model_.train_step((x, y))["loss"], X, y,
-                fallback=self.model_.train_on_batch, model=self.model_)
         return self._train_fn(X, y)
 
     def _predict_batch(self, X: np.ndarray) -> Any:
-        if self.__dict__.get("_predict_fn") is None:
-            self._predict_fn = _shape_generic(
-                lambda x: self.model_(x, training=False), X,
-                fallback=self.model_.predict_on_batch, model=None)
         return self._predict_fn(X)
 
     def get_weights(self) -> list[np.ndarray]:
@@ -324,7 +321,7 @@ class KerasModelStep(RegressorMixin, BaseEstimator):
                 variable.assign(value)
 
 
-def _shape_generic(function: Callable[..., Any], *examples: np.ndarray,
+def _shape_generic(function: Callable[..., Any], *ndims: int,
                    fallback: Callable[..., Any], model: keras.Model | None) -> Callable[..., Any]:
     """``function`` traced once by TensorFlow for inputs of any batch size (and length).
 
@@ -338,7 +335,7 @@ def _shape_generic(function: Callable[..., Any], *examples: np.ndarray,
 
     if model is not None and not model.optimizer.built:
         model.optimizer.build(model.trainable_variables)
-    signature = [tf.TensorSpec([None] * example.ndim, tf.float32) for example in examples]
+    signature = [tf.TensorSpec([None] * ndim, tf.float32) for ndim in ndims]
     return tf.function(function, input_signature=signature)
 
 

@@ -24,6 +24,7 @@ from seqpipe.base import (
     predict_with_truth_step,
     restore_weights,
     snapshot_weights,
+    weight_holders,
 )
 from seqpipe.steps._meta import HistoryMixin, MetaStepMixin, wrapped_has
 
@@ -86,6 +87,7 @@ class MiniBatch(HistoryMixin, MetaStepMixin, BaseEstimator):
                             f"{type(step).__name__} does not have.")
         with trusted_input():
             adapt_step(step, X, y)
+        self._weight_holders = weight_holders(step)
         return self
 
     def fit(self, X: Any, y: Any = None) -> MiniBatch:
@@ -98,7 +100,7 @@ class MiniBatch(HistoryMixin, MetaStepMixin, BaseEstimator):
             self.adapt(X, y)
         X, y = self._validate(X, y, reset=False)
         partial_fit, size = self.step_.partial_fit, self.batch_size
-        weights = snapshot_weights(self.step_)
+        weights = snapshot_weights(self._weight_holders)
         index = -1
         with trusted_input():
             for index, start in enumerate(self._batch_starts(len(X))):

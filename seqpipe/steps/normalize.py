@@ -24,7 +24,7 @@ from seqpipe._validation import check_fitted, validate_X, validate_y
 from seqpipe.base import SampleMixin
 
 
-class MeanStdNormalizer(SampleMixin, TransformerMixin, BaseEstimator):
+class MeanStdNormalizer(SampleMixin, TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
     """Subtract the mean and divide by ``std_factor`` times the standard deviation.
 
     Statistics are per feature (the last axis). With ``per_sample=False`` they are

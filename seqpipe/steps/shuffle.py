@@ -20,7 +20,7 @@ from seqpipe._validation import check_fitted, validate_X, validate_y
 from seqpipe.base import SampleMixin
 
 
-class DataShuffler(SampleMixin, TransformerMixin, BaseEstimator):
+class DataShuffler(SampleMixin, TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
     """Shuffle the samples of X and y together on the fit path; identity otherwise.
 
     The random generator is created from ``random_state`` on the first

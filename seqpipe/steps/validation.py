@@ -22,7 +22,13 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 
 from seqpipe._validation import check_fitted, trusted_input, validate_X, validate_y
-from seqpipe.base import adapt_step, predict_with_truth_step, restore_weights, snapshot_weights
+from seqpipe.base import (
+    adapt_step,
+    predict_with_truth_step,
+    restore_weights,
+    snapshot_weights,
+    weight_holders,
+)
 from seqpipe.scoring import mse, resolve_metric
 from seqpipe.steps._meta import HistoryMixin, MetaStepMixin
 
@@ -183,7 +189,7 @@ class ValidationSplit(HistoryMixin, MetaStepMixin, BaseEstimator):
         if score > self.best_score_:
             self.best_score_, self.best_epoch_ = score, len(self.validation_scores_) - 1
             if self.restore_best_weights:
-                self._best_weights = snapshot_weights(self.step_)
+                self._best_weights = snapshot_weights(weight_holders(self.step_))
         elif self.patience is not None:
             waited = len(self.validation_scores_) - 1 - self.best_epoch_
             self.stop_training_ = waited >= self.patience

@@ -31,7 +31,7 @@ def _windows(series: np.ndarray, size: int, n_starts: int, stride: int) -> np.nd
     return np.moveaxis(view, -1, 1)  # (n, features..., size) -> (n, size, features...)
 
 
-class Windower(TransformerMixin, BaseEstimator):
+class Windower(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
     """Turn a series ``(n_timesteps, n_features)`` into windows ``X`` and futures ``y``.
 
     On the fit and evaluation paths (``fit_resample``, ``resample``), each window is
