@@ -44,6 +44,24 @@ def trusted_input() -> Iterator[None]:
         _TRUSTED.reset(token)
 
 
+def is_trusted() -> bool:
+    """Whether the data was validated upstream (see :func:`trusted_input`)."""
+    return _TRUSTED.get()
+
+
+def check_fits_float32(array: np.ndarray, name: str = "X") -> np.ndarray:
+    """Cast to float32, refusing values that overflow it (|x| > 3.4e38) with a clear error."""
+    with np.errstate(over="ignore"):
+        cast = array.astype(np.float32, copy=False)
+    if cast is not array and not _TRUSTED.get() and not np.isfinite(cast).all():
+        raise ValueError(
+            f"{name} has values too large for float32 (max |{name}| = "
+            f"{np.abs(array).max():.3g} > 3.4e38), which Keras and ToNumpy compute in. "
+            f"Rescale {name} first (e.g. with MeanStdNormalizer)."
+        )
+    return cast
+
+
 def _expected(ndims: tuple[int, ...]) -> str:
     return " or ".join(_SHAPES.get(n, f"{n}-D") for n in ndims)
 

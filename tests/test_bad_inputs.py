@@ -167,3 +167,16 @@ def test_pipeline_score_needs_y():
     pipe = Pipeline([MeanStdNormalizer(), ToNumpy(), keras_step()]).fit(X3, X3)
     with pytest.raises(ValueError, match="Pipeline.score needs y"):
         pipe.score(X3)
+
+
+@pytest.mark.parametrize("name, message", [
+    ("MeanStdNormalizer", "X has values too large to normalize: its standard deviation "
+                          "overflows (max |X| = 1e+300)"),
+    ("ToNumpy", "X has values too large for float32 (max |X| = 1e+300 > 3.4e38)"),
+    ("KerasModelStep", "X has values too large for float32 (max |X| = 1e+300 > 3.4e38)"),
+    ("Pipeline", "X has values too large to normalize"),
+])
+def test_huge_values(name, message):
+    factory, X, y = STEPS[name]
+    with pytest.raises(ValueError, match=re.escape(message)):
+        fit(factory(), with_value(X, 1e300), y)

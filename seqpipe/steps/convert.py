@@ -13,7 +13,13 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from seqpipe._validation import as_numeric_array, check_fitted, validate_X, validate_y
+from seqpipe._validation import (
+    as_numeric_array,
+    check_fits_float32,
+    check_fitted,
+    validate_X,
+    validate_y,
+)
 from seqpipe.base import SampleMixin
 
 
@@ -53,7 +59,11 @@ class ToNumpy(SampleMixin, TransformerMixin, BaseEstimator, auto_wrap_output_key
         check_fitted(self, "n_features_in_")
         _check_datetime_index(X, "X")
         X = validate_X(self, X, reset=False)
-        return X if self.dtype is None else X.astype(self.dtype, copy=False)
+        if self.dtype is None:
+            return X
+        if np.dtype(self.dtype) == np.float32:
+            return check_fits_float32(X)
+        return X.astype(self.dtype, copy=False)
 
     def resample(self, X: Any, y: Any = None) -> tuple[np.ndarray, Any]:
         """Convert X and y (nothing is learned)."""

@@ -23,7 +23,13 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.metrics import r2_score
 
-from seqpipe._validation import check_fitted, check_int_param, validate_X, validate_y
+from seqpipe._validation import (
+    check_fits_float32,
+    check_fitted,
+    check_int_param,
+    validate_X,
+    validate_y,
+)
 from seqpipe.base import DivergedError
 from seqpipe.scoring import flatten_2d
 
@@ -191,7 +197,7 @@ class KerasModelStep(RegressorMixin, BaseEstimator):
         elif y.shape[1:] != self.y_shape_:
             raise ValueError(f"y has shape {y.shape[1:]} per sample, but {type(self).__name__} "
                              f"was fitted with {self.y_shape_}.")
-        return _float32(X), _float32(y)
+        return check_fits_float32(X, "X"), check_fits_float32(y, "y")
 
     # ------------------------------------------------------------------ train
     def fit(self, X: Any, y: Any) -> KerasModelStep:
@@ -266,7 +272,7 @@ class KerasModelStep(RegressorMixin, BaseEstimator):
         if X.shape[1:-1] != self.X_shape_[:-1] and not self._accepts_any_length():
             raise ValueError(f"X has samples of shape {X.shape[1:]}, but the model was built "
                              f"for samples of shape {self.X_shape_}.")
-        X = _float32(X)
+        X = check_fits_float32(X, "X")
         batch = max(self.batch_size or 0, 1024)
         outputs = [np.asarray(self._predict_batch(X[i:i + batch]))
                    for i in range(0, len(X), batch)]
@@ -337,10 +343,6 @@ def _shape_generic(function: Callable[..., Any], *ndims: int,
         model.optimizer.build(model.trainable_variables)
     signature = [tf.TensorSpec([None] * ndim, tf.float32) for ndim in ndims]
     return tf.function(function, input_signature=signature)
-
-
-def _float32(array: np.ndarray) -> np.ndarray:
-    return array if array.dtype == np.float32 else array.astype(np.float32)
 
 
 def _accepted_names(build_fn: Callable[..., Any]) -> set[str] | None:

@@ -114,8 +114,15 @@ class MeanStdNormalizer(SampleMixin, TransformerMixin, BaseEstimator, auto_wrap_
             y = validate_y(y, len(X))
         if not self.per_sample:
             axes = tuple(range(X.ndim - 1))
-            self.mean_ = X.mean(axis=axes)
-            self.std_ = X.std(axis=axes)
+            with np.errstate(over="ignore", invalid="ignore"):
+                self.mean_ = X.mean(axis=axes)
+                self.std_ = X.std(axis=axes)
+            if not (np.isfinite(self.mean_).all() and np.isfinite(self.std_).all()):
+                raise ValueError(
+                    f"X has values too large to normalize: its standard deviation overflows "
+                    f"(max |X| = {np.abs(X).max():.3g}); expected |X| below about 1e150. "
+                    f"Rescale X first."
+                )
             self._learned = {}
         self.n_samples_seen_ = len(X)
         return self.resample(X, y)
