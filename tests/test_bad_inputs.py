@@ -10,13 +10,18 @@ from sklearn.exceptions import NotFittedError
 from seqpipe import Pipeline
 from seqpipe.base import fit_resample_step
 from seqpipe.models import seq2seq_gru
+from seqpipe.pipelines import seed003_training
 from seqpipe.steps import (
     DataShuffler,
     ForEach,
     KerasModelStep,
     MeanStdNormalizer,
+    MetricsWrapper,
+    MiniBatch,
+    PlotPredictions,
     ToNumpy,
     TrainOnly,
+    ValidationSplit,
     Windower,
 )
 
@@ -26,6 +31,10 @@ X3 = RNG.normal(size=(20, 6, 2))
 
 def keras_step():
     return KerasModelStep(seq2seq_gru, hidden_dim=2, layers_stacked_count=1, random_state=0)
+
+
+def signal_prediction():
+    return Pipeline([MeanStdNormalizer(), ToNumpy(), keras_step()])
 
 
 # name -> (factory, valid X, valid y); every factory takes 3-D windows except Windower
@@ -38,6 +47,13 @@ STEPS = {
     "ForEach": (lambda: ForEach(MeanStdNormalizer()), X3, X3),
     "KerasModelStep": (keras_step, X3, X3),
     "Pipeline": (lambda: Pipeline([MeanStdNormalizer(), ToNumpy(), keras_step()]), X3, X3),
+    "MiniBatch": (lambda: MiniBatch(signal_prediction(), batch_size=8), X3, X3),
+    "EpochRepeater": (lambda: seed003_training(signal_prediction(), epochs=1, batch_size=8),
+                      X3, X3),
+    "ValidationSplit": (lambda: ValidationSplit(MiniBatch(signal_prediction(), batch_size=8)),
+                        X3, X3),
+    "MetricsWrapper": (lambda: MetricsWrapper(keras_step()), X3, X3),
+    "PlotPredictions": (lambda: PlotPredictions(keras_step()), X3, X3),
 }
 SERIES = RNG.normal(size=(40, 2))
 ALL = {**STEPS, "Windower": (lambda: Windower(5, 3), SERIES, None)}
@@ -99,7 +115,9 @@ def test_object_dtype_with_non_numbers(name):
 
 
 @pytest.mark.parametrize("name", ["MeanStdNormalizer", "ToNumpy", "DataShuffler",
-                                  "KerasModelStep", "Pipeline", "ForEach"])
+                                  "KerasModelStep", "Pipeline", "ForEach", "MiniBatch",
+                                  "EpochRepeater", "ValidationSplit", "MetricsWrapper",
+                                  "PlotPredictions"])
 def test_X_y_length_mismatch(name):
     factory, X, y = STEPS[name]
     with pytest.raises(ValueError, match=re.escape(
@@ -180,3 +198,32 @@ def test_huge_values(name, message):
     factory, X, y = STEPS[name]
     with pytest.raises(ValueError, match=re.escape(message)):
         fit(factory(), with_value(X, 1e300), y)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: MiniBatch(signal_prediction(), batch_size=0),
+     "The 'batch_size' parameter of MiniBatch must be an int in the range [1, inf). Got 0"),
+    (lambda: MiniBatch(signal_prediction(), batch_size=-3),
+     "The 'batch_size' parameter of MiniBatch must be an int in the range [1, inf). Got -3"),
+    (lambda: seed003_training(signal_prediction(), epochs=0),
+     "The 'epochs' parameter of EpochRepeater must be an int in the range [1, inf). Got 0"),
+    (lambda: seed003_training(signal_prediction(), validation_size=1.5),
+     "The 'validation_size' parameter of ValidationSplit must be a float in the range (0, 1). "
+     "Got 1.5"),
+    (lambda: seed003_training(signal_prediction(), validation_size=0),
+     "The 'validation_size' parameter of ValidationSplit must be a float in the range (0, 1). "
+     "Got 0"),
+    (lambda: KerasModelStep(seq2seq_gru, epochs=0),
+     "The 'epochs' parameter of KerasModelStep must be an int in the range [1, inf). Got 0"),
+])
+def test_bad_training_params_fail_before_training(make, message):
+    estimator = make()
+    with pytest.raises(ValueError, match=re.escape(message)):
+        estimator.fit(X3, X3)
+    assert not any(getattr(s, "model_", None) is not None for s in _keras_steps(estimator))
+
+
+def _keras_steps(estimator):
+    from seqpipe.base import iter_steps
+
+    return [s for s in iter_steps(estimator) if isinstance(s, KerasModelStep)]
