@@ -66,6 +66,20 @@ def _expected(ndims: tuple[int, ...]) -> str:
     return " or ".join(_SHAPES.get(n, f"{n}-D") for n in ndims)
 
 
+def check_datetime_index(data: Any, name: str) -> None:
+    """Refuse pandas data whose DatetimeIndex is unsorted or has duplicates."""
+    index = getattr(data, "index", None)
+    if index is None or not hasattr(index, "is_monotonic_increasing") or index.dtype.kind != "M":
+        return
+    if index.has_duplicates:
+        first = index[index.duplicated()][0]
+        raise ValueError(f"{name} has a DatetimeIndex with duplicated timestamps (first: "
+                         f"{first}); expected strictly increasing timestamps.")
+    if not index.is_monotonic_increasing:
+        raise ValueError(f"{name} has an unsorted DatetimeIndex; expected increasing "
+                         f"timestamps. Sort it with {name}.sort_index().")
+
+
 def as_numeric_array(X: Any, name: str = "X") -> np.ndarray:
     """Turn ``X`` into a numeric numpy array, or raise a clear error.
 
@@ -77,6 +91,7 @@ def as_numeric_array(X: Any, name: str = "X") -> np.ndarray:
     if sparse.issparse(X):  # sklearn's own error: dense data is required
         check_array(X, accept_sparse=False, input_name=name)
     if hasattr(X, "to_numpy"):  # pandas
+        check_datetime_index(X, name)
         X = X.to_numpy()
     try:
         array = np.asarray(X)

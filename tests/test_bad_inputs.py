@@ -175,10 +175,12 @@ def test_normalize_y_with_other_features():
     (pd.to_datetime(["2020-01-01", "2020-01-01", "2020-01-03"]),
      "DatetimeIndex with duplicated timestamps (first: 2020-01-01 00:00:00)"),
 ])
-def test_bad_datetime_index(index, message):
+@pytest.mark.parametrize("step", [ToNumpy(), Windower(1, 1), MeanStdNormalizer(),
+                                  DataShuffler()], ids=lambda step: type(step).__name__)
+def test_bad_datetime_index(index, message, step):
     frame = pd.DataFrame({"a": [1.0, 2.0, 3.0]}, index=index)
     with pytest.raises(ValueError, match=re.escape(message)):
-        ToNumpy().fit_resample(frame)
+        fit_resample_step(step, frame, None)
 
 
 def test_pipeline_score_needs_y():

@@ -14,7 +14,6 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from seqpipe._validation import (
-    as_numeric_array,
     check_fits_float32,
     check_fitted,
     validate_X,
@@ -26,8 +25,8 @@ from seqpipe.base import SampleMixin
 class ToNumpy(SampleMixin, TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
     """Convert X (and y on the fit path) to numpy arrays of ``dtype``.
 
-    Accepts numpy arrays, nested lists and pandas DataFrames/Series; pandas
-    frames must have a sorted DatetimeIndex without duplicates when they have one.
+    Accepts numpy arrays, nested lists and pandas DataFrames/Series (every step
+    refuses a pandas DatetimeIndex that is unsorted or has duplicates).
 
     Parameters
     ----------
@@ -50,14 +49,12 @@ class ToNumpy(SampleMixin, TransformerMixin, BaseEstimator, auto_wrap_output_key
 
     def fit_resample(self, X: Any, y: Any = None) -> tuple[np.ndarray, Any]:
         """Record X's number of features; return X and y as numpy arrays."""
-        _check_datetime_index(X, "X")
         validate_X(self, X, reset=True)
         return self.resample(X, y)
 
     def transform(self, X: Any) -> np.ndarray:
         """Return X as a numpy array of ``dtype``."""
         check_fitted(self, "n_features_in_")
-        _check_datetime_index(X, "X")
         X = validate_X(self, X, reset=False)
         if self.dtype is None:
             return X
@@ -70,8 +67,7 @@ class ToNumpy(SampleMixin, TransformerMixin, BaseEstimator, auto_wrap_output_key
         Xt = self.transform(X)
         if y is None:
             return Xt, None
-        _check_datetime_index(y, "y")
-        y = validate_y(as_numeric_array(y, "y"), len(Xt))
+        y = validate_y(y, len(Xt))
         dtype = self.y_dtype
         if dtype == "same":
             dtype = self.dtype if y.dtype.kind == "f" else None
@@ -83,17 +79,3 @@ class ToNumpy(SampleMixin, TransformerMixin, BaseEstimator, auto_wrap_output_key
             ["float64", "float32"] if self.dtype is None else [np.dtype(self.dtype).name]
         )
         return tags
-
-
-def _check_datetime_index(data: Any, name: str) -> None:
-    """Refuse pandas data whose DatetimeIndex is unsorted or has duplicates."""
-    index = getattr(data, "index", None)
-    if index is None or not hasattr(index, "is_monotonic_increasing") or index.dtype.kind != "M":
-        return
-    if index.has_duplicates:
-        first = index[index.duplicated()][0]
-        raise ValueError(f"{name} has a DatetimeIndex with duplicated timestamps (first: "
-                         f"{first}); expected strictly increasing timestamps.")
-    if not index.is_monotonic_increasing:
-        raise ValueError(f"{name} has an unsorted DatetimeIndex; expected increasing "
-                         f"timestamps. Sort it with {name}.sort_index().")
