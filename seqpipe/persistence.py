@@ -56,7 +56,7 @@ def _umask() -> int:
 
 _FILE_MODE = 0o666 & ~_umask()  # read once, at import: os.umask is not thread-safe
 _FIELDS = ("format_version", "created", "library_versions", "payload_size",
-           "payload_sha256", "signature")
+           "payload_sha256", "signature", "header_sha256")
 
 
 class ArtifactError(ValueError):
@@ -75,10 +75,8 @@ def save(obj: Any, path: str | os.PathLike, *, key: bytes | str | None = None) -
         Target file. Its directory must exist; an existing file is replaced.
     key : bytes or str, optional
         Secret used to sign the artifact (a str is UTF-8 encoded). Defaults to the
-        ``SEQPIPE_KEY`` environment variable when it is set and non-empty. The signature
-        is ``HMAC-SHA256(key, b"SEQPIPE\\n" + b"<format_version>\\n" + payload)``: it
-        covers the payload bytes and the format version, not the informational header
-        fields (``created``, ``library_versions``).
+        ``SEQPIPE_KEY`` environment variable when it is set and non-empty. The
+        HMAC-SHA256 signature covers the magic, every header field and the payload.
 
     Returns
     -------
@@ -113,8 +111,9 @@ def save(obj: Any, path: str | os.PathLike, *, key: bytes | str | None = None) -
         "library_versions": _library_versions(),
         "payload_size": len(payload),
         "payload_sha256": hashlib.sha256(payload).hexdigest(),
-        "signature": None if key_bytes is None else _sign(key_bytes, FORMAT_VERSION, payload),
     }
+    header["signature"] = None if key_bytes is None else _sign(key_bytes, header, payload)
+    header["header_sha256"] = _header_sha256(header)
     head = MAGIC + json.dumps(header).encode("utf-8") + b"\n"
     try:
         _write_atomically(target, head, payload)
@@ -174,7 +173,7 @@ def load(path: str | os.PathLike, *, key: bytes | str | None = None) -> Any:
         if signature is None:
             raise ArtifactError(f"{name} is not signed but a key was given; refusing to load "
                                 "it (re-save it with the key if you trust it)")
-        expected_sig = _sign(key_bytes, header["format_version"], payload)
+        expected_sig = _sign(key_bytes, header, payload)
         if not hmac.compare_digest(signature, expected_sig):
             raise ArtifactError(f"signature does not match for {name}: it was not signed "
                                 "with this key or was modified after signing")
@@ -243,6 +242,8 @@ def _check_header(name: str, header: dict) -> None:
             and (sig is None or isinstance(sig, str) and _HEX64.fullmatch(sig))):
         raise ArtifactError(f"{name} has a corrupted header: malformed payload_size, "
                             "payload_sha256 or signature")
+    if header["header_sha256"] != _header_sha256(header):
+        raise ArtifactError(f"{name} has a corrupted header: its SHA-256 does not match")
 
 
 def _resolve_key(key: bytes | str | None) -> bytes | None:
@@ -260,8 +261,21 @@ def _resolve_key(key: bytes | str | None) -> bytes | None:
     return bytes(key)
 
 
-def _sign(key: bytes, format_version: int, payload: bytes) -> str:
-    mac = hmac.new(key, MAGIC + b"%d\n" % format_version, hashlib.sha256)
+def _canonical(header: dict, *, leave_out: tuple[str, ...]) -> bytes:
+    fields = {k: v for k, v in header.items() if k not in leave_out}
+    return json.dumps(fields, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+def _header_sha256(header: dict) -> str:
+    """SHA-256 of every other header field: a flipped bit anywhere in them is caught."""
+    return hashlib.sha256(_canonical(header, leave_out=("header_sha256",))).hexdigest()
+
+
+def _sign(key: bytes, header: dict, payload: bytes) -> str:
+    """HMAC-SHA256 over the magic, the header's fields (but the signature and the
+    header checksum) and the payload."""
+    mac = hmac.new(key, MAGIC, hashlib.sha256)
+    mac.update(_canonical(header, leave_out=("signature", "header_sha256")) + b"\n")
     mac.update(payload)
     return mac.hexdigest()
 

@@ -62,6 +62,10 @@ def _split(raw):
 
 
 def _build(header, payload):
+    """An artifact from a header and a payload, its header checksum recomputed (anyone can)."""
+    header = {k: v for k, v in header.items() if k != "header_sha256"}
+    header["header_sha256"] = hashlib.sha256(
+        json.dumps(header, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
     return MAGIC + json.dumps(header).encode() + b"\n" + payload
 
 
@@ -394,20 +398,28 @@ def test_forged_payload_signed_with_other_key_refused(tmp_path):
     save({"v": 1}, path, key="k")
     _forge(path, _Booby())
     header, payload = _split(path.read_bytes())
-    header["signature"] = persistence._sign(b"attacker", header["format_version"], payload)
+    header["signature"] = persistence._sign(b"attacker", header, payload)
     path.write_bytes(_build(header, payload))
     with pytest.raises(ArtifactError, match="signature does not match"):
         load(path, key="k")
     assert UNPICKLED == []
 
 
-def test_signature_binds_format_version(tmp_path):
-    """The HMAC covers the format version, not only the payload bytes."""
+@pytest.mark.parametrize("field, value", [
+    ("format_version", FORMAT_VERSION + 1), ("created", "1999-01-01T00:00:00+00:00"),
+    ("library_versions", {"seqpipe": "0.0.0"}),
+])
+def test_signature_binds_every_header_field(tmp_path, field, value):
+    """The HMAC covers the header's fields, not only the payload bytes."""
     path = tmp_path / "m.seqpipe"
     save({"v": 1}, path, key="k")
     header, payload = _split(path.read_bytes())
-    assert header["signature"] == persistence._sign(b"k", FORMAT_VERSION, payload)
-    assert header["signature"] != persistence._sign(b"k", FORMAT_VERSION + 1, payload)
+    assert header["signature"] == persistence._sign(b"k", header, payload)
+    assert header["signature"] != persistence._sign(b"k", {**header, field: value}, payload)
+    if field != "format_version":  # a newer format is refused before any signature check
+        path.write_bytes(_build({**header, field: value}, payload))
+        with pytest.raises(ArtifactError, match="signature does not match"):
+            load(path, key="k")
 
 
 # --- atomic writes ---------------------------------------------------------------------------
