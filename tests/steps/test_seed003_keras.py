@@ -7,7 +7,7 @@ import pytest
 from sklearn.model_selection import GridSearchCV
 
 from seqpipe import Pipeline
-from seqpipe.base import iter_steps
+from seqpipe.base import DivergedError, iter_steps
 from seqpipe.datasets import load_exercise
 from seqpipe.models import seq2seq_gru
 from seqpipe.pipelines import seed003_training
@@ -61,3 +61,17 @@ def test_grid_search_over_epochs():
     search = GridSearchCV(model, {"epochs": [1, 2]}, cv=2).fit(X, y)
     assert search.best_params_["epochs"] in (1, 2)
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+
+
+def test_nan_loss_mid_training_names_epoch_and_batch_and_keeps_finite_weights():
+    X, y = load_exercise(1, n_samples=200, random_state=0)
+    y = y.copy()
+    y[60] = 1e25  # its squared error overflows float32: the loss becomes inf in one batch
+    model = seed003_training(signal_prediction(hidden_dim=4, layers_stacked_count=1),
+                             epochs=2, batch_size=50)
+    with pytest.raises(DivergedError, match=r"at epoch 0, batch [0-3]\. Weights were "
+                                            r"restored to their values before the first epoch"):
+        model.fit(X, y)
+    keras_step = [s for s in iter_steps(model) if isinstance(s, KerasModelStep)][0]
+    assert all(np.isfinite(w).all() for w in keras_step.get_weights())
+    assert np.isfinite(model.predict(X[:5])).all()
