@@ -41,6 +41,15 @@ def _check_random_state(
     )
 
 
+def _check_sizes(owner: str, n_samples: Any, past: Any,
+                 future: Any) -> tuple[int, int, int]:
+    """Checked (n_samples, past, future); the future defaults to the past's length."""
+    n_samples = check_int_param(owner, "n_samples", n_samples)
+    past = check_int_param(owner, "window_size_past", past)
+    future = check_int_param(owner, "window_size_future", past if future is None else future)
+    return n_samples, past, future
+
+
 def _phases(start: np.ndarray, span: np.ndarray | float, past: int, future: int) -> np.ndarray:
     """``past + future`` points from ``start``, with the step of the original
     ``linspace(start, start + span, 2 * past)``; shape ``(n_samples, past + future)``."""
@@ -141,12 +150,9 @@ def make_sin_cos_exercise(
     >>> X.shape, y.shape
     ((5, 10, 2), (5, 4, 2))
     """
-    owner = "make_sin_cos_exercise"
-    n_samples = check_int_param(owner, "n_samples", n_samples)
-    past = check_int_param(owner, "window_size_past", window_size_past)
-    future = past if window_size_future is None else window_size_future
-    future = check_int_param(owner, "window_size_future", future)
-    return _sin_cos(n_samples, past, future, _check_random_state(random_state))
+    sizes = _check_sizes("make_sin_cos_exercise", n_samples, window_size_past,
+                         window_size_future)
+    return _sin_cos(*sizes, _check_random_state(random_state))
 
 
 def make_two_frequencies(
@@ -200,12 +206,9 @@ def make_two_frequencies(
     >>> X.shape, y.shape
     ((8, 30, 1), (8, 30, 1))
     """
-    owner = "make_two_frequencies"
-    n_samples = check_int_param(owner, "n_samples", n_samples)
-    past = check_int_param(owner, "window_size_past", window_size_past)
-    future = past if window_size_future is None else window_size_future
-    future = check_int_param(owner, "window_size_future", future)
-    return _two_frequencies(n_samples, past, future, noise, _check_random_state(random_state))
+    sizes = _check_sizes("make_two_frequencies", n_samples, window_size_past,
+                         window_size_future)
+    return _two_frequencies(*sizes, noise, _check_random_state(random_state))
 
 
 def load_exercise(
