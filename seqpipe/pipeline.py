@@ -106,19 +106,23 @@ class Pipeline(BaseEstimator):
         self.steps = steps
 
     # ------------------------------------------------------------------ access
-    def _named(self) -> list[tuple[str, Any]]:
-        key = tuple(map(id, self.steps))  # cheap: names are computed once per step list
+    def _named_and_head(self) -> tuple[list[tuple[str, Any]], list[Any]]:
+        """(name, step) pairs and the steps before the last (passthrough left out),
+        computed once per list of steps: per-batch calls only compare ids."""
+        key = tuple(map(id, self.steps))
         cached = self.__dict__.get("_named_cache")
-        if cached is not None and cached[0] == key:
-            return cached[1]
-        names = _default_names(self.steps)
-        named = [
-            (name, step[1] if isinstance(step, tuple) else step)
-            for name, step in zip(names, self.steps)
-        ]
-        head = [step for _, step in named[:-1] if step != PASSTHROUGH]
-        self._named_cache = (key, named, head)
-        return named
+        if cached is None or cached[0] != key:
+            names = _default_names(self.steps)
+            named = [
+                (name, step[1] if isinstance(step, tuple) else step)
+                for name, step in zip(names, self.steps)
+            ]
+            head = [step for _, step in named[:-1] if step != PASSTHROUGH]
+            cached = self._named_cache = (key, named, head)
+        return cached[1], cached[2]
+
+    def _named(self) -> list[tuple[str, Any]]:
+        return self._named_and_head()[0]
 
     @property
     def named_steps(self) -> Bunch:
@@ -130,9 +134,7 @@ class Pipeline(BaseEstimator):
         return self._named()[-1][1] if self.steps else PASSTHROUGH
 
     def _head(self) -> list[Any]:
-        """The steps before the last one (passthrough left out)."""
-        self._named()
-        return self._named_cache[2]
+        return self._named_and_head()[1]
 
     def __len__(self) -> int:
         return len(self.steps)
@@ -268,6 +270,19 @@ class Pipeline(BaseEstimator):
         self._head_fitted = True
         return X, y
 
+    def _partial_head(self, X: Any, y: Any) -> tuple[Any, Any, list[Any]]:
+        """What the final step trains on in an incremental update, and each step's input.
+
+        The first data seen fits the steps (unless ``fit``/``adapt`` did already).
+        """
+        if not getattr(self, "_head_fitted", False):
+            self._fit_head(X, y)
+        inputs = []
+        for step in self._head():
+            inputs.append(X)
+            X, y = partial_fit_resample_step(step, X, y)
+        return X, y, inputs
+
     def _transform_head(self, X: Any) -> tuple[Any, list[Any]]:
         """Transform X through all steps but the last; keep each step's input."""
         inputs = []
@@ -321,11 +336,7 @@ class Pipeline(BaseEstimator):
         sample steps that act on every training pass (``partial_fit_resample``, e.g.
         DataShuffler reshuffles).
         """
-        if getattr(self, "_head_fitted", False):
-            for step in self._head():
-                X, y = partial_fit_resample_step(step, X, y)
-        else:
-            X, y = self._fit_head(X, y)
+        X, y, _ = self._partial_head(X, y)
         self._final_step.partial_fit(X, y)
         return self
 
@@ -333,12 +344,7 @@ class Pipeline(BaseEstimator):
     def partial_fit_predict(self, X: Any, y: Any = None) -> tuple[Any, Any]:
         """``partial_fit``, then ``(y_true, y_pred)`` in y's units on the same data,
         reusing what the steps made of it (the preprocessing is not redone)."""
-        if not getattr(self, "_head_fitted", False):
-            self._fit_head(X, y)
-        inputs = []
-        for step in self._head():
-            inputs.append(X)
-            X, y = partial_fit_resample_step(step, X, y)
+        X, y, inputs = self._partial_head(X, y)
         y_true, y_pred = partial_fit_predict_step(self._final_step, X, y)
         return self._inverse_y(y_true, inputs), self._inverse_y(y_pred, inputs)
 
