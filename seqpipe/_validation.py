@@ -18,8 +18,6 @@ from scipy import sparse
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import _check_feature_names, check_array
 
-FLOAT_DTYPES = (np.float64, np.float32, np.float16)
-
 _SHAPES = {
     2: "2-D (n_samples, n_features)",
     3: "3-D (n_samples, n_timesteps, n_features)",
@@ -154,20 +152,26 @@ def validate_X(
     _check_feature_names(estimator, X, reset=reset)
     array = as_numeric_array(X, name)
     check_ndim(array, ndims, name)
-    array = check_array(
-        array,
-        dtype=FLOAT_DTYPES if array.dtype.kind in "biu" else None,
-        allow_nd=True,
-        ensure_2d=False,
-        ensure_min_features=1 if array.ndim == 2 else 0,
-        input_name=name,
-        copy=False,
-    )
-    if array.ndim == 3 and 0 in array.shape[1:]:
-        raise ValueError(f"{name} of shape {array.shape} is empty; expected at least one "
-                         f"time step and one feature.")
+    if array.shape[0] == 0:  # scikit-learn's words, which its estimator checks expect
+        raise ValueError(f"Found array with 0 sample(s) (shape={array.shape}) while a "
+                         f"minimum of 1 is required.")
+    if 0 in array.shape[1:]:
+        raise ValueError(f"Found array with 0 feature(s) (shape={array.shape}) while a "
+                         f"minimum of 1 is required: {name} needs at least one time step "
+                         f"and one feature.")
+    if array.dtype.kind in "biu":
+        array = array.astype(np.float64)
+    _check_finite(array, name)
     _check_n_features(estimator, array, reset=reset)
     return array
+
+
+def _check_finite(array: np.ndarray, name: str) -> None:
+    """One pass over the data; scikit-learn words the error ("Input X contains NaN.")."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(array.sum()):
+            return
+    check_array(array, dtype=None, allow_nd=True, ensure_2d=False, input_name=name)
 
 
 def _check_n_features(estimator: Any, X: np.ndarray, *, reset: bool) -> None:
