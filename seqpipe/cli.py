@@ -48,7 +48,8 @@ def run_exercise(name: str, output: Path, *, epochs: int | None, random_state: i
     output.mkdir(parents=True, exist_ok=True)
     plot = plot_predictions(X_val, y_val, y_val_pred, output / "validation_predictions.png",
                             title=f"{name}: validation predictions")
-    artifact = save(pipeline, output / "pipeline.seqpipe")
+    artifact = output / "pipeline.seqpipe"
+    save(pipeline, artifact)
     np.save(output / "validation_X.npy", X_val)
     (output / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     print(f"wrote {plot}, {artifact} and {output / 'metrics.json'}")
