@@ -45,6 +45,10 @@ def plot_predictions(
     """
     plt = _pyplot()
     X, y_true, y_pred = (np.asarray(a) for a in (X, y_true, y_pred))
+    for name, array in (("X", X), ("y_true", y_true), ("y_pred", y_pred)):
+        if array.ndim != 3:
+            raise ValueError(f"plot_predictions needs 3-D windows (n_samples, n_timesteps, "
+                             f"n_features); {name} has shape {array.shape}.")
     n = min(max_plotted, len(X))
     past, future = X.shape[1], y_true.shape[1]
     t_past, t_future = np.arange(past), np.arange(past, past + future)

@@ -97,4 +97,9 @@ def resolve_metrics(metrics: Any) -> dict[str, Metric]:
     if isinstance(metrics, (str,)) or callable(metrics):
         metrics = [metrics]
     resolved = [resolve_metric(metric) for metric in metrics]
-    return {metric.__name__: metric for metric in resolved}
+    names = [metric.__name__ for metric in resolved]
+    clashes = sorted({name for name in names if names.count(name) > 1})
+    if clashes:
+        raise ValueError(f"Metrics must have distinct names; {clashes} appear more than once. "
+                         f"Pass a dict {{name: metric}} to name them.")
+    return dict(zip(names, resolved))

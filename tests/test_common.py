@@ -83,7 +83,6 @@ EXPECTED_FAILED = {
         "check_transformer_general": SHUFFLES,
         "check_transformer_general(readonly_memmap=True)": SHUFFLES,
         "check_transformer_data_not_an_array": SHUFFLES,
-        "check_pipeline_consistency": SHUFFLES,
     },
     **{name: {"check_estimators_overwrite_params": IN_PLACE} for name in (
         "TrainOnly", "MiniBatch", "EpochRepeater", "ValidationSplit", "MetricsWrapper",

@@ -146,6 +146,10 @@ def test_minibatch_visits_every_sample_once_keep_last(n, batch_size):
 @SETTINGS
 @given(st.integers(1, 300), st.integers(1, 120))
 def test_minibatch_drops_the_partial_batch_without_keep_last(n, batch_size):
+    if n < batch_size:  # no full batch: refused rather than training on nothing
+        with pytest.raises(ValueError, match="has no full batch"):
+            MiniBatch(_Recorder(), batch_size=batch_size, keep_last=False).fit(_ids(n))
+        return
     step = MiniBatch(_Recorder(), batch_size=batch_size, keep_last=False).fit(_ids(n))
     batches = step.step_.__dict__.get("batches_", [])
     full = n // batch_size

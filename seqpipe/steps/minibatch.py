@@ -72,6 +72,12 @@ class MiniBatch(HistoryMixin, MetaStepMixin, BaseEstimator):
         check_int_param(self, "batch_size", self.batch_size)
         check_int_param(self, "predict_batch_size", self.predict_batch_size)
         X = validate_X(self, X, reset=reset)
+        if not self.keep_last and len(X) < self.batch_size:
+            raise ValueError(
+                f"MiniBatch with keep_last=False and batch_size={self.batch_size} has no full "
+                f"batch in {len(X)} samples: nothing would be trained. Lower batch_size or "
+                f"set keep_last=True."
+            )
         return X, (None if y is None else validate_y(y, len(X)))
 
     def _batch_starts(self, n_samples: int) -> range:

@@ -23,9 +23,9 @@ from seqpipe.base import SampleMixin
 class DataShuffler(SampleMixin, TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
     """Shuffle the samples of X and y together on the fit path; identity otherwise.
 
-    The random generator is created from ``random_state`` on the first
-    ``fit_resample`` and then carried on, so that repeated epochs see different
-    orders while the whole run stays reproducible (a ``clone`` starts afresh).
+    ``fit_resample`` starts the random generator anew from ``random_state`` (so
+    refitting gives the same order); ``partial_fit_resample`` carries it on, so that
+    repeated epochs see different orders while the whole run stays reproducible.
 
     Parameters
     ----------
@@ -42,18 +42,22 @@ class DataShuffler(SampleMixin, TransformerMixin, BaseEstimator, auto_wrap_outpu
         self.random_state = random_state
 
     def fit_resample(self, X: Any, y: Any = None) -> tuple[np.ndarray, Any]:
-        """Return X and y with their samples in the same random order."""
-        X = validate_X(self, X, reset=True)
-        if y is not None:
-            y = validate_y(y, len(X))
-        if getattr(self, "_rng", None) is None:
-            self._rng = check_random_state(self.random_state)
-        order = self._rng.permutation(len(X))
-        return X[order], None if y is None else y[order]
+        """Start the generator anew from ``random_state``; return X and y shuffled alike."""
+        self._rng = check_random_state(self.random_state)
+        return self._shuffle(X, y, reset=True)
 
     def partial_fit_resample(self, X: Any, y: Any = None) -> tuple[np.ndarray, Any]:
-        """Shuffle again on every training pass (each epoch sees a new order)."""
-        return self.fit_resample(X, y)
+        """Shuffle again, carrying the generator on (each epoch sees a new order)."""
+        if getattr(self, "_rng", None) is None:
+            return self.fit_resample(X, y)
+        return self._shuffle(X, y, reset=False)
+
+    def _shuffle(self, X: Any, y: Any, *, reset: bool) -> tuple[np.ndarray, Any]:
+        X = validate_X(self, X, reset=reset)
+        if y is not None:
+            y = validate_y(y, len(X))
+        order = self._rng.permutation(len(X))
+        return X[order], None if y is None else y[order]
 
     def transform(self, X: Any) -> Any:
         """Return X unchanged: shuffling happens on the fit path only."""

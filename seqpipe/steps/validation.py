@@ -186,13 +186,13 @@ class ValidationSplit(HistoryMixin, MetaStepMixin, BaseEstimator):
             record("validation", y_true, y_pred)
         score = self._scorer(y_true, y_pred)
         self.validation_scores_.append(score)
-        if score > self.best_score_:
+        if math.isfinite(score) and score > self.best_score_:
             self.best_score_, self.best_epoch_ = score, len(self.validation_scores_) - 1
             if self.restore_best_weights:
                 self._best_weights = snapshot_weights(weight_holders(self.step_))
-        elif self.patience is not None:
-            waited = len(self.validation_scores_) - 1 - self.best_epoch_
-            self.stop_training_ = waited >= self.patience
+        elif self.patience is not None:  # a non-finite score counts as no progress
+            best = -1 if self.best_epoch_ is None else self.best_epoch_
+            self.stop_training_ = len(self.validation_scores_) - 1 - best >= self.patience
 
     def end_training(self) -> None:
         """Put back the best pass's weights when ``restore_best_weights`` is set."""

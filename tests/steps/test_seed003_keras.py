@@ -1,10 +1,7 @@
-"""Seed 003's composition with a real Keras model."""
-
-import pickle
+"""Seed 003's composition with a real Keras model: the exercise-1 target, divergence."""
 
 import numpy as np
 import pytest
-from sklearn.model_selection import GridSearchCV
 
 from seqpipe import Pipeline
 from seqpipe.base import DivergedError, iter_steps
@@ -28,39 +25,6 @@ def test_exercise1_reaches_the_target_validation_mse():
     assert len(validation_mse) == 15
     assert validation_mse[-1] <= 5e-4
     assert model.predict(X[:5]).shape == (5, 10, 2)
-
-
-@pytest.fixture(scope="module")
-def small():
-    X, y = load_exercise(1, n_samples=200, random_state=0)
-    model = seed003_training(signal_prediction(hidden_dim=4, layers_stacked_count=1),
-                             epochs=2, batch_size=50)
-    return X, y, model.fit(X, y)
-
-
-def test_composition_pickles_and_reloads_identically(small):
-    X, y, model = small
-    copy = pickle.loads(pickle.dumps(model))
-    np.testing.assert_array_equal(copy.predict(X), model.predict(X))
-    assert np.isfinite(model.score(X, y))
-
-
-def test_deep_params_reach_the_keras_step(small):
-    _, _, model = small
-    key = "step__step__step__minibatch__step__step__plotpredictions__step__hidden_dim"
-    assert model.get_params()[key] == 4
-    model.set_params(**{key: 3})
-    keras_steps = [s for s in iter_steps(model) if isinstance(s, KerasModelStep)]
-    assert len(keras_steps) == 1 and keras_steps[0].hidden_dim == 3
-
-
-def test_grid_search_over_epochs():
-    X, y = load_exercise(1, n_samples=120, random_state=0)
-    model = seed003_training(signal_prediction(hidden_dim=3, layers_stacked_count=1),
-                             epochs=1, batch_size=40, metrics=False)
-    search = GridSearchCV(model, {"epochs": [1, 2]}, cv=2).fit(X, y)
-    assert search.best_params_["epochs"] in (1, 2)
-    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
 
 
 def test_nan_loss_mid_training_names_epoch_and_batch_and_keeps_finite_weights():
