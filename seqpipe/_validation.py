@@ -42,11 +42,6 @@ def trusted_input() -> Iterator[None]:
         _TRUSTED.reset(token)
 
 
-def is_trusted() -> bool:
-    """Whether the data was validated upstream (see :func:`trusted_input`)."""
-    return _TRUSTED.get()
-
-
 def check_fits_float32(array: np.ndarray, name: str = "X") -> np.ndarray:
     """Cast to float32, refusing values that overflow it (|x| > 3.4e38) with a clear error."""
     if _TRUSTED.get():  # validated upstream: finite, and scaled by then

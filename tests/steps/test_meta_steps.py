@@ -247,12 +247,12 @@ def test_minibatch_rejects_a_bad_batch_size(batch_size):
         MiniBatch(Recorder(), batch_size=batch_size).fit(X, y)
 
 
-def test_minibatch_batch_size_message_is_pinned():
+def test_minibatch_rejects_a_bad_predict_batch_size():
     X, y = make_data(20)
     with pytest.raises(ValueError, match=re.escape(
-            "The 'batch_size' parameter of MiniBatch must be an int in the range [1, inf). "
-            "Got 0 instead.")):
-        MiniBatch(Recorder(), batch_size=0).fit(X, y)
+            "The 'predict_batch_size' parameter of MiniBatch must be an int in the range "
+            "[1, inf). Got 0 instead.")):
+        MiniBatch(Recorder(), predict_batch_size=0).fit(X, y)
 
 
 def test_minibatch_needs_partial_fit():
