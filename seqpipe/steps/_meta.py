@@ -28,6 +28,9 @@ class MetaStepMixin:
     is a full estimator wherever its step is one.
     """
 
+    #: Whether the meta-step validates X itself (dense arrays) or leaves it to its step.
+    _validates_input = False
+
     def _wrapped(self) -> Any:
         step = getattr(self, "step_", None)
         if step is None:
@@ -93,7 +96,7 @@ class MetaStepMixin:
         tags.estimator_type = inner.estimator_type
         tags.target_tags = inner.target_tags
         tags.input_tags = inner.input_tags
-        if isinstance(self, HistoryMixin):  # validates its input: dense arrays only
+        if self._validates_input:  # then it takes dense arrays only
             tags.input_tags = replace(inner.input_tags, sparse=False)
         tags.classifier_tags = inner.classifier_tags
         tags.regressor_tags = inner.regressor_tags

@@ -63,6 +63,8 @@ class EpochRepeater(HistoryMixin, MetaStepMixin, BaseEstimator):
         Histories of the MetricsWrappers inside, by name.
     """
 
+    _validates_input = True
+
     def __init__(self, step: Any, epochs: int = 1, verbose: int = 0) -> None:
         self.step = step
         self.epochs = epochs

@@ -61,6 +61,8 @@ class MiniBatch(HistoryMixin, MetaStepMixin, BaseEstimator):
     n_features_in_ : int
     """
 
+    _validates_input = True
+
     def __init__(self, step: Any, batch_size: int = 32, keep_last: bool = True,
                  predict_batch_size: int = 1024) -> None:
         self.step = step

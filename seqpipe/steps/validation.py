@@ -81,6 +81,8 @@ class ValidationSplit(HistoryMixin, MetaStepMixin, BaseEstimator):
     stop_training_ : bool
     """
 
+    _validates_input = True
+
     def __init__(
         self,
         step: Any,
