@@ -7,10 +7,8 @@ the features are always on the **last** axis, and ``n_features_in_`` counts them
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
 import numbers
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -27,19 +25,20 @@ _SHAPES = {
 _TRUSTED = contextvars.ContextVar("seqpipe_trusted_input", default=False)
 
 
-@contextlib.contextmanager
-def trusted_input() -> Iterator[None]:
+class trusted_input:  # noqa: N801 - used like a function: ``with trusted_input():``
     """Skip the expensive checks (finiteness, dtype) of data already validated.
 
     Meta-steps validate their input once per fit, then run their inner steps on
     slices of it (batches, epochs) inside this context, so that validation is not
     paid per batch. Shapes and feature counts are still recorded and compared.
+    (A class, not a generator: entered on every pass, it should cost next to nothing.)
     """
-    token = _TRUSTED.set(True)
-    try:
-        yield
-    finally:
-        _TRUSTED.reset(token)
+
+    def __enter__(self) -> None:
+        self._token = _TRUSTED.set(True)
+
+    def __exit__(self, *exc_info: Any) -> None:
+        _TRUSTED.reset(self._token)
 
 
 def check_fits_float32(array: np.ndarray, name: str = "X") -> np.ndarray:
@@ -193,14 +192,12 @@ def validate_y(y: Any, n_samples: int, *, name: str = "y") -> np.ndarray:
     array = as_numeric_array(y, name)
     if array.ndim == 0:
         raise ValueError(f"{name} must be an array with one row per sample, got a scalar.")
-    array = check_array(
-        array, dtype=None, allow_nd=True, ensure_2d=False, input_name=name, copy=False
-    )
     if array.shape[0] != n_samples:
         raise ValueError(
             f"X and {name} have inconsistent numbers of samples: X has {n_samples}, "
             f"{name} has {array.shape[0]} (shape {array.shape})."
         )
+    _check_finite(array, name)
     return array
 
 

@@ -54,6 +54,17 @@ reachable as ``step__param`` through the usual nested ``get_params``/``set_param
     partial_fit_resample(X, y)         (optional, sample steps) act again on every
                                        training pass (DataShuffler reshuffles); other
                                        fitted steps stay fixed and use ``resample``
+    partial_fit_batches(X, y, batch_size)
+    partial_fit_predict_batches(X, y, batch_size)
+                                       (optional) one ``partial_fit`` (and its
+                                       predictions) per consecutive batch, the batch
+                                       loop pushed down into the step
+
+A step whose fitted ``resample``, ``transform`` and ``inverse_transform_y`` act on
+each sample on its own and that learns nothing on later passes (a normalizer, a
+cast) declares ``_samplewise = True``. A Pipeline whose steps before the last are
+all samplewise then preprocesses a whole pass at once and loops over the batches
+at its last step only: the same numbers as batch by batch, with far fewer calls.
 
 ``fit`` of a meta-step is ``adapt`` followed by its first pass. Evaluation goes
 through ``predict_with_truth(X, y) -> (y_true, y_pred)``, both in y's units, so
@@ -80,7 +91,7 @@ Example
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -90,11 +101,14 @@ __all__ = [
     "DivergedError",
     "SampleMixin",
     "adapt_step",
+    "each_batch",
     "predict_with_truth_step",
     "fit_resample_step",
     "inverse_transform_y_step",
     "is_sample_step",
     "iter_steps",
+    "partial_fit_batches",
+    "partial_fit_predict_batches",
     "partial_fit_predict_step",
     "partial_fit_resample_step",
     "resample_step",
@@ -200,6 +214,41 @@ def partial_fit_predict_step(step: Any, X: Any, y: Any) -> tuple[Any, Any]:
     return predict_with_truth_step(step, X, y)
 
 
+def each_batch(method: Callable[[Any, Any], Any], X: Any, y: Any,
+               batch_size: int) -> list[Any]:
+    """``method(X_batch, y_batch)`` on consecutive batches of ``batch_size`` samples (the
+    last may be smaller), in turn; their results. A :class:`DivergedError` gets the
+    index of the batch that diverged."""
+    results = []
+    for index, start in enumerate(range(0, len(X), batch_size)):
+        stop = start + batch_size
+        try:
+            results.append(method(X[start:stop], None if y is None else y[start:stop]))
+        except DivergedError as error:
+            error.batch = index
+            raise
+    return results
+
+
+def partial_fit_batches(step: Any, X: Any, y: Any, batch_size: int) -> None:
+    """One ``partial_fit`` of ``step`` per consecutive batch of ``batch_size`` samples."""
+    fused = getattr(step, "partial_fit_batches", None)
+    if fused is not None:
+        fused(X, y, batch_size)
+    else:
+        each_batch(step.partial_fit, X, y, batch_size)
+
+
+def partial_fit_predict_batches(step: Any, X: Any, y: Any,
+                                batch_size: int) -> list[tuple[Any, Any]]:
+    """:func:`partial_fit_predict_step` on each consecutive batch of ``batch_size``
+    samples, in turn: the ``(y_true, y_pred)`` of every batch, in y's units."""
+    fused = getattr(step, "partial_fit_predict_batches", None)
+    if fused is not None:
+        return fused(X, y, batch_size)
+    return each_batch(functools.partial(partial_fit_predict_step, step), X, y, batch_size)
+
+
 def iter_steps(step: Any) -> Iterator[Any]:
     """Yield ``step`` and every step nested in it (depth first, through its params)."""
     yield step
@@ -240,8 +289,9 @@ def restore_weights(snapshot: list[tuple[Any, Any]]) -> None:
 class DivergedError(FloatingPointError):
     """Training produced a non-finite loss.
 
-    Each level that knows more fills it in: the Keras step sets ``loss``, MiniBatch
-    the ``batch``, EpochRepeater the ``epoch`` and whether weights were restored.
+    Each level that knows more fills it in: the Keras step sets ``loss``, the batch
+    loop (:func:`each_batch`) the ``batch``, EpochRepeater the ``epoch`` and whether
+    weights were restored.
     """
 
     def __init__(self, loss: float, *, batch: int | None = None, epoch: int | None = None,

@@ -43,6 +43,8 @@ class ToNumpy(SampleMixin, TransformerMixin, BaseEstimator, auto_wrap_output_key
         Number of features (last axis) seen during fit.
     """
 
+    _samplewise = True  # see seqpipe.base: a pass can be processed at once
+
     def __init__(self, dtype: Any = "float32", y_dtype: Any = "same") -> None:
         self.dtype = dtype
         self.y_dtype = y_dtype

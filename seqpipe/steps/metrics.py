@@ -22,6 +22,7 @@ from seqpipe._validation import check_fitted
 from seqpipe.base import (
     adapt_step,
     iter_steps,
+    partial_fit_predict_batches,
     partial_fit_predict_step,
     predict_with_truth_step,
 )
@@ -95,6 +96,16 @@ class MetricsWrapper(MetaStepMixin, BaseEstimator):
         self.record("train", *partial_fit_predict_step(self.step_, X, y))
         self._record_n_features()
         return self
+
+    @available_if(wrapped_has("partial_fit"))
+    def partial_fit_batches(self, X: Any, y: Any, batch_size: int) -> None:
+        """``partial_fit`` on each consecutive batch of ``batch_size`` samples, in turn;
+        record the training metrics of every batch (what MiniBatch calls)."""
+        if getattr(self, "step_", None) is None:
+            self._reset()
+        for y_true, y_pred in partial_fit_predict_batches(self.step_, X, y, batch_size):
+            self.record("train", y_true, y_pred)
+        self._record_n_features()
 
     def _record_training(self, X: Any, y: Any) -> None:
         self.record("train", *predict_with_truth_step(self.step_, X, y))

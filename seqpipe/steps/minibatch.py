@@ -21,6 +21,7 @@ from seqpipe._validation import check_fitted, check_int_param, trusted_input, va
 from seqpipe.base import (
     DivergedError,
     adapt_step,
+    partial_fit_batches,
     predict_with_truth_step,
     restore_weights,
     snapshot_weights,
@@ -82,9 +83,9 @@ class MiniBatch(HistoryMixin, MetaStepMixin, BaseEstimator):
             )
         return X, (None if y is None else validate_y(y, len(X)))
 
-    def _batch_starts(self, n_samples: int) -> range:
-        stop = n_samples if self.keep_last else n_samples - n_samples % self.batch_size
-        return range(0, stop, self.batch_size)
+    def _n_trained(self, n_samples: int) -> int:
+        """How many of ``n_samples`` are trained on (all, or the full batches only)."""
+        return n_samples if self.keep_last else n_samples - n_samples % self.batch_size
 
     def adapt(self, X: Any, y: Any = None) -> MiniBatch:
         """Let the wrapped step get ready on all of ``(X, y)`` (see the class doc)."""
@@ -107,18 +108,17 @@ class MiniBatch(HistoryMixin, MetaStepMixin, BaseEstimator):
         if getattr(self, "step_", None) is None:
             self.adapt(X, y)
         X, y = self._validate(X, y, reset=False)
-        partial_fit, size = self.step_.partial_fit, self.batch_size
+        n_samples = self._n_trained(len(X))
+        X, y = X[:n_samples], None if y is None else y[:n_samples]
         weights = snapshot_weights(self._weight_holders)
-        index = -1
-        with trusted_input():
-            for index, start in enumerate(self._batch_starts(len(X))):
-                try:
-                    partial_fit(X[start:start + size], None if y is None else y[start:start + size])
-                except DivergedError as error:
-                    restore_weights(weights)
-                    error.batch, error.restored = index, "the start of this pass"
-                    raise
-        self.n_batches_ = index + 1
+        try:
+            with trusted_input():
+                partial_fit_batches(self.step_, X, y, self.batch_size)
+        except DivergedError as error:
+            restore_weights(weights)
+            error.restored = "the start of this pass"
+            raise
+        self.n_batches_ = -(-n_samples // self.batch_size)
         return self
 
     def _batched(self, method_name: str, X: Any) -> list[Any]:

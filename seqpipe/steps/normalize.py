@@ -56,6 +56,8 @@ class MeanStdNormalizer(SampleMixin, TransformerMixin, BaseEstimator, auto_wrap_
         Number of features (last axis) seen during fit.
     """
 
+    _samplewise = True  # see seqpipe.base: a pass can be processed at once
+
     def __init__(
         self,
         *,
@@ -84,10 +86,28 @@ class MeanStdNormalizer(SampleMixin, TransformerMixin, BaseEstimator, auto_wrap_
         if self.per_sample:
             return self._mean_scale(X.mean(axis=1, keepdims=True),
                                     X.std(axis=1, keepdims=True), dtype)
+        return self._learned_statistics(X, dtype)
+
+    def _y_statistics(self, y: np.ndarray, mean: np.ndarray,
+                      scale: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The statistics of X (``mean``, ``scale``) made to broadcast against y."""
+        if self.per_sample:
+            return _squeeze_for(y, mean), _squeeze_for(y, scale)
+        return self._learned_statistics(y, mean.dtype)
+
+    def _learned_statistics(self, data: np.ndarray,
+                            dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
+        """Learned mean and scale in ``dtype``, tiled to the shape of one 3-D sample of
+        ``data``: numpy broadcasts a contiguous block several times faster than a
+        vector of a few features. Cached until the next fit."""
         cached = self.__dict__.setdefault("_learned", {})  # reset by fit
-        key = (dtype, self.std_factor, self.epsilon)
+        key = (dtype, self.std_factor, self.epsilon, data.shape[1:] if data.ndim == 3 else ())
         if key not in cached:
-            cached[key] = self._mean_scale(self.mean_, self.std_, dtype)
+            mean, scale = self._mean_scale(self.mean_, self.std_, dtype)
+            if data.ndim == 3:
+                mean, scale = (np.ascontiguousarray(np.broadcast_to(stat, data.shape[1:]))
+                               for stat in (mean, scale))
+            cached[key] = mean, scale
         return cached[key]
 
     def _mean_scale(self, mean: np.ndarray, std: np.ndarray,
@@ -113,10 +133,8 @@ class MeanStdNormalizer(SampleMixin, TransformerMixin, BaseEstimator, auto_wrap_
         if y is not None:
             y = validate_y(y, len(X))
         if not self.per_sample:
-            axes = tuple(range(X.ndim - 1))
             with np.errstate(over="ignore", invalid="ignore"):
-                self.mean_ = X.mean(axis=axes)
-                self.std_ = X.std(axis=axes)
+                self.mean_, self.std_ = _feature_statistics(X)
             if not (np.isfinite(self.mean_).all() and np.isfinite(self.std_).all()):
                 raise ValueError(
                     f"X has values too large to normalize: its standard deviation overflows "
@@ -157,7 +175,8 @@ class MeanStdNormalizer(SampleMixin, TransformerMixin, BaseEstimator, auto_wrap_
             return Xt, y
         y = np.asarray(y)
         self._check_y_features(y)
-        return Xt, (y - _squeeze_for(y, mean)) / _squeeze_for(y, scale)
+        y_mean, y_scale = self._y_statistics(y, mean, scale)
+        return Xt, (y - y_mean) / y_scale
 
     def inverse_transform(self, X: Any) -> np.ndarray:
         """Undo the normalization of X (learned statistics only)."""
@@ -181,8 +200,18 @@ class MeanStdNormalizer(SampleMixin, TransformerMixin, BaseEstimator, auto_wrap_
         check_fitted(self, "n_samples_seen_")
         y = np.asarray(y)
         self._check_y_features(y)
-        mean, scale = self._statistics(np.asarray(X))
-        return y * _squeeze_for(y, scale) + _squeeze_for(y, mean)
+        y_mean, y_scale = self._y_statistics(y, *self._statistics(np.asarray(X)))
+        return y * y_scale + y_mean
+
+
+def _feature_statistics(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and standard deviation of each feature (last axis) over all other axes.
+
+    Reduced on one contiguous row per feature: numpy sums those pairwise, about ten
+    times faster (and more accurately) than over the leading axes of X.
+    """
+    rows = np.ascontiguousarray(X.reshape(-1, X.shape[-1]).T)
+    return rows.mean(axis=1), rows.std(axis=1)
 
 
 def _squeeze_for(y: np.ndarray, stat: np.ndarray) -> np.ndarray:

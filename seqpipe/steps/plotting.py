@@ -12,13 +12,19 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
 from sklearn.base import BaseEstimator
 from sklearn.utils.metaestimators import available_if
 
 from seqpipe._validation import check_fitted
-from seqpipe.base import predict_with_truth_step
+from seqpipe.base import (
+    partial_fit_batches,
+    partial_fit_predict_batches,
+    partial_fit_predict_step,
+    predict_with_truth_step,
+)
 from seqpipe.plotting import plot_predictions
 from seqpipe.steps._meta import MetaStepMixin, wrapped_has
 
@@ -64,12 +70,33 @@ class PlotPredictions(MetaStepMixin, BaseEstimator):
     @available_if(wrapped_has("partial_fit"))
     def partial_fit(self, X: Any, y: Any = None) -> PlotPredictions:
         """One incremental update of the wrapped step."""
+        self._each_training_call(lambda step, X, y: step.partial_fit(X, y), X, y)
+        return self
+
+    @available_if(wrapped_has("partial_fit"))
+    def partial_fit_predict(self, X: Any, y: Any = None) -> tuple[Any, Any]:
+        """One incremental update, then ``(y_true, y_pred)`` on the same data (no plot:
+        inactive during training)."""
+        return self._each_training_call(partial_fit_predict_step, X, y)
+
+    @available_if(wrapped_has("partial_fit"))
+    def partial_fit_batches(self, X: Any, y: Any, batch_size: int) -> None:
+        """``partial_fit`` of the wrapped step on each batch of ``batch_size`` samples."""
+        self._each_training_call(partial_fit_batches, X, y, batch_size)
+
+    @available_if(wrapped_has("partial_fit"))
+    def partial_fit_predict_batches(self, X: Any, y: Any,
+                                    batch_size: int) -> list[tuple[Any, Any]]:
+        """``partial_fit_predict`` of the wrapped step on each batch (no plot)."""
+        return self._each_training_call(partial_fit_predict_batches, X, y, batch_size)
+
+    def _each_training_call(self, drive: Callable[..., Any], *args: Any) -> Any:
         if getattr(self, "step_", None) is None:
             self._start()
             self.last_plot_ = None
-        self.step_.partial_fit(X, y)
+        result = drive(self.step_, *args)
         self._record_n_features()
-        return self
+        return result
 
     def predict_with_truth(self, X: Any, y: Any = None) -> tuple[Any, Any]:
         """``(y_true, y_pred)`` of the wrapped step; plots them when ``enabled``."""
