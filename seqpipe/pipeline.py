@@ -15,7 +15,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from sklearn.base import BaseEstimator, is_classifier
@@ -41,6 +41,13 @@ from seqpipe.scoring import flatten_2d
 __all__ = ["Pipeline", "make_pipeline"]
 
 PASSTHROUGH = "passthrough"
+
+
+class _Layout(NamedTuple):
+    named: list[tuple[str, Any]]  # (name, step) of every step
+    head: list[Any]  # the steps before the last, passthrough left out
+    final: Any  # the last step (or PASSTHROUGH)
+    samplewise: bool  # whether every step of head is samplewise (see seqpipe.base)
 
 
 def _final_has(*methods: str):
@@ -109,11 +116,11 @@ class Pipeline(BaseEstimator):
         self.steps = steps
 
     # ------------------------------------------------------------------ access
-    def _named_and_head(self) -> tuple[list[tuple[str, Any]], list[Any]]:
-        """(name, step) pairs and the steps before the last (passthrough left out),
-        computed once per list of steps: per-batch calls only compare ids."""
+    def _layout(self) -> _Layout:
+        """The steps by name, the steps before the last and the last, worked out once
+        per list of steps: per-batch calls only compare the steps' ids."""
         key = tuple(map(id, self.steps))
-        cached = self.__dict__.get("_named_cache")
+        cached = self.__dict__.get("_layout_cache")
         if cached is None or cached[0] != key:
             names = _default_names(self.steps)
             named = [
@@ -121,11 +128,13 @@ class Pipeline(BaseEstimator):
                 for name, step in zip(names, self.steps)
             ]
             head = [step for _, step in named[:-1] if step != PASSTHROUGH]
-            cached = self._named_cache = (key, named, head)
-        return cached[1], cached[2]
+            final = named[-1][1] if named else PASSTHROUGH
+            samplewise = all(getattr(step, "_samplewise", False) for step in head)
+            cached = self._layout_cache = (key, _Layout(named, head, final, samplewise))
+        return cached[1]
 
     def _named(self) -> list[tuple[str, Any]]:
-        return self._named_and_head()[0]
+        return self._layout().named
 
     @property
     def named_steps(self) -> Bunch:
@@ -134,10 +143,10 @@ class Pipeline(BaseEstimator):
 
     @property
     def _final_step(self) -> Any:
-        return self._named()[-1][1] if self.steps else PASSTHROUGH
+        return self._layout().final
 
     def _head(self) -> list[Any]:
-        return self._named_and_head()[1]
+        return self._layout().head
 
     def __len__(self) -> int:
         return len(self.steps)
@@ -273,29 +282,32 @@ class Pipeline(BaseEstimator):
         self._head_fitted = True
         return X, y
 
-    def _partial_head(self, X: Any, y: Any) -> tuple[Any, Any, list[Any]]:
-        """What the final step trains on in an incremental update, and each step's input.
+    def _partial_head(self, X: Any, y: Any) -> tuple[Any, Any, list[tuple[Any, Any]]]:
+        """What the final step trains on in an incremental update, and the trail of
+        ``(step, its input)`` that :meth:`_inverse_y` follows back.
 
         The first data seen fits the steps (unless ``fit``/``adapt`` did already).
         """
         if not getattr(self, "_head_fitted", False):
             self._fit_head(X, y)
-        inputs = []
+        trail = []
         for step in self._head():
-            inputs.append(X)
+            trail.append((step, X))
             X, y = partial_fit_resample_step(step, X, y)
-        return X, y, inputs
+        return X, y, trail
 
-    def _transform_head(self, X: Any) -> tuple[Any, list[Any]]:
-        """Transform X through all steps but the last; keep each step's input."""
-        inputs = []
+    def _transform_head(self, X: Any) -> tuple[Any, list[tuple[Any, Any]]]:
+        """Transform X through all steps but the last; the trail of ``(step, input)``."""
+        trail = []
         for step in self._head():
-            inputs.append(X)
+            trail.append((step, X))
             X = step.transform(X)
-        return X, inputs
+        return X, trail
 
-    def _inverse_y(self, y: Any, inputs: list[Any]) -> Any:
-        for step, X in zip(reversed(self._head()), reversed(inputs)):
+    @staticmethod
+    def _inverse_y(y: Any, trail: list[tuple[Any, Any]]) -> Any:
+        """Undo the steps' changes of y's units, last step first."""
+        for step, X in reversed(trail):
             y = inverse_transform_y_step(step, y, X)
         return y
 
@@ -343,24 +355,17 @@ class Pipeline(BaseEstimator):
         self._final_step.partial_fit(X, y)
         return self
 
-    @available_if(_final_strictly_has("partial_fit"))
     def partial_fit_predict(self, X: Any, y: Any = None) -> tuple[Any, Any]:
         """``partial_fit``, then ``(y_true, y_pred)`` in y's units on the same data,
         reusing what the steps made of it (the preprocessing is not redone)."""
-        X, y, inputs = self._partial_head(X, y)
+        X, y, trail = self._partial_head(X, y)
         y_true, y_pred = partial_fit_predict_step(self._final_step, X, y)
-        return self._inverse_y(y_true, inputs), self._inverse_y(y_pred, inputs)
-
-    def _samplewise_head(self) -> bool:
-        """Whether the steps before the last are all samplewise (see :mod:`seqpipe.base`):
-        they keep the samples and their order, and y's units up to inverse_transform_y."""
-        return all(getattr(step, "_samplewise", False) for step in self._head())
+        return self._inverse_y(y_true, trail), self._inverse_y(y_pred, trail)
 
     def _fused_head(self) -> bool:
         """Whether a training pass can be preprocessed at once, not batch by batch."""
-        return getattr(self, "_head_fitted", False) and self._samplewise_head()
+        return self._layout().samplewise and getattr(self, "_head_fitted", False)
 
-    @available_if(_final_strictly_has("partial_fit"))
     def partial_fit_batches(self, X: Any, y: Any, batch_size: int) -> None:
         """``partial_fit`` on each consecutive batch of ``batch_size`` samples, in turn.
 
@@ -373,7 +378,6 @@ class Pipeline(BaseEstimator):
         X, y, _ = self._partial_head(X, y)
         partial_fit_batches(self._final_step, X, y, batch_size)
 
-    @available_if(_final_strictly_has("partial_fit"))
     def partial_fit_predict_batches(self, X: Any, y: Any,
                                     batch_size: int) -> list[tuple[Any, Any]]:
         """``partial_fit_predict`` on each consecutive batch of ``batch_size`` samples,
@@ -381,10 +385,10 @@ class Pipeline(BaseEstimator):
         :meth:`partial_fit_batches`)."""
         if y is None or not self._fused_head():
             return each_batch(self.partial_fit_predict, X, y, batch_size)
-        Xt, yt, inputs = self._partial_head(X, y)
+        Xt, yt, trail = self._partial_head(X, y)
         pairs = partial_fit_predict_batches(self._final_step, Xt, yt, batch_size)
         y_true = np.asarray(y)  # samplewise steps keep the samples: the truth is y itself
-        y_pred = self._inverse_y(np.concatenate([pair[1] for pair in pairs]), inputs)
+        y_pred = self._inverse_y(np.concatenate([pair[1] for pair in pairs]), trail)
         return [(y_true[start:start + batch_size], y_pred[start:start + batch_size])
                 for start in range(0, len(y_true), batch_size)]
 
@@ -426,18 +430,18 @@ class Pipeline(BaseEstimator):
     def inverse_transform_y(self, y: Any, X: Any) -> Any:
         """Undo the steps' changes of y's units; ``X`` is the pipeline's input."""
         self._check_fitted()
-        Xt, inputs = self._transform_head(X)
+        Xt, trail = self._transform_head(X)
         final = self._final_step
         if final != PASSTHROUGH:
             y = inverse_transform_y_step(final, y, Xt)
-        return self._inverse_y(y, inputs)
+        return self._inverse_y(y, trail)
 
     @available_if(_final_strictly_has("predict"))
     def predict(self, X: Any) -> Any:
         """Predict with the final step, in the units of the y passed to ``fit``."""
         self._check_fitted()
-        Xt, inputs = self._transform_head(X)
-        return self._inverse_y(self._final_step.predict(Xt), inputs)
+        Xt, trail = self._transform_head(X)
+        return self._inverse_y(self._final_step.predict(Xt), trail)
 
     @available_if(_final_strictly_has("predict_proba"))
     def predict_proba(self, X: Any) -> Any:
@@ -445,7 +449,6 @@ class Pipeline(BaseEstimator):
         self._check_fitted()
         return self._final_step.predict_proba(self._transform_head(X)[0])
 
-    @available_if(_final_strictly_has("predict"))
     def predict_with_truth(self, X: Any, y: Any = None) -> tuple[Any, Any]:
         """Predict on the evaluation path: ``(y_true, y_pred)``, both in y's units.
 
@@ -453,20 +456,20 @@ class Pipeline(BaseEstimator):
         a step such as Windower; the final step sees the matching ``(X, y)``.
         """
         self._check_fitted()
-        inputs = []
+        layout, trail = self._layout(), []
         Xt, yt = X, y
-        for step in self._head():
-            inputs.append(Xt)
+        for step in layout.head:
+            trail.append((step, Xt))
             Xt, yt = resample_step(step, Xt, yt)
         if yt is None:
             raise ValueError(
                 "Pipeline.score needs y: pass y, or derive it from X with a step such as "
                 "Windower."
             )
-        y_true, y_pred = predict_with_truth_step(self._final_step, Xt, yt)
-        if y is not None and self._samplewise_head():
-            return np.asarray(y), self._inverse_y(y_pred, inputs)  # y itself, no round trip
-        return self._inverse_y(y_true, inputs), self._inverse_y(y_pred, inputs)
+        y_true, y_pred = predict_with_truth_step(layout.final, Xt, yt)
+        if y is not None and layout.samplewise:  # y itself, not its round trip
+            return np.asarray(y), self._inverse_y(y_pred, trail)
+        return self._inverse_y(y_true, trail), self._inverse_y(y_pred, trail)
 
     @available_if(_final_strictly_has("predict"))
     def score(self, X: Any, y: Any = None, sample_weight: Any = None) -> float:

@@ -34,7 +34,9 @@ def mse(y_true: Any, y_pred: Any) -> float:
     """
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     if y_true.shape == y_pred.shape and y_true.dtype.kind == y_pred.dtype.kind == "f":
-        return float(np.mean(np.square(y_true - y_pred, dtype=np.float64)))
+        squared = np.subtract(y_true, y_pred, dtype=np.float64)
+        np.square(squared, out=squared)
+        return float(squared.sum() / squared.size)
     return float(mean_squared_error(flatten_2d(y_true), flatten_2d(y_pred)))
 
 

@@ -76,7 +76,6 @@ class MetaStepMixin:
         check_fitted(self, "step_")
         return self.step_.transform(X)
 
-    @available_if(wrapped_has("predict"))
     def predict_with_truth(self, X: Any, y: Any = None) -> tuple[Any, Any]:
         """``(y_true, y_pred)`` of the wrapped step on the evaluation path."""
         check_fitted(self, "step_")

@@ -97,7 +97,6 @@ class MetricsWrapper(MetaStepMixin, BaseEstimator):
         self._record_n_features()
         return self
 
-    @available_if(wrapped_has("partial_fit"))
     def partial_fit_batches(self, X: Any, y: Any, batch_size: int) -> None:
         """``partial_fit`` on each consecutive batch of ``batch_size`` samples, in turn;
         record the training metrics of every batch (what MiniBatch calls)."""

@@ -138,7 +138,6 @@ class MiniBatch(HistoryMixin, MetaStepMixin, BaseEstimator):
         """Transform batch by batch and concatenate."""
         return np.concatenate(self._batched("transform", X))
 
-    @available_if(wrapped_has("predict"))
     def predict_with_truth(self, X: Any, y: Any = None) -> tuple[np.ndarray, np.ndarray]:
         """``(y_true, y_pred)`` batch by batch, concatenated."""
         check_fitted(self, "step_")

@@ -73,18 +73,15 @@ class PlotPredictions(MetaStepMixin, BaseEstimator):
         self._each_training_call(lambda step, X, y: step.partial_fit(X, y), X, y)
         return self
 
-    @available_if(wrapped_has("partial_fit"))
     def partial_fit_predict(self, X: Any, y: Any = None) -> tuple[Any, Any]:
         """One incremental update, then ``(y_true, y_pred)`` on the same data (no plot:
         inactive during training)."""
         return self._each_training_call(partial_fit_predict_step, X, y)
 
-    @available_if(wrapped_has("partial_fit"))
     def partial_fit_batches(self, X: Any, y: Any, batch_size: int) -> None:
         """``partial_fit`` of the wrapped step on each batch of ``batch_size`` samples."""
         self._each_training_call(partial_fit_batches, X, y, batch_size)
 
-    @available_if(wrapped_has("partial_fit"))
     def partial_fit_predict_batches(self, X: Any, y: Any,
                                     batch_size: int) -> list[tuple[Any, Any]]:
         """``partial_fit_predict`` of the wrapped step on each batch (no plot)."""
