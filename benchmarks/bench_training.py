@@ -115,8 +115,11 @@ def run_bare_loop(X, y, epochs, metrics=True):
     rng = np.random.RandomState(0)
     n_train = len(X) - int(np.ceil(VALIDATION * len(X)))
     X_train, y_train, X_val, y_val = X[:n_train], y[:n_train], X[n_train:], y[n_train:]
-    mean, std = X_train.mean(axis=(0, 1)), X_train.std(axis=(0, 1)) + 1e-5
-    # statistics tiled to one sample's shape: numpy broadcasts them ~4x faster
+    # the numerics MeanStdNormalizer uses, so that only the plumbing differs: statistics
+    # reduced over one contiguous row per feature (~10x faster than axis=(0, 1)), then
+    # tiled to one sample's shape (numpy broadcasts that ~4x faster than a 2-vector)
+    rows = np.ascontiguousarray(X_train.reshape(-1, X.shape[-1]).T)
+    mean, std = rows.mean(axis=1), rows.std(axis=1) + 1e-5
     mean, std = (np.ascontiguousarray(np.broadcast_to(s, X.shape[1:])) for s in (mean, std))
 
     def predict(x):  # normalize, "predict" zeros, back to y's units
@@ -150,7 +153,7 @@ def main():
     for _ in range(args.repeat):  # interleaved: machine noise hits both sides alike
         runs["seqpipe"].append(run_composition(X, y, args.epochs))
         runs["keras"].append(run_plain_keras(X, y, args.epochs))
-        for _ in range(5):
+        for _ in range(10):
             runs["plumbing"].append(run_plumbing(X, y, args.epochs) / n_batches)
             runs["bare"].append(run_bare_loop(X, y, args.epochs) / n_batches)
             runs["plumbing_nm"].append(run_plumbing(X, y, args.epochs, False) / n_batches)

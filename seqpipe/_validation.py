@@ -145,7 +145,7 @@ def validate_X(
     if _TRUSTED.get() and isinstance(X, np.ndarray):
         _check_n_features(estimator, X, reset=reset)
         return X
-    _check_feature_names(estimator, X, reset=reset)
+    _check_names(estimator, X, reset=reset)
     array = as_numeric_array(X, name)
     check_ndim(array, ndims, name)
     if array.shape[0] == 0:  # scikit-learn's words, which its estimator checks expect
@@ -160,6 +160,13 @@ def validate_X(
     _check_finite(array, name)
     _check_n_features(estimator, array, reset=reset)
     return array
+
+
+def _check_names(estimator: Any, X: Any, *, reset: bool) -> None:
+    """scikit-learn's feature-name bookkeeping, without its cost for plain arrays."""
+    if isinstance(X, np.ndarray) and not hasattr(estimator, "feature_names_in_"):
+        return  # no names to record, none to compare with
+    _check_feature_names(estimator, X, reset=reset)
 
 
 def _check_finite(array: np.ndarray, name: str) -> None:

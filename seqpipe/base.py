@@ -51,6 +51,9 @@ reachable as ``step__param`` through the usual nested ``get_params``/``set_param
     partial_fit(X, y) -> self          one incremental update (a batch, an epoch)
     partial_fit_predict(X, y)          (optional) partial_fit, then (y_true, y_pred) on
                                        the same data, without redoing the preprocessing
+    adapt_resample(X, y)               (optional, sample steps) fit without acting
+                                       as on a training pass (DataShuffler only
+                                       starts its generator); default fit_resample
     partial_fit_resample(X, y)         (optional, sample steps) act again on every
                                        training pass (DataShuffler reshuffles); other
                                        fitted steps stay fixed and use ``resample``
@@ -100,6 +103,7 @@ from sklearn.base import clone
 __all__ = [
     "DivergedError",
     "SampleMixin",
+    "adapt_resample_step",
     "adapt_step",
     "each_batch",
     "predict_with_truth_step",
@@ -180,6 +184,16 @@ def partial_fit_resample_step(step: Any, X: Any, y: Any) -> tuple[Any, Any]:
     if hasattr(step, "partial_fit_resample"):
         return step.partial_fit_resample(X, y)
     return resample_step(step, X, y)
+
+
+def adapt_resample_step(step: Any, X: Any, y: Any) -> tuple[Any, Any]:
+    """Fit ``step`` on ``(X, y)`` while getting ready for incremental training; return
+    what the next step adapts on (:func:`fit_resample_step` unless the step says
+    otherwise: a DataShuffler does not shuffle, as adapting is not a training pass)."""
+    adapt_resample = getattr(step, "adapt_resample", None)
+    if adapt_resample is not None:
+        return adapt_resample(X, y)
+    return fit_resample_step(step, X, y)
 
 
 def adapt_step(step: Any, X: Any, y: Any) -> None:

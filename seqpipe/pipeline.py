@@ -25,6 +25,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from seqpipe.base import (
+    adapt_resample_step,
     adapt_step,
     each_batch,
     fit_resample_step,
@@ -275,10 +276,11 @@ class Pipeline(BaseEstimator):
                 )
 
     # ------------------------------------------------------------------ paths
-    def _fit_head(self, X: Any, y: Any) -> tuple[Any, Any]:
+    def _fit_head(self, X: Any, y: Any, *, adapt: bool = False) -> tuple[Any, Any]:
         self._validate_steps()
+        fit = adapt_resample_step if adapt else fit_resample_step
         for step in self._head():
-            X, y = fit_resample_step(step, X, y)
+            X, y = fit(step, X, y)
         self._head_fitted = True
         return X, y
 
@@ -338,7 +340,7 @@ class Pipeline(BaseEstimator):
     def adapt(self, X: Any, y: Any = None) -> Pipeline:
         """Get ready for incremental training: fit every step but the last on all of
         ``(X, y)`` and let the last one adapt (e.g. build its model); train nothing."""
-        Xt, yt = self._fit_head(X, y)
+        Xt, yt = self._fit_head(X, y, adapt=True)
         adapt_step(self._final_step, Xt, yt)
         return self
 

@@ -80,18 +80,22 @@ class EpochRepeater(HistoryMixin, MetaStepMixin, BaseEstimator):
             raise TypeError(f"EpochRepeater trains its step with partial_fit, which "
                             f"{type(step).__name__} does not have.")
         self.n_epochs_, self.epoch_seconds_ = 0, []
-        with trusted_input(), tqdm(total=self.epochs, unit="epoch", disable=not self.verbose,
-                                   leave=True) as progress:
+        progress = tqdm(total=self.epochs, unit="epoch", leave=True) if self.verbose else None
+        with trusted_input():
             adapt_step(step, X, y)
             inner_steps = list(iter_steps(step))
             holders = weight_holders(step)
-            for epoch in range(self.epochs):
-                self._run_epoch(step, holders, epoch, X, y)
-                if self.verbose:
-                    progress.set_postfix(self._latest_metrics(), refresh=False)
-                progress.update()
-                if any(getattr(s, "stop_training_", False) for s in inner_steps):
-                    break
+            try:
+                for epoch in range(self.epochs):
+                    self._run_epoch(step, holders, epoch, X, y)
+                    if progress is not None:
+                        progress.set_postfix(self._latest_metrics(), refresh=False)
+                        progress.update()
+                    if any(getattr(s, "stop_training_", False) for s in inner_steps):
+                        break
+            finally:
+                if progress is not None:
+                    progress.close()
         for inner in inner_steps:
             end_training = getattr(inner, "end_training", None)
             if end_training is not None:

@@ -20,6 +20,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, clone
 from seqpipe._validation import check_fitted, validate_X, validate_y
 from seqpipe.base import (
     SampleMixin,
+    adapt_resample_step,
     fit_resample_step,
     inverse_transform_y_step,
     partial_fit_resample_step,
@@ -53,6 +54,14 @@ class TrainOnly(SampleMixin, TransformerMixin, BaseEstimator, auto_wrap_output_k
         """Fit ``step`` and return what it makes of ``(X, y)``."""
         X = validate_X(self, X, reset=True)
         Xt, yt = fit_resample_step(self.step, X, y)
+        self.step_ = self.step
+        return Xt, yt
+
+    def adapt_resample(self, X: Any, y: Any = None) -> tuple[Any, Any]:
+        """Fit ``step`` as when getting ready for incremental training (see
+        :func:`~seqpipe.base.adapt_resample_step`)."""
+        X = validate_X(self, X, reset=True)
+        Xt, yt = adapt_resample_step(self.step, X, y)
         self.step_ = self.step
         return Xt, yt
 

@@ -147,4 +147,7 @@ class MiniBatch(HistoryMixin, MetaStepMixin, BaseEstimator):
             pairs = [predict_with_truth_step(self.step_, X[i:i + size],
                                              None if y is None else y[i:i + size])
                      for i in range(0, len(X), size)]
+        if len(pairs) == 1:  # for metrics and validation only: no copy needed
+            return pairs[0]
         return np.concatenate([p[0] for p in pairs]), np.concatenate([p[1] for p in pairs])
+

@@ -60,10 +60,13 @@ class PlotPredictions(MetaStepMixin, BaseEstimator):
         self.path = path
         self.enabled = enabled
 
+    def _start(self) -> Any:
+        self.last_plot_ = None
+        return super()._start()
+
     def fit(self, X: Any, y: Any = None) -> PlotPredictions:
         """Fit the wrapped step."""
         self._start().fit(X, y)
-        self.last_plot_ = None
         self._record_n_features()
         return self
 
@@ -90,7 +93,6 @@ class PlotPredictions(MetaStepMixin, BaseEstimator):
     def _each_training_call(self, drive: Callable[..., Any], *args: Any) -> Any:
         if getattr(self, "step_", None) is None:
             self._start()
-            self.last_plot_ = None
         result = drive(self.step_, *args)
         self._record_n_features()
         return result
