@@ -36,9 +36,11 @@ class MetricsWrapper(MetaStepMixin, BaseEstimator):
     """Record metrics of the wrapped step after every ``fit``/``partial_fit`` call.
 
     Each training call appends one value per metric to ``history_["train"]``,
-    computed on the data of that call in y's units: wrapped inside a MiniBatch it
-    records per batch, around a pass over all the data (under EpochRepeater) per
-    epoch. A ValidationSplit wrapping this step records the validation metrics of
+    computed on the data of that call in y's units, with the predictions made right
+    after the update: wrapped inside a MiniBatch it records per batch; around a
+    MiniBatch (under EpochRepeater) per epoch, on the predictions of every batch
+    right after its update (no second pass over the data, as in Neuraxle and
+    Keras). A ValidationSplit wrapping this step records the validation metrics of
     each epoch in ``history_["validation"]``. ``fit`` starts a new history.
 
     Parameters
@@ -91,20 +93,35 @@ class MetricsWrapper(MetaStepMixin, BaseEstimator):
     @available_if(wrapped_has("partial_fit"))
     def partial_fit(self, X: Any, y: Any = None) -> MetricsWrapper:
         """One incremental update of the wrapped step; record its training metrics."""
-        if getattr(self, "step_", None) is None:
-            self._reset()
-        self.record("train", *partial_fit_predict_step(self.step_, X, y))
-        self._record_n_features()
+        self.partial_fit_predict(X, y)
         return self
+
+    def partial_fit_predict(self, X: Any, y: Any = None) -> tuple[Any, Any]:
+        """:meth:`partial_fit`, returning the ``(y_true, y_pred)`` it recorded."""
+        pair = partial_fit_predict_step(self._training_step(), X, y)
+        self.record("train", *pair)
+        self._record_n_features()
+        return pair
 
     def partial_fit_batches(self, X: Any, y: Any, batch_size: int) -> None:
         """``partial_fit`` on each consecutive batch of ``batch_size`` samples, in turn;
         record the training metrics of every batch (what MiniBatch calls)."""
+        self.partial_fit_predict_batches(X, y, batch_size)
+
+    def partial_fit_predict_batches(self, X: Any, y: Any,
+                                    batch_size: int) -> list[tuple[Any, Any]]:
+        """:meth:`partial_fit_batches`, returning the ``(y_true, y_pred)`` of every batch."""
+        pairs = partial_fit_predict_batches(self._training_step(), X, y, batch_size)
+        for pair in pairs:
+            self.record("train", *pair)
+        self._record_n_features()
+        return pairs
+
+    def _training_step(self) -> Any:
+        """The wrapped step, started (with a new history) on the first training call."""
         if getattr(self, "step_", None) is None:
             self._reset()
-        for y_true, y_pred in partial_fit_predict_batches(self.step_, X, y, batch_size):
-            self.record("train", y_true, y_pred)
-        self._record_n_features()
+        return self.step_
 
     def _record_training(self, X: Any, y: Any) -> None:
         self.record("train", *predict_with_truth_step(self.step_, X, y))

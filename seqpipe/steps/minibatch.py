@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -22,6 +23,7 @@ from seqpipe.base import (
     DivergedError,
     adapt_step,
     partial_fit_batches,
+    partial_fit_predict_batches,
     predict_with_truth_step,
     restore_weights,
     snapshot_weights,
@@ -105,21 +107,40 @@ class MiniBatch(HistoryMixin, MetaStepMixin, BaseEstimator):
 
     def partial_fit(self, X: Any, y: Any = None) -> MiniBatch:
         """One pass over ``(X, y)``, one ``partial_fit`` of the wrapped step per batch."""
+        self._pass(partial_fit_batches, X, y)
+        return self
+
+    def partial_fit_predict(self, X: Any, y: Any = None) -> tuple[np.ndarray, np.ndarray]:
+        """One pass as :meth:`partial_fit`; ``(y_true, y_pred)`` of every batch right
+        after its update, end to end, in y's units.
+
+        What an enclosing MetricsWrapper records per epoch, without a second pass over
+        the data (Neuraxle's and Keras' epoch training metrics). With
+        ``keep_last=False`` and rows left out, all rows are predicted after the pass.
+        """
+        pairs = self._pass(partial_fit_predict_batches, X, y)
+        if pairs is None:
+            return predict_with_truth_step(self, X, y)
+        return _concatenate_pairs(pairs)
+
+    def _pass(self, train: Callable[..., Any], X: Any, y: Any) -> Any:
+        """One pass of ``train(step_, X, y, batch_size)``: its result, or None when the
+        last rows were left out (``keep_last=False``)."""
         if getattr(self, "step_", None) is None:
             self.adapt(X, y)
         X, y = self._validate(X, y, reset=False)
         n_samples = self._n_trained(len(X))
-        X, y = X[:n_samples], None if y is None else y[:n_samples]
+        X_trained, y_trained = X[:n_samples], None if y is None else y[:n_samples]
         weights = snapshot_weights(self._weight_holders)
         try:
             with trusted_input():
-                partial_fit_batches(self.step_, X, y, self.batch_size)
+                result = train(self.step_, X_trained, y_trained, self.batch_size)
         except DivergedError as error:
             restore_weights(weights)
             error.restored = "the start of this pass"
             raise
         self.n_batches_ = -(-n_samples // self.batch_size)
-        return self
+        return result if n_samples == len(X) else None
 
     def _batched(self, method_name: str, X: Any) -> list[Any]:
         check_fitted(self, "step_")
@@ -147,7 +168,12 @@ class MiniBatch(HistoryMixin, MetaStepMixin, BaseEstimator):
             pairs = [predict_with_truth_step(self.step_, X[i:i + size],
                                              None if y is None else y[i:i + size])
                      for i in range(0, len(X), size)]
-        if len(pairs) == 1:  # for metrics and validation only: no copy needed
-            return pairs[0]
-        return np.concatenate([p[0] for p in pairs]), np.concatenate([p[1] for p in pairs])
+        return _concatenate_pairs(pairs)
+
+
+def _concatenate_pairs(pairs: list[tuple[Any, Any]]) -> tuple[np.ndarray, np.ndarray]:
+    """``(y_true, y_pred)`` pairs of batches end to end (one pair as it is: no copy)."""
+    if len(pairs) == 1:
+        return pairs[0]
+    return np.concatenate([p[0] for p in pairs]), np.concatenate([p[1] for p in pairs])
 

@@ -238,3 +238,20 @@ def test_trusted_input_nests_and_survives_errors():
     with pytest.raises(RuntimeError), trusted_input():
         raise RuntimeError
     assert not _TRUSTED.get()
+
+
+# ------------------------------------------------------------------- epoch training metrics
+@pytest.mark.parametrize("n, keep_last", [(30, True), (35, True), (35, False)])
+def test_epoch_metrics_use_the_predictions_made_during_the_pass(n, keep_last):
+    X, y = make_data(n)
+    model = EpochRepeater(MetricsWrapper(MiniBatch(Weighted(), batch_size=10,
+                                                   keep_last=keep_last)), epochs=2).fit(X, y)
+    n_batches = -(-n // 10) if keep_last else n // 10
+    expected = []
+    for epoch in range(2):
+        # Weighted predicts its number of updates so far: each batch right after its own
+        weights = np.repeat(np.arange(1, n_batches + 1) + epoch * n_batches, 10)[:n]
+        if not keep_last:  # rows left out: all rows are predicted after the pass
+            weights = np.full(n, (epoch + 1) * n_batches)
+        expected.append(mean_squared_error(y, np.repeat(weights[:, None], 2, axis=1)))
+    np.testing.assert_allclose(model.history_["metrics"]["train"]["mse"], expected, rtol=1e-12)
