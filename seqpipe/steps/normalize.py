@@ -170,13 +170,13 @@ class MeanStdNormalizer(SampleMixin, TransformerMixin, BaseEstimator, auto_wrap_
         check_fitted(self, "n_samples_seen_")
         X = self._validate(X, reset=False)
         mean, scale = self._statistics(X)
-        Xt = (X - mean) / scale
+        Xt = _standardize(X, mean, scale)
         if y is None or not self.normalize_y:
             return Xt, y
         y = np.asarray(y)
         self._check_y_features(y)
         y_mean, y_scale = self._y_statistics(y, mean, scale)
-        return Xt, (y - y_mean) / y_scale
+        return Xt, _standardize(y, y_mean, y_scale)
 
     def inverse_transform(self, X: Any) -> np.ndarray:
         """Undo the normalization of X (learned statistics only)."""
@@ -188,7 +188,7 @@ class MeanStdNormalizer(SampleMixin, TransformerMixin, BaseEstimator, auto_wrap_
             )
         X = np.asarray(X)
         mean, scale = self._statistics(X)
-        return X * scale + mean
+        return _unstandardize(X, mean, scale)
 
     def inverse_transform_y(self, y: Any, X: Any) -> Any:
         """Scale predictions back to y's units; ``X`` is this step's input.
@@ -201,7 +201,19 @@ class MeanStdNormalizer(SampleMixin, TransformerMixin, BaseEstimator, auto_wrap_
         y = np.asarray(y)
         self._check_y_features(y)
         y_mean, y_scale = self._y_statistics(y, *self._statistics(np.asarray(X)))
-        return y * y_scale + y_mean
+        return _unstandardize(y, y_mean, y_scale)
+
+
+def _standardize(data: np.ndarray, mean: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """``(data - mean) / scale`` in one new array (no temporary)."""
+    out = np.subtract(data, mean)
+    return np.divide(out, scale, out=out)
+
+
+def _unstandardize(data: np.ndarray, mean: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """``data * scale + mean`` in one new array (no temporary)."""
+    out = np.multiply(data, scale)
+    return np.add(out, mean, out=out)
 
 
 def _feature_statistics(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
