@@ -360,8 +360,10 @@ class Pipeline(BaseEstimator):
     def partial_fit_predict(self, X: Any, y: Any = None) -> tuple[Any, Any]:
         """``partial_fit``, then ``(y_true, y_pred)`` in y's units on the same data,
         reusing what the steps made of it (the preprocessing is not redone)."""
-        X, y, trail = self._partial_head(X, y)
-        y_true, y_pred = partial_fit_predict_step(self._final_step, X, y)
+        Xt, yt, trail = self._partial_head(X, y)
+        y_true, y_pred = partial_fit_predict_step(self._final_step, Xt, yt)
+        if y is not None and self._layout().samplewise:  # y itself, not its round trip
+            return np.asarray(y), self._inverse_y(y_pred, trail)
         return self._inverse_y(y_true, trail), self._inverse_y(y_pred, trail)
 
     def _fused_head(self) -> bool:

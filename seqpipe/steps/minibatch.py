@@ -118,14 +118,14 @@ class MiniBatch(HistoryMixin, MetaStepMixin, BaseEstimator):
         the data (Neuraxle's and Keras' epoch training metrics). With
         ``keep_last=False`` and rows left out, all rows are predicted after the pass.
         """
-        pairs = self._pass(partial_fit_predict_batches, X, y)
-        if pairs is None:
+        if self._n_trained(len(X)) < len(X):
+            self.partial_fit(X, y)
             return predict_with_truth_step(self, X, y)
-        return _concatenate_pairs(pairs)
+        return _concatenate_pairs(self._pass(partial_fit_predict_batches, X, y))
 
     def _pass(self, train: Callable[..., Any], X: Any, y: Any) -> Any:
-        """One pass of ``train(step_, X, y, batch_size)``: its result, or None when the
-        last rows were left out (``keep_last=False``)."""
+        """One pass of ``train(step_, X, y, batch_size)`` over the rows trained on; its
+        result."""
         if getattr(self, "step_", None) is None:
             self.adapt(X, y)
         X, y = self._validate(X, y, reset=False)
@@ -140,7 +140,7 @@ class MiniBatch(HistoryMixin, MetaStepMixin, BaseEstimator):
             error.restored = "the start of this pass"
             raise
         self.n_batches_ = -(-n_samples // self.batch_size)
-        return result if n_samples == len(X) else None
+        return result
 
     def _batched(self, method_name: str, X: Any) -> list[Any]:
         check_fitted(self, "step_")
