@@ -39,7 +39,9 @@ class MiniBatch(HistoryMixin, MetaStepMixin, BaseEstimator):
     preprocessing, e.g. normalization statistics, on all of it; a Keras step builds
     its model), then makes one pass over the batches; ``partial_fit`` makes another
     pass (EpochRepeater calls it once per epoch). The data is validated once per
-    call, not per batch. On the predict, transform and evaluation paths, X is cut
+    call, not per batch, and a Pipeline whose steps before the model are samplewise
+    (normalizer, ToNumpy) preprocesses the pass at once: only the model is called per
+    batch (see :mod:`seqpipe.base`). On the predict, transform and evaluation paths, X is cut
     into batches of ``predict_batch_size`` and the results concatenated.
 
     A non-finite loss raises :class:`~seqpipe.base.DivergedError` naming the batch,
