@@ -47,6 +47,11 @@ class MetaStepMixin:
         self.step_ = self._wrapped()
         return self.step_
 
+    def _started(self) -> Any:
+        """``step_``, started on the first training call that came without ``adapt``."""
+        step = getattr(self, "step_", None)
+        return self._start() if step is None else step
+
     def _record_n_features(self) -> None:
         """Expose the wrapped step's ``n_features_in_`` once it is fitted."""
         n_features = getattr(self.step_, "n_features_in_", None)

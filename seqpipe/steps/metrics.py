@@ -20,7 +20,6 @@ from sklearn.utils.metaestimators import available_if
 
 from seqpipe._validation import check_fitted
 from seqpipe.base import (
-    adapt_step,
     iter_steps,
     partial_fit_predict_batches,
     partial_fit_predict_step,
@@ -73,19 +72,15 @@ class MetricsWrapper(MetaStepMixin, BaseEstimator):
         self.name = name
         self.verbose = verbose
 
-    def _reset(self) -> Any:
+    def _start(self) -> Any:
+        """Start a new history, and the wrapped step."""
         self._metrics = resolve_metrics(self.metrics)
         self.history_ = {subset: {name: [] for name in self._metrics} for subset in SUBSETS}
-        return self._start()
-
-    def adapt(self, X: Any, y: Any = None) -> MetricsWrapper:
-        """Start a new history; let the wrapped step get ready for incremental training."""
-        adapt_step(self._reset(), X, y)
-        return self
+        return super()._start()
 
     def fit(self, X: Any, y: Any = None) -> MetricsWrapper:
         """Fit the wrapped step on ``(X, y)`` and record its training metrics."""
-        self._reset().fit(X, y)
+        self._start().fit(X, y)
         self._record_training(X, y)
         self._record_n_features()
         return self
@@ -98,7 +93,7 @@ class MetricsWrapper(MetaStepMixin, BaseEstimator):
 
     def partial_fit_predict(self, X: Any, y: Any = None) -> tuple[Any, Any]:
         """:meth:`partial_fit`, returning the ``(y_true, y_pred)`` it recorded."""
-        pair = partial_fit_predict_step(self._training_step(), X, y)
+        pair = partial_fit_predict_step(self._started(), X, y)
         self.record("train", *pair)
         self._record_n_features()
         return pair
@@ -111,17 +106,11 @@ class MetricsWrapper(MetaStepMixin, BaseEstimator):
     def partial_fit_predict_batches(self, X: Any, y: Any,
                                     batch_size: int) -> list[tuple[Any, Any]]:
         """:meth:`partial_fit_batches`, returning the ``(y_true, y_pred)`` of every batch."""
-        pairs = partial_fit_predict_batches(self._training_step(), X, y, batch_size)
+        pairs = partial_fit_predict_batches(self._started(), X, y, batch_size)
         for pair in pairs:
             self.record("train", *pair)
         self._record_n_features()
         return pairs
-
-    def _training_step(self) -> Any:
-        """The wrapped step, started (with a new history) on the first training call."""
-        if getattr(self, "step_", None) is None:
-            self._reset()
-        return self.step_
 
     def _record_training(self, X: Any, y: Any) -> None:
         self.record("train", *predict_with_truth_step(self.step_, X, y))

@@ -61,6 +61,7 @@ class PlotPredictions(MetaStepMixin, BaseEstimator):
         self.enabled = enabled
 
     def _start(self) -> Any:
+        """Forget the last plot; start the wrapped step."""
         self.last_plot_ = None
         return super()._start()
 
@@ -73,27 +74,26 @@ class PlotPredictions(MetaStepMixin, BaseEstimator):
     @available_if(wrapped_has("partial_fit"))
     def partial_fit(self, X: Any, y: Any = None) -> PlotPredictions:
         """One incremental update of the wrapped step."""
-        self._each_training_call(lambda step, X, y: step.partial_fit(X, y), X, y)
+        self._train(lambda step, X, y: step.partial_fit(X, y), X, y)
         return self
 
     def partial_fit_predict(self, X: Any, y: Any = None) -> tuple[Any, Any]:
         """One incremental update, then ``(y_true, y_pred)`` on the same data (no plot:
         inactive during training)."""
-        return self._each_training_call(partial_fit_predict_step, X, y)
+        return self._train(partial_fit_predict_step, X, y)
 
     def partial_fit_batches(self, X: Any, y: Any, batch_size: int) -> None:
         """``partial_fit`` of the wrapped step on each batch of ``batch_size`` samples."""
-        self._each_training_call(partial_fit_batches, X, y, batch_size)
+        self._train(partial_fit_batches, X, y, batch_size)
 
     def partial_fit_predict_batches(self, X: Any, y: Any,
                                     batch_size: int) -> list[tuple[Any, Any]]:
         """``partial_fit_predict`` of the wrapped step on each batch (no plot)."""
-        return self._each_training_call(partial_fit_predict_batches, X, y, batch_size)
+        return self._train(partial_fit_predict_batches, X, y, batch_size)
 
-    def _each_training_call(self, drive: Callable[..., Any], *args: Any) -> Any:
-        if getattr(self, "step_", None) is None:
-            self._start()
-        result = drive(self.step_, *args)
+    def _train(self, drive: Callable[..., Any], *args: Any) -> Any:
+        """``drive(step_, *args)`` (a training call, never plotted); its result."""
+        result = drive(self._started(), *args)
         self._record_n_features()
         return result
 
