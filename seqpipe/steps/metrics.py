@@ -17,6 +17,7 @@ from typing import Any
 
 from sklearn.base import BaseEstimator
 from sklearn.utils.metaestimators import available_if
+from tqdm.auto import tqdm
 
 from seqpipe._validation import check_fitted
 from seqpipe.base import (
@@ -135,8 +136,8 @@ class MetricsWrapper(MetaStepMixin, BaseEstimator):
         for name, value in values.items():
             self.history_[subset][name].append(value)
         if self.verbose:
-            print(f"{self.name or 'metrics'} {subset}: "
-                  + ", ".join(f"{name}={value:.6g}" for name, value in values.items()))
+            tqdm.write(f"{self.name or 'metrics'} {subset}: "  # not through a progress bar
+                       + ", ".join(f"{name}={value:.6g}" for name, value in values.items()))
         return values
 
 

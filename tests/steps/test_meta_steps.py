@@ -554,6 +554,16 @@ def test_metrics_per_epoch_around_minibatch():
     assert set(model.history_) == {"epoch"}
 
 
+def test_verbose_metrics_are_printed_once_per_record(capsys):
+    X, y = make_data(250)
+    wrapper = MetricsWrapper(MiniBatch(Recorder(), batch_size=100), name="epoch", verbose=1)
+    EpochRepeater(ValidationSplit(wrapper, validation_size=0.2), epochs=2, verbose=1).fit(X, y)
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("epoch ")]
+    values = wrapper.history_
+    assert lines == [f"epoch {subset}: mse={values[subset]['mse'][epoch]:.6g}"
+                     for epoch in range(2) for subset in ("train", "validation")]
+
+
 def flat_max_error(y_true, y_pred):
     assert np.ndim(y_true) <= 2 and np.ndim(y_pred) <= 2  # 3-D targets arrive flattened
     return float(np.max(np.abs(y_true - y_pred)))
