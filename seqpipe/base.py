@@ -51,6 +51,7 @@ reachable as ``step__param`` through the usual nested ``get_params``/``set_param
     partial_fit(X, y) -> self          one incremental update (a batch, an epoch)
     partial_fit_predict(X, y)          (optional) partial_fit, then (y_true, y_pred) on
                                        the same data, without redoing the preprocessing
+                                       (a MiniBatch: each batch right after its update)
     adapt_resample(X, y)               (optional, sample steps) fit without acting
                                        as on a training pass (DataShuffler only
                                        starts its generator); default fit_resample

@@ -313,6 +313,13 @@ class Pipeline(BaseEstimator):
             y = inverse_transform_y_step(step, y, X)
         return y
 
+    def _truth(self, y: Any, y_true: Any, trail: list[tuple[Any, Any]]) -> Any:
+        """The truth in y's units: y itself when the steps keep the samples (samplewise),
+        not its round trip through them; else ``y_true`` (what the last step saw) undone."""
+        if y is not None and self._layout().samplewise:
+            return np.asarray(y)
+        return self._inverse_y(y_true, trail)
+
     def _check_fitted(self) -> None:
         if not getattr(self, "_head_fitted", False):
             check_is_fitted(self)
@@ -362,9 +369,7 @@ class Pipeline(BaseEstimator):
         reusing what the steps made of it (the preprocessing is not redone)."""
         Xt, yt, trail = self._partial_head(X, y)
         y_true, y_pred = partial_fit_predict_step(self._final_step, Xt, yt)
-        if y is not None and self._layout().samplewise:  # y itself, not its round trip
-            return np.asarray(y), self._inverse_y(y_pred, trail)
-        return self._inverse_y(y_true, trail), self._inverse_y(y_pred, trail)
+        return self._truth(y, y_true, trail), self._inverse_y(y_pred, trail)
 
     def _fused_head(self) -> bool:
         """Whether a training pass can be preprocessed at once, not batch by batch."""
@@ -471,9 +476,7 @@ class Pipeline(BaseEstimator):
                 "Windower."
             )
         y_true, y_pred = predict_with_truth_step(layout.final, Xt, yt)
-        if y is not None and layout.samplewise:  # y itself, not its round trip
-            return np.asarray(y), self._inverse_y(y_pred, trail)
-        return self._inverse_y(y_true, trail), self._inverse_y(y_pred, trail)
+        return self._truth(y, y_true, trail), self._inverse_y(y_pred, trail)
 
     @available_if(_final_strictly_has("predict"))
     def score(self, X: Any, y: Any = None, sample_weight: Any = None) -> float:
