@@ -42,41 +42,71 @@ answers in the units of the y the user passed.
 ``MetricsWrapper``, ``PlotPredictions``. The wrapped step's parameters are
 reachable as ``step__param`` through the usual nested ``get_params``/``set_params``.
 
-**Incremental training** — ``MiniBatch`` and ``EpochRepeater`` train through::
+Incremental training
+--------------------
+``MiniBatch`` and ``EpochRepeater`` train through ``partial_fit``. A step of your
+own needs at most two more methods, both optional:
 
-    adapt(X, y) -> self                (optional) get ready on all the training data:
-                                       fit what needs all of it (a normalizer's
-                                       statistics), build what needs its shapes (a
-                                       Keras model), train nothing
-    partial_fit(X, y) -> self          one incremental update (a batch, an epoch)
-    partial_fit_predict(X, y)          (optional) partial_fit, then (y_true, y_pred) on
-                                       the same data, without redoing the preprocessing
-                                       (a MiniBatch: each batch right after its update)
-    adapt_resample(X, y)               (optional, sample steps) fit without acting
-                                       as on a training pass (DataShuffler only
-                                       starts its generator); default fit_resample
-    partial_fit_resample(X, y)         (optional, sample steps) act again on every
-                                       training pass (DataShuffler reshuffles); other
-                                       fitted steps stay fixed and use ``resample``
-    partial_fit_batches(X, y, batch_size)
-    partial_fit_predict_batches(X, y, batch_size)
-                                       (optional) one ``partial_fit`` (and its
-                                       predictions) per consecutive batch, the batch
-                                       loop pushed down into the step
+``adapt(X, y) -> self``
+    Get ready on all the training data before the first pass: fit what needs all
+    of it (a normalizer's statistics), build what needs its shapes (a Keras model),
+    train nothing. Without it, an estimator is reset to its unfitted state
+    (:func:`adapt_step`); a Pipeline ``fit``\\s the steps before its last one.
+``partial_fit_resample(X, y) -> (X, y)``
+    For sample steps that act anew on every training pass (DataShuffler
+    reshuffles). Other fitted steps stay fixed on later passes and use ``resample``.
 
-A step whose fitted ``resample``, ``transform`` and ``inverse_transform_y`` act on
-each sample on its own and that learns nothing on later passes (a normalizer, a
-cast) declares ``_samplewise = True``. A Pipeline whose steps before the last are
-all samplewise then preprocesses a whole pass at once and loops over the batches
-at its last step only: the same numbers as batch by batch, with far fewer calls.
+One more method is a fast path that seqpipe's own Pipeline and meta-steps
+implement, and that a step never needs to: ``partial_fit_batches(X, y,
+batch_size, *, predict=False)`` makes one ``partial_fit`` per consecutive batch and,
+with ``predict``, returns each batch's ``(y_true, y_pred)`` in y's units, taken
+right after its update (what a MetricsWrapper records, without a second pass over
+the data). The drivers below fall back to plain ``partial_fit`` and
+``predict_with_truth`` for any other step.
 
-``fit`` of a meta-step is ``adapt`` followed by its first pass. Evaluation goes
-through ``predict_with_truth(X, y) -> (y_true, y_pred)``, both in y's units, so
-that metrics, validation and plots work when y is derived by a step (Windower). While training, a
-step may set ``stop_training_ = True`` (early stopping) and may define
-``end_training()``; ``EpochRepeater`` honours both. Data is validated once, at the
-outermost step, then flows through the inner steps in
+``fit`` of a meta-step is ``adapt`` followed by its first pass. Data is validated
+once, at the outermost step, then flows through the inner steps in
 :func:`seqpipe._validation.trusted_input` mode, so nothing is re-checked per batch.
+
+Tags
+----
+Like scikit-learn's ``__sklearn_tags__``, a step may declare :class:`StepTags` in
+``__seqpipe_tags__()``; :func:`get_step_tags` reads them, with defaults for any
+other estimator:
+
+``keeps_samples``
+    Every path maps sample *i* to sample *i*: nothing is dropped, derived or
+    reordered, and a y given is the truth as is. Default: True for transformers and
+    plain estimators, False for sample steps and for steps with their own
+    evaluation path (``predict_with_truth``).
+``samplewise``
+    ``keeps_samples``, and each sample is transformed on its own by state that no
+    later training pass changes (a normalizer, a cast). A Pipeline whose steps
+    before the last are all samplewise, and whose last step keeps the samples,
+    preprocesses a whole pass at once and calls only its last step per batch: the
+    same numbers as batch by batch, far fewer calls. Default: False.
+
+Pipelines and meta-steps derive their tags from the steps they hold.
+
+Hooks seqpipe looks for
+-----------------------
+Besides the methods above, these are found by duck typing:
+
+``predict_with_truth(X, y) -> (y_true, y_pred)``
+    The evaluation path, both in y's units, so that metrics, validation and plots
+    work when y is derived by a step (Windower). Default: ``(y, predict(X))``.
+``get_training_state() -> state or None`` / ``set_training_state(state)``
+    Everything training changes (a Keras model's weights and optimizer state), as a
+    snapshot and back; None when there is nothing yet. :class:`Checkpoint` uses them
+    to undo a diverged pass, an interrupted epoch, or to restore the best epoch.
+``stop_training_`` / ``end_training()``
+    A step may set ``stop_training_ = True`` to ask for early stopping and define
+    ``end_training()`` to run when training ends; ``EpochRepeater`` honours both.
+``record(subset, y_true, y_pred)`` and ``history_``
+    A metrics recorder (``MetricsWrapper``). :func:`collect_history` gathers the
+    ``history_`` of every recorder in a step; on a validation pass
+    (:class:`recording`) the outermost recorders on the evaluation path record what
+    they see under ``"validation"``, in their own units.
 
 The functions below drive any step through these paths; pipelines and meta-steps
 use them so that every step kind is handled in one place.
@@ -84,16 +114,20 @@ use them so that every step kind is handled in one place.
 Example
 -------
 >>> import numpy as np
->>> from seqpipe.base import fit_resample_step
+>>> from seqpipe.base import fit_resample_step, get_step_tags
 >>> from seqpipe.steps import MeanStdNormalizer
 >>> X = np.arange(12.0).reshape(6, 2)
->>> Xt, yt = fit_resample_step(MeanStdNormalizer(), X, X[:, :1] * 0 + X)
+>>> Xt, yt = fit_resample_step(MeanStdNormalizer(), X, X + 1.0)
 >>> Xt.shape, yt.shape
 ((6, 2), (6, 2))
+>>> get_step_tags(MeanStdNormalizer()).samplewise
+True
 """
 
 from __future__ import annotations
 
+import contextvars
+import dataclasses
 import functools
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -102,27 +136,61 @@ import numpy as np
 from sklearn.base import clone
 
 __all__ = [
+    "Checkpoint",
     "DivergedError",
+    "HistoryMixin",
     "SampleMixin",
-    "adapt_resample_step",
+    "StepTags",
     "adapt_step",
+    "collect_history",
     "each_batch",
-    "predict_with_truth_step",
     "fit_resample_step",
+    "get_step_tags",
     "inverse_transform_y_step",
     "is_sample_step",
     "iter_steps",
     "partial_fit_batches",
-    "partial_fit_predict_batches",
     "partial_fit_predict_step",
     "partial_fit_resample_step",
+    "predict_with_truth_step",
+    "recording",
     "resample_step",
-    "restore_weights",
-    "snapshot_weights",
-    "weight_holders",
 ]
 
 
+# ---------------------------------------------------------------------------- tags
+@dataclasses.dataclass
+class StepTags:
+    """What seqpipe may assume of a step (see the module docstring, "Tags").
+
+    Parameters
+    ----------
+    keeps_samples : bool, default=True
+        Every path maps sample *i* to sample *i* (nothing dropped, derived, reordered).
+    samplewise : bool, default=False
+        ``keeps_samples``, and each sample is transformed on its own by state that no
+        later training pass changes: a training pass may be preprocessed at once.
+    """
+
+    keeps_samples: bool = True
+    samplewise: bool = False
+
+
+def get_step_tags(step: Any) -> StepTags:
+    """The :class:`StepTags` of ``step``: its ``__seqpipe_tags__()``, or defaults.
+
+    The defaults: transformers and plain estimators keep the samples; sample steps
+    (``fit_resample``) and steps with an evaluation path of their own
+    (``predict_with_truth``) may not. Nothing is samplewise unless it says so.
+    """
+    declared = getattr(step, "__seqpipe_tags__", None)
+    if declared is not None:
+        return declared()
+    keeps = not (is_sample_step(step) or hasattr(step, "predict_with_truth"))
+    return StepTags(keeps_samples=keeps, samplewise=False)
+
+
+# ---------------------------------------------------------------------------- sample steps
 class SampleMixin:
     """Defaults for sample steps.
 
@@ -154,6 +222,7 @@ def is_sample_step(step: Any) -> bool:
     return hasattr(step, "fit_resample")
 
 
+# ---------------------------------------------------------------------------- drivers
 def fit_resample_step(step: Any, X: Any, y: Any) -> tuple[Any, Any]:
     """Fit ``step`` on ``(X, y)`` and return what the next step sees when fitting.
 
@@ -187,16 +256,6 @@ def partial_fit_resample_step(step: Any, X: Any, y: Any) -> tuple[Any, Any]:
     return resample_step(step, X, y)
 
 
-def adapt_resample_step(step: Any, X: Any, y: Any) -> tuple[Any, Any]:
-    """Fit ``step`` on ``(X, y)`` while getting ready for incremental training; return
-    what the next step adapts on (:func:`fit_resample_step` unless the step says
-    otherwise: a DataShuffler does not shuffle, as adapting is not a training pass)."""
-    adapt_resample = getattr(step, "adapt_resample", None)
-    if adapt_resample is not None:
-        return adapt_resample(X, y)
-    return fit_resample_step(step, X, y)
-
-
 def adapt_step(step: Any, X: Any, y: Any) -> None:
     """Let ``step`` get ready for incremental training on ``(X, y)``.
 
@@ -220,15 +279,6 @@ def predict_with_truth_step(step: Any, X: Any, y: Any) -> tuple[Any, Any]:
     return y, step.predict(X)
 
 
-def partial_fit_predict_step(step: Any, X: Any, y: Any) -> tuple[Any, Any]:
-    """One incremental update of ``step``, then its ``(y_true, y_pred)`` on ``(X, y)``."""
-    fast = getattr(step, "partial_fit_predict", None)
-    if fast is not None:
-        return fast(X, y)
-    step.partial_fit(X, y)
-    return predict_with_truth_step(step, X, y)
-
-
 def each_batch(method: Callable[[Any, Any], Any], X: Any, y: Any,
                batch_size: int) -> list[Any]:
     """``method(X_batch, y_batch)`` on consecutive batches of ``batch_size`` samples (the
@@ -245,25 +295,38 @@ def each_batch(method: Callable[[Any, Any], Any], X: Any, y: Any,
     return results
 
 
-def partial_fit_batches(step: Any, X: Any, y: Any, batch_size: int) -> None:
-    """One ``partial_fit`` of ``step`` per consecutive batch of ``batch_size`` samples."""
-    fused = getattr(step, "partial_fit_batches", None)
-    if fused is not None:
-        fused(X, y, batch_size)
-    else:
+def partial_fit_batches(step: Any, X: Any, y: Any, batch_size: int, *,
+                        predict: bool = False) -> list[tuple[Any, Any]] | None:
+    """One ``partial_fit`` of ``step`` per consecutive batch of ``batch_size`` samples.
+
+    With ``predict``, returns the ``(y_true, y_pred)`` of every batch in y's units,
+    predicted right after that batch's update; otherwise None.
+    """
+    fast = getattr(step, "partial_fit_batches", None)
+    if fast is not None:
+        return fast(X, y, batch_size, predict=predict)
+    if not predict:
         each_batch(step.partial_fit, X, y, batch_size)
+        return None
+
+    def update_then_predict(X_batch: Any, y_batch: Any) -> tuple[Any, Any]:
+        step.partial_fit(X_batch, y_batch)
+        return predict_with_truth_step(step, X_batch, y_batch)
+
+    return each_batch(update_then_predict, X, y, batch_size)
 
 
-def partial_fit_predict_batches(step: Any, X: Any, y: Any,
-                                batch_size: int) -> list[tuple[Any, Any]]:
-    """:func:`partial_fit_predict_step` on each consecutive batch of ``batch_size``
-    samples, in turn: the ``(y_true, y_pred)`` of every batch, in y's units."""
-    fused = getattr(step, "partial_fit_predict_batches", None)
-    if fused is not None:
-        return fused(X, y, batch_size)
-    return each_batch(functools.partial(partial_fit_predict_step, step), X, y, batch_size)
+def partial_fit_predict_step(step: Any, X: Any, y: Any) -> tuple[Any, Any]:
+    """One incremental update of ``step`` on ``(X, y)``, then its ``(y_true, y_pred)``
+    on the same data (:func:`partial_fit_batches` with a single batch)."""
+    fast = getattr(step, "partial_fit_batches", None)
+    if fast is not None:
+        return fast(X, y, max(len(X), 1), predict=True)[0]
+    step.partial_fit(X, y)
+    return predict_with_truth_step(step, X, y)
 
 
+# ---------------------------------------------------------------------------- nesting
 def iter_steps(step: Any) -> Iterator[Any]:
     """Yield ``step`` and every step nested in it (depth first, through its params)."""
     yield step
@@ -285,22 +348,140 @@ def _param_names(cls: type) -> tuple[str, ...]:
     return tuple(getter()) if getter is not None else ()
 
 
-def weight_holders(step: Any) -> list[Any]:
-    """The steps in ``step`` whose weights can be snapshot (``get_weights``)."""
-    return [s for s in iter_steps(step) if hasattr(s, "get_weights")]
+# ---------------------------------------------------------------------------- checkpoints
+class Checkpoint:
+    """The training state of every step inside a step, to put back later.
+
+    Holders are the steps with ``get_training_state``/``set_training_state`` (a
+    Keras step: weights and optimizer state), found once; :meth:`save` snapshots
+    them, :meth:`restore` puts a snapshot back.
+
+    Parameters
+    ----------
+    step : step
+        Searched with :func:`iter_steps`, itself included.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import Ridge
+    >>> Checkpoint(Ridge()).holders
+    []
+    """
+
+    def __init__(self, step: Any) -> None:
+        self.holders = [s for s in iter_steps(step) if hasattr(s, "get_training_state")]
+
+    def save(self) -> list[tuple[Any, Any]]:
+        """A snapshot of every holder's training state (holders with none are left out)."""
+        states = ((holder, holder.get_training_state()) for holder in self.holders)
+        return [(holder, state) for holder, state in states if state is not None]
+
+    @staticmethod
+    def restore(snapshot: list[tuple[Any, Any]]) -> None:
+        """Put back the training states of a :meth:`save` snapshot."""
+        for holder, state in snapshot:
+            holder.set_training_state(state)
 
 
-def snapshot_weights(holders: list[Any]) -> list[tuple[Any, Any]]:
-    """Copies of the weights of ``holders`` (see :func:`weight_holders`) that are built."""
-    return [(s, s.get_weights()) for s in holders if getattr(s, "model_", None) is not None]
+# ---------------------------------------------------------------------------- history
+def is_recorder(step: Any) -> bool:
+    """Whether ``step`` records metrics (has ``record``, like a MetricsWrapper)."""
+    return callable(getattr(type(step), "record", None))
 
 
-def restore_weights(snapshot: list[tuple[Any, Any]]) -> None:
-    """Put back weights taken by :func:`snapshot_weights`."""
-    for step, weights in snapshot:
-        step.set_weights(weights)
+def collect_history(step: Any) -> dict[str, dict]:
+    """The ``history_`` of every recorder in ``step`` (see :func:`is_recorder`), by name.
+
+    Unnamed recorders are called ``"metrics"``; clashing names get ``-1``, ``-2``...
+    """
+    histories: dict[str, dict] = {}
+    for inner in iter_steps(step):
+        if not is_recorder(inner) or not hasattr(inner, "history_"):
+            continue
+        name = getattr(inner, "name", None) or "metrics"
+        key, count = name, 1
+        while key in histories:
+            key, count = f"{name}-{count}", count + 1
+        histories[key] = inner.history_
+    return histories
 
 
+class HistoryMixin:
+    """``history_``: the metrics recorded by the recorders inside, by name."""
+
+    @property
+    def history_(self) -> dict[str, dict]:
+        """``{name: {"train": {metric: [...]}, "validation": {...}}}`` of inner recorders."""
+        return collect_history(self)
+
+
+_RECORDING: contextvars.ContextVar[recording | None] = contextvars.ContextVar(
+    "seqpipe_recording", default=None)
+
+
+class recording:  # noqa: N801 - used like a function: ``with recording("validation"):``
+    """Let the outermost recorders on an evaluation path record what they see.
+
+    Inside ``with recording(subset) as session:``, a recorder's
+    ``predict_with_truth`` calls :meth:`add` with the ``(y_true, y_pred)`` it
+    computes, in its own units, and evaluates the step it wraps outside the session
+    (so recorders nested in it do not record). When the block ends, each recorder
+    records the concatenation of what it saw under ``subset`` once (a MiniBatch
+    evaluates in chunks). ``session.recorders`` lists those that recorded.
+
+    Parameters
+    ----------
+    subset : str
+        Where the recorders record, e.g. ``"validation"``.
+    """
+
+    def __init__(self, subset: str) -> None:
+        self.subset = subset
+        self._seen: dict[int, tuple[Any, list, list]] = {}
+
+    @property
+    def recorders(self) -> list[Any]:
+        """The recorders that saw data in this session."""
+        return [recorder for recorder, _, _ in self._seen.values()]
+
+    def __enter__(self) -> recording:
+        self._token = _RECORDING.set(self)
+        return self
+
+    def __exit__(self, exc_type: Any, *exc_info: Any) -> None:
+        _RECORDING.reset(self._token)
+        if exc_type is not None:
+            return
+        for recorder, truths, predictions in self._seen.values():
+            recorder.record(self.subset, _concatenate(truths), _concatenate(predictions))
+
+    def add(self, recorder: Any, y_true: Any, y_pred: Any) -> None:
+        """Keep ``(y_true, y_pred)`` that ``recorder`` saw, to record when the session ends."""
+        _, truths, predictions = self._seen.setdefault(id(recorder), (recorder, [], []))
+        truths.append(y_true)
+        predictions.append(y_pred)
+
+    @staticmethod
+    def current() -> recording | None:
+        """The session a recorder should add to, or None outside one."""
+        return _RECORDING.get()
+
+    @staticmethod
+    def paused() -> contextvars.Token:
+        """Hide the current session from nested recorders; undo with :meth:`resume`."""
+        return _RECORDING.set(None)
+
+    @staticmethod
+    def resume(token: contextvars.Token) -> None:
+        """Undo :meth:`paused`."""
+        _RECORDING.reset(token)
+
+
+def _concatenate(arrays: list[Any]) -> Any:
+    return arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
+
+
+# ---------------------------------------------------------------------------- errors
 class DivergedError(FloatingPointError):
     """Training produced a non-finite loss.
 

@@ -9,7 +9,8 @@ from sklearn.utils import get_tags
 from sklearn.utils.metaestimators import available_if
 
 from seqpipe._validation import check_fitted
-from seqpipe.base import adapt_step, predict_with_truth_step
+from seqpipe.base import StepTags, adapt_step, get_step_tags, predict_with_truth_step
+from seqpipe.pipeline import Pipeline
 
 
 def wrapped_has(method: str):
@@ -36,8 +37,6 @@ class MetaStepMixin:
         if step is None:
             step = self.step
             if isinstance(step, (list, tuple)):
-                from seqpipe.pipeline import Pipeline
-
                 step = Pipeline(list(step))
         return step
 
@@ -108,13 +107,9 @@ class MetaStepMixin:
         tags.non_deterministic = inner.non_deterministic
         return tags
 
+    def __seqpipe_tags__(self) -> StepTags:
+        """Keeps the samples when the wrapped step does; never samplewise (a meta-step
+        acts on each call as a whole: batches, records, plots)."""
+        return StepTags(keeps_samples=get_step_tags(self._wrapped()).keeps_samples,
+                        samplewise=False)
 
-class HistoryMixin:
-    """``history_``: the metrics recorded by the MetricsWrappers inside, by name."""
-
-    @property
-    def history_(self) -> dict[str, dict]:
-        """``{name: {"train": {metric: [...]}, "validation": {...}}}`` of inner wrappers."""
-        from seqpipe.steps.metrics import collect_history
-
-        return collect_history(self)

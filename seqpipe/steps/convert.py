@@ -19,7 +19,7 @@ from seqpipe._validation import (
     validate_X,
     validate_y,
 )
-from seqpipe.base import SampleMixin
+from seqpipe.base import SampleMixin, StepTags
 
 
 class ToNumpy(SampleMixin, TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
@@ -43,7 +43,9 @@ class ToNumpy(SampleMixin, TransformerMixin, BaseEstimator, auto_wrap_output_key
         Number of features (last axis) seen during fit.
     """
 
-    _samplewise = True  # see seqpipe.base: a pass can be processed at once
+    def __seqpipe_tags__(self) -> StepTags:
+        """Samplewise: each sample on its own, nothing learned on later passes."""
+        return StepTags(keeps_samples=True, samplewise=True)
 
     def __init__(self, dtype: Any = "float32", y_dtype: Any = "same") -> None:
         self.dtype = dtype

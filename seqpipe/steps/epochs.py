@@ -18,15 +18,8 @@ from sklearn.base import BaseEstimator
 from tqdm.auto import tqdm
 
 from seqpipe._validation import check_int_param, trusted_input, validate_X, validate_y
-from seqpipe.base import (
-    DivergedError,
-    adapt_step,
-    iter_steps,
-    restore_weights,
-    snapshot_weights,
-    weight_holders,
-)
-from seqpipe.steps._meta import HistoryMixin, MetaStepMixin
+from seqpipe.base import Checkpoint, DivergedError, HistoryMixin, adapt_step, iter_steps
+from seqpipe.steps._meta import MetaStepMixin
 
 
 class EpochRepeater(HistoryMixin, MetaStepMixin, BaseEstimator):
@@ -40,8 +33,9 @@ class EpochRepeater(HistoryMixin, MetaStepMixin, BaseEstimator):
 
     If the loss diverges (:class:`~seqpipe.base.DivergedError`, naming the epoch and
     batch) or the fit is interrupted (``KeyboardInterrupt``), the weights are
-    restored to the end of the last completed epoch before the error propagates, so
-    the estimator stays usable; ``n_epochs_`` counts the completed epochs.
+    restored to the end of the last completed epoch (weights and optimizer state, see
+    :class:`~seqpipe.base.Checkpoint`) before the error propagates, so the estimator
+    stays usable; ``n_epochs_`` counts the completed epochs.
 
     Parameters
     ----------
@@ -84,10 +78,10 @@ class EpochRepeater(HistoryMixin, MetaStepMixin, BaseEstimator):
         with trusted_input():
             adapt_step(step, X, y)
             inner_steps = list(iter_steps(step))
-            holders = weight_holders(step)
+            checkpoint = Checkpoint(step)
             try:
                 for epoch in range(self.epochs):
-                    self._run_epoch(step, holders, epoch, X, y)
+                    self._run_epoch(step, checkpoint, epoch, X, y)
                     if progress is not None:
                         progress.set_postfix(self._latest_metrics(), refresh=False)
                         progress.update()
@@ -102,19 +96,20 @@ class EpochRepeater(HistoryMixin, MetaStepMixin, BaseEstimator):
                 end_training()
         return self
 
-    def _run_epoch(self, step: Any, holders: list[Any], epoch: int, X: Any, y: Any) -> None:
+    def _run_epoch(self, step: Any, checkpoint: Checkpoint, epoch: int, X: Any,
+                   y: Any) -> None:
         start = time.perf_counter()
-        weights = snapshot_weights(holders)
+        snapshot = checkpoint.save()
         try:
             step.partial_fit(X, y)
         except DivergedError as error:
-            restore_weights(weights)
+            checkpoint.restore(snapshot)
             error.epoch = epoch
             error.restored = (f"the end of epoch {epoch - 1}" if epoch
                               else "their values before the first epoch")
             raise
         except KeyboardInterrupt:
-            restore_weights(weights)
+            checkpoint.restore(snapshot)
             raise
         self.n_epochs_ = epoch + 1
         self.epoch_seconds_.append(time.perf_counter() - start)

@@ -20,8 +20,9 @@ from sklearn.base import BaseEstimator, TransformerMixin, clone
 from seqpipe._validation import check_fitted, validate_X, validate_y
 from seqpipe.base import (
     SampleMixin,
-    adapt_resample_step,
+    StepTags,
     fit_resample_step,
+    get_step_tags,
     inverse_transform_y_step,
     partial_fit_resample_step,
     resample_step,
@@ -57,13 +58,12 @@ class TrainOnly(SampleMixin, TransformerMixin, BaseEstimator, auto_wrap_output_k
         self.step_ = self.step
         return Xt, yt
 
-    def adapt_resample(self, X: Any, y: Any = None) -> tuple[Any, Any]:
-        """Fit ``step`` as when getting ready for incremental training (see
-        :func:`~seqpipe.base.adapt_resample_step`)."""
+    def fit(self, X: Any, y: Any = None) -> TrainOnly:
+        """Fit ``step`` (its ``fit``: getting ready, e.g. a DataShuffler does not shuffle)."""
         X = validate_X(self, X, reset=True)
-        Xt, yt = adapt_resample_step(self.step, X, y)
+        self.step.fit(X, y)
         self.step_ = self.step
-        return Xt, yt
+        return self
 
     def partial_fit_resample(self, X: Any, y: Any = None) -> tuple[Any, Any]:
         """Apply ``step`` again on a later training pass (e.g. reshuffle)."""
@@ -78,6 +78,10 @@ class TrainOnly(SampleMixin, TransformerMixin, BaseEstimator, auto_wrap_output_k
     def resample(self, X: Any, y: Any = None) -> tuple[np.ndarray, Any]:
         """Return X and y unchanged."""
         return self.transform(X), y
+
+    def __seqpipe_tags__(self) -> StepTags:
+        """The tags of ``step``: what it does on the training path."""
+        return get_step_tags(self.step)
 
 
 class ForEach(SampleMixin, TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
@@ -105,6 +109,10 @@ class ForEach(SampleMixin, TransformerMixin, BaseEstimator, auto_wrap_output_key
 
     def __init__(self, step: Any) -> None:
         self.step = step
+
+    def __seqpipe_tags__(self) -> StepTags:
+        """Samplewise: a fresh copy of the step for each sample, nothing learned."""
+        return StepTags(keeps_samples=True, samplewise=True)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -21,10 +21,10 @@ from tqdm.auto import tqdm
 
 from seqpipe._validation import check_fitted
 from seqpipe.base import (
-    iter_steps,
-    partial_fit_predict_batches,
+    partial_fit_batches,
     partial_fit_predict_step,
     predict_with_truth_step,
+    recording,
 )
 from seqpipe.scoring import resolve_metrics
 from seqpipe.steps._meta import MetaStepMixin, wrapped_has
@@ -89,32 +89,43 @@ class MetricsWrapper(MetaStepMixin, BaseEstimator):
     @available_if(wrapped_has("partial_fit"))
     def partial_fit(self, X: Any, y: Any = None) -> MetricsWrapper:
         """One incremental update of the wrapped step; record its training metrics."""
-        self.partial_fit_predict(X, y)
+        self.record("train", *partial_fit_predict_step(self._started(), X, y))
+        self._record_n_features()
         return self
 
-    def partial_fit_predict(self, X: Any, y: Any = None) -> tuple[Any, Any]:
-        """:meth:`partial_fit`, returning the ``(y_true, y_pred)`` it recorded."""
-        pair = partial_fit_predict_step(self._started(), X, y)
-        self.record("train", *pair)
-        self._record_n_features()
-        return pair
-
-    def partial_fit_batches(self, X: Any, y: Any, batch_size: int) -> None:
+    def partial_fit_batches(self, X: Any, y: Any, batch_size: int, *,
+                            predict: bool = False) -> list[tuple[Any, Any]] | None:
         """``partial_fit`` on each consecutive batch of ``batch_size`` samples, in turn;
-        record the training metrics of every batch (what MiniBatch calls)."""
-        self.partial_fit_predict_batches(X, y, batch_size)
-
-    def partial_fit_predict_batches(self, X: Any, y: Any,
-                                    batch_size: int) -> list[tuple[Any, Any]]:
-        """:meth:`partial_fit_batches`, returning the ``(y_true, y_pred)`` of every batch."""
-        pairs = partial_fit_predict_batches(self._started(), X, y, batch_size)
+        record the training metrics of every batch (see
+        :func:`seqpipe.base.partial_fit_batches`)."""
+        pairs = partial_fit_batches(self._started(), X, y, batch_size, predict=True)
         for pair in pairs:
             self.record("train", *pair)
         self._record_n_features()
-        return pairs
+        return pairs if predict else None
 
     def _record_training(self, X: Any, y: Any) -> None:
         self.record("train", *predict_with_truth_step(self.step_, X, y))
+
+    def predict_with_truth(self, X: Any, y: Any = None) -> tuple[Any, Any]:
+        """``(y_true, y_pred)`` of the wrapped step on the evaluation path.
+
+        On a validation pass (:class:`seqpipe.base.recording`, e.g. by a
+        ValidationSplit anywhere around this step), they are recorded under
+        ``"validation"``, in the units this step sees; recorders nested inside this
+        one do not record that pass.
+        """
+        check_fitted(self, "step_")
+        session = recording.current()
+        if session is None:
+            return predict_with_truth_step(self.step_, X, y)
+        token = recording.paused()
+        try:
+            pair = predict_with_truth_step(self.step_, X, y)
+        finally:
+            recording.resume(token)
+        session.add(self, *pair)
+        return pair
 
     def record(self, subset: str, y_true: Any, y_pred: Any) -> dict[str, float]:
         """Compute the metrics on ``(y_true, y_pred)`` and append them to ``subset``.
@@ -140,18 +151,3 @@ class MetricsWrapper(MetaStepMixin, BaseEstimator):
                        + ", ".join(f"{name}={value:.6g}" for name, value in values.items()))
         return values
 
-
-def collect_history(step: Any) -> dict[str, dict]:
-    """The ``history_`` of every MetricsWrapper in ``step``, by name.
-
-    Unnamed wrappers are called ``"metrics"``; clashing names get ``-1``, ``-2``...
-    """
-    histories: dict[str, dict] = {}
-    for inner in iter_steps(step):
-        if isinstance(inner, MetricsWrapper) and hasattr(inner, "history_"):
-            name = inner.name or "metrics"
-            key, count = name, 1
-            while key in histories:
-                key, count = f"{name}-{count}", count + 1
-            histories[key] = inner.history_
-    return histories

@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -20,16 +19,15 @@ from sklearn.utils.metaestimators import available_if
 
 from seqpipe._validation import check_fitted, check_int_param, trusted_input, validate_X, validate_y
 from seqpipe.base import (
+    Checkpoint,
     DivergedError,
+    HistoryMixin,
     adapt_step,
+    each_batch,
     partial_fit_batches,
-    partial_fit_predict_batches,
     predict_with_truth_step,
-    restore_weights,
-    snapshot_weights,
-    weight_holders,
 )
-from seqpipe.steps._meta import HistoryMixin, MetaStepMixin, wrapped_has
+from seqpipe.steps._meta import MetaStepMixin, wrapped_has
 
 
 class MiniBatch(HistoryMixin, MetaStepMixin, BaseEstimator):
@@ -100,7 +98,7 @@ class MiniBatch(HistoryMixin, MetaStepMixin, BaseEstimator):
                             f"{type(step).__name__} does not have.")
         with trusted_input():
             adapt_step(step, X, y)
-        self._weight_holders = weight_holders(step)
+        self._checkpoint = Checkpoint(step)
         return self
 
     def fit(self, X: Any, y: Any = None) -> MiniBatch:
@@ -109,40 +107,47 @@ class MiniBatch(HistoryMixin, MetaStepMixin, BaseEstimator):
 
     def partial_fit(self, X: Any, y: Any = None) -> MiniBatch:
         """One pass over ``(X, y)``, one ``partial_fit`` of the wrapped step per batch."""
-        self._pass(partial_fit_batches, X, y)
+        self._pass(X, y, predict=False)
         return self
 
-    def partial_fit_predict(self, X: Any, y: Any = None) -> tuple[np.ndarray, np.ndarray]:
-        """One pass as :meth:`partial_fit`; ``(y_true, y_pred)`` of every batch right
-        after its update, end to end, in y's units.
+    def partial_fit_batches(self, X: Any, y: Any, batch_size: int, *,
+                            predict: bool = False) -> list[tuple[Any, Any]] | None:
+        """One pass (:meth:`partial_fit`) per consecutive batch of ``batch_size`` samples;
+        with ``predict``, each one's ``(y_true, y_pred)``: every batch of this
+        MiniBatch predicted right after its update, end to end, in y's units.
 
         What an enclosing MetricsWrapper records per epoch, without a second pass over
         the data (Neuraxle's and Keras' epoch training metrics). With
         ``keep_last=False`` and rows left out, all rows are predicted after the pass.
         """
-        if self._n_trained(len(X)) < len(X):
-            self.partial_fit(X, y)
-            return predict_with_truth_step(self, X, y)
-        return _concatenate_pairs(self._pass(partial_fit_predict_batches, X, y))
+        if batch_size >= len(X):
+            result = self._pass(X, y, predict=predict)
+            return [result] if predict else None
+        results = each_batch(lambda X_part, y_part: self._pass(X_part, y_part, predict=predict),
+                             X, y, batch_size)
+        return results if predict else None
 
-    def _pass(self, train: Callable[..., Any], X: Any, y: Any) -> Any:
-        """One pass of ``train(step_, X, y, batch_size)`` over the rows trained on; its
-        result."""
+    def _pass(self, X: Any, y: Any, *, predict: bool) -> tuple[Any, Any] | None:
+        """One pass over the rows trained on; with ``predict``, ``(y_true, y_pred)``."""
         if getattr(self, "step_", None) is None:
             self.adapt(X, y)
         X, y = self._validate(X, y, reset=False)
         n_samples = self._n_trained(len(X))
+        if predict and n_samples < len(X):
+            self._pass(X, y, predict=False)
+            return self.predict_with_truth(X, y)
         X_trained, y_trained = X[:n_samples], None if y is None else y[:n_samples]
-        weights = snapshot_weights(self._weight_holders)
+        snapshot = self._checkpoint.save()
         try:
             with trusted_input():
-                result = train(self.step_, X_trained, y_trained, self.batch_size)
+                pairs = partial_fit_batches(self.step_, X_trained, y_trained, self.batch_size,
+                                            predict=predict)
         except DivergedError as error:
-            restore_weights(weights)
+            self._checkpoint.restore(snapshot)
             error.restored = "the start of this pass"
             raise
         self.n_batches_ = -(-n_samples // self.batch_size)
-        return result
+        return _concatenate_pairs(pairs) if predict else None
 
     def _batched(self, method_name: str, X: Any) -> list[Any]:
         check_fitted(self, "step_")

@@ -12,19 +12,13 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from typing import Any
 
 from sklearn.base import BaseEstimator
 from sklearn.utils.metaestimators import available_if
 
 from seqpipe._validation import check_fitted
-from seqpipe.base import (
-    partial_fit_batches,
-    partial_fit_predict_batches,
-    partial_fit_predict_step,
-    predict_with_truth_step,
-)
+from seqpipe.base import partial_fit_batches, predict_with_truth_step
 from seqpipe.plotting import plot_predictions
 from seqpipe.steps._meta import MetaStepMixin, wrapped_has
 
@@ -74,26 +68,15 @@ class PlotPredictions(MetaStepMixin, BaseEstimator):
     @available_if(wrapped_has("partial_fit"))
     def partial_fit(self, X: Any, y: Any = None) -> PlotPredictions:
         """One incremental update of the wrapped step."""
-        self._train(lambda step, X, y: step.partial_fit(X, y), X, y)
+        self._started().partial_fit(X, y)
+        self._record_n_features()
         return self
 
-    def partial_fit_predict(self, X: Any, y: Any = None) -> tuple[Any, Any]:
-        """One incremental update, then ``(y_true, y_pred)`` on the same data (no plot:
-        inactive during training)."""
-        return self._train(partial_fit_predict_step, X, y)
-
-    def partial_fit_batches(self, X: Any, y: Any, batch_size: int) -> None:
-        """``partial_fit`` of the wrapped step on each batch of ``batch_size`` samples."""
-        self._train(partial_fit_batches, X, y, batch_size)
-
-    def partial_fit_predict_batches(self, X: Any, y: Any,
-                                    batch_size: int) -> list[tuple[Any, Any]]:
-        """``partial_fit_predict`` of the wrapped step on each batch (no plot)."""
-        return self._train(partial_fit_predict_batches, X, y, batch_size)
-
-    def _train(self, drive: Callable[..., Any], *args: Any) -> Any:
-        """``drive(step_, *args)`` (a training call, never plotted); its result."""
-        result = drive(self._started(), *args)
+    def partial_fit_batches(self, X: Any, y: Any, batch_size: int, *,
+                            predict: bool = False) -> list[tuple[Any, Any]] | None:
+        """``partial_fit`` of the wrapped step on each batch of ``batch_size`` samples
+        (no plot: inactive during training; see :func:`seqpipe.base.partial_fit_batches`)."""
+        result = partial_fit_batches(self._started(), X, y, batch_size, predict=predict)
         self._record_n_features()
         return result
 

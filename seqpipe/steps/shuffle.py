@@ -46,12 +46,14 @@ class DataShuffler(SampleMixin, TransformerMixin, BaseEstimator, auto_wrap_outpu
         self._rng = check_random_state(self.random_state)
         return self._shuffle(X, y, reset=True)
 
-    def adapt_resample(self, X: Any, y: Any = None) -> tuple[np.ndarray, Any]:
-        """Start the generator anew; return X and y as they are (getting ready for
-        incremental training is not a training pass: the first pass shuffles)."""
+    def fit(self, X: Any, y: Any = None) -> DataShuffler:
+        """Start the generator anew from ``random_state``; shuffle nothing yet (getting
+        ready for incremental training is not a training pass: the first pass shuffles)."""
         self._rng = check_random_state(self.random_state)
         X = validate_X(self, X, reset=True)
-        return X, None if y is None else validate_y(y, len(X))
+        if y is not None:
+            validate_y(y, len(X))
+        return self
 
     def partial_fit_resample(self, X: Any, y: Any = None) -> tuple[np.ndarray, Any]:
         """Shuffle again, carrying the generator on (each epoch sees a new order)."""

@@ -32,7 +32,7 @@ from seqpipe.steps import (
     TrainOnly,
     ValidationSplit,
 )
-from seqpipe.steps.metrics import collect_history
+from seqpipe.base import collect_history
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -82,7 +82,7 @@ class Recorder(RegressorMixin, BaseEstimator):
 
 
 class Weighted(Recorder):
-    """A Recorder with one weight, exposed through ``get_weights``/``set_weights``.
+    """A Recorder with one weight, exposed as its training state.
 
     The i-th ``partial_fit`` call (0-based) sets the weight to ``schedule[i]``
     (default: ``i + 1``, the number of calls made); predictions are the weight,
@@ -116,11 +116,11 @@ class Weighted(Recorder):
     def predict(self, X):
         return np.full((len(X), *self.y_shape_), self.weight_)
 
-    def get_weights(self):
-        return [np.array(self.weight_)]
+    def get_training_state(self):
+        return getattr(self, "weight_", None)
 
-    def set_weights(self, weights):
-        self.weight_ = float(weights[0])
+    def set_training_state(self, state):
+        self.weight_ = state
 
 
 def make_data(n=250, n_features=3, seed=0):
@@ -333,7 +333,7 @@ def test_restore_best_weights_puts_back_the_best_epoch():
     model = EpochRepeater(split, epochs=6).fit(X, y)
     assert split.validation_scores_ == [-4.0, -1.0, -9.0, -16.0]
     assert split.best_epoch_ == 1 and model.n_epochs_ == 4
-    assert weighted.get_weights()[0] == 1.0
+    assert weighted.weight_ == 1.0
     np.testing.assert_array_equal(model.predict(X[:2]), np.ones((2, 2)))
 
 
@@ -345,7 +345,7 @@ def test_restore_best_weights_one_call_per_epoch():
     model = EpochRepeater(split, epochs=6).fit(X, y)
     assert split.validation_scores_ == [-9.0, -1.0, -4.0, -16.0]
     assert split.best_epoch_ == 1 and model.n_epochs_ == 4
-    assert weighted.get_weights()[0] == 1.0
+    assert weighted.weight_ == 1.0
     np.testing.assert_array_equal(model.predict(X[:3]), np.ones((3, 2)))
 
 
@@ -354,7 +354,7 @@ def test_without_restore_the_last_weights_stay():
     y = np.zeros_like(y)
     weighted = Weighted(schedule=[3, 1, 2, 4, 5, 6])
     EpochRepeater(ValidationSplit(weighted, patience=2), epochs=6).fit(X, y)
-    assert weighted.get_weights()[0] == 4.0
+    assert weighted.weight_ == 4.0
 
 
 def shuffled_orders(epochs=3, random_state=0, n=60):
@@ -777,7 +777,7 @@ def test_divergence_names_epoch_and_batch_and_restores_the_epoch_start(n, epoch,
     assert isinstance(error, FloatingPointError)
     # the weights at the start of the epoch that diverged: the calls made before it
     batches_per_epoch = n // 10
-    assert weighted.get_weights()[0] == epoch * batches_per_epoch
+    assert weighted.weight_ == epoch * batches_per_epoch
     restored = f"the end of epoch {epoch - 1}" if epoch else "their values before the first epoch"
     assert f"Weights were restored to {restored}." in str(error)
     assert model.n_epochs_ == epoch
@@ -790,7 +790,7 @@ def test_divergence_in_minibatch_alone_restores_the_start_of_the_pass():
     with pytest.raises(DivergedError, match=re.escape(
             "at batch 1. Weights were restored to the start of this pass.")):
         step.partial_fit(X, y)
-    assert weighted.get_weights()[0] == 4.0
+    assert weighted.weight_ == 4.0
 
 
 def test_keyboard_interrupt_keeps_the_completed_epochs():
@@ -800,7 +800,7 @@ def test_keyboard_interrupt_keeps_the_completed_epochs():
     with pytest.raises(KeyboardInterrupt):
         model.fit(X, y)
     assert model.n_epochs_ == 1 and len(model.epoch_seconds_) == 1
-    assert weighted.get_weights()[0] == 3.0  # end of epoch 1: three batches done
+    assert weighted.weight_ == 3.0  # end of epoch 1: three batches done
     np.testing.assert_array_equal(model.predict(X), np.full_like(y, 3.0))
     assert np.isfinite(model.score(X, y))
 
