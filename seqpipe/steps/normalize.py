@@ -21,7 +21,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from seqpipe._validation import check_fitted, validate_X, validate_y
-from seqpipe.base import SampleMixin
+from seqpipe.base import SampleMixin, StepTags
 
 
 class MeanStdNormalizer(SampleMixin, TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
@@ -33,16 +33,30 @@ class MeanStdNormalizer(SampleMixin, TransformerMixin, BaseEstimator, auto_wrap_
     by its own statistics over the time axis, computed anew for every X (the
     normalization of seed 003, ``ForEachDataInput(MeanStdNormalizer())``).
 
-    With ``normalize_y=True`` (a sample step), y is scaled with the statistics of X
-    while fitting, and predictions are scaled back by ``inverse_transform_y``: a
-    forecaster learns in normalized units and a Pipeline answers in y's units.
+    It is a sample step: while fitting it may also scale y with the statistics of
+    X, so that a forecaster learns in normalized units, and then scales
+    predictions back in ``inverse_transform_y``, so that a Pipeline answers in y's
+    units. Whether y is scaled is decided once, in ``fit``/``fit_resample``, and
+    recorded in ``scales_y_``: ``resample`` scales y and ``inverse_transform_y``
+    un-scales predictions if and only if y was scaled during fit.
 
     Parameters
     ----------
     per_sample : bool, default=False
         Use each sample's own statistics over its time axis instead of learned ones.
-    normalize_y : bool, default=True
-        Scale y with X's statistics; y must then have X's features on its last axis.
+    normalize_y : {"auto", True, False}, default="auto"
+        Whether to scale y with X's statistics.
+
+        - ``"auto"``: scale y when it holds X's features on its last axis, that is
+          when ``y.ndim >= 2 and y.shape[-1] == n_features_in_`` (a forecast of X,
+          such as the futures a :class:`~seqpipe.steps.Windower` cuts); otherwise
+          leave y unchanged. A 1-D y is never scaled, even when X has a single
+          feature: a 1-D y is a separate target in scikit-learn's convention
+          (``X`` of shape ``(n, 1)`` with ``y`` of shape ``(n,)``); pass y of shape
+          ``(n, 1)``, or ``normalize_y=True``, to scale it.
+        - ``True``: always scale y; y's last axis must hold X's features (a 1-D y
+          counts as one feature), otherwise fitting raises a ValueError.
+        - ``False``: leave y unchanged.
     std_factor : float, default=1.0
         Divide by ``std_factor * std`` (seed 003 uses 2.5).
     epsilon : float, default=1e-5
@@ -54,15 +68,45 @@ class MeanStdNormalizer(SampleMixin, TransformerMixin, BaseEstimator, auto_wrap_
         Learned statistics (``per_sample=False`` only).
     n_features_in_ : int
         Number of features (last axis) seen during fit.
+    n_samples_seen_ : int
+        Number of samples seen during fit.
+    scales_y_ : bool or None
+        Whether y was scaled during fit, hence whether ``resample`` scales y and
+        ``inverse_transform_y`` un-scales predictions. ``None`` only when fit saw no
+        y with ``normalize_y="auto"`` (e.g. the fresh copy
+        :class:`~seqpipe.steps.ForEach` fits on each sample): then ``resample`` and
+        ``inverse_transform_y`` apply the ``"auto"`` rule to the y they are given.
+    y_shape_ : tuple of int or None
+        Shape of one sample of the y scaled during fit (``y.shape[1:]``), ``None``
+        when none was. While ``scales_y_`` is True, ``resample`` and
+        ``inverse_transform_y`` refuse a y of any other shape.
+
+    See Also
+    --------
+    seqpipe.steps.ForEach : apply a fresh copy of a step to each sample.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from seqpipe.steps import MeanStdNormalizer
+    >>> X = np.array([[0.0, 10.0], [2.0, 30.0]])
+    >>> norm = MeanStdNormalizer().fit(X, [5.0, 7.0])  # 1-D y: left unchanged
+    >>> norm.scales_y_
+    False
+    >>> norm = MeanStdNormalizer().fit(X, X + 1)       # y with X's 2 features: scaled
+    >>> norm.scales_y_, norm.y_shape_
+    (True, (2,))
     """
 
-    _samplewise = True  # see seqpipe.base: a pass can be processed at once
+    def __seqpipe_tags__(self) -> StepTags:
+        """Samplewise: each sample on its own, nothing learned on later passes."""
+        return StepTags(keeps_samples=True, samplewise=True)
 
     def __init__(
         self,
         *,
         per_sample: bool = False,
-        normalize_y: bool = True,
+        normalize_y: bool | str = "auto",
         std_factor: float = 1.0,
         epsilon: float = 1e-5,
     ) -> None:
@@ -116,22 +160,24 @@ class MeanStdNormalizer(SampleMixin, TransformerMixin, BaseEstimator, auto_wrap_
         return mean.astype(dtype, copy=False), scale.astype(dtype, copy=False)
 
     def fit_resample(self, X: Any, y: Any = None) -> tuple[np.ndarray, Any]:
-        """Learn the statistics of X; return X and (if ``normalize_y``) y normalized.
+        """Learn the statistics of X, decide whether y is scaled; return X and y normalized.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features) or (n_samples, n_timesteps, n_features)
         y : array-like, optional
-            With ``normalize_y=True``, y's last axis must hold X's features.
+            Scaled as ``normalize_y`` says (see the class docstring); with
+            ``normalize_y=True``, y's last axis must hold X's features.
 
         Returns
         -------
-        Xt, yt : the normalized X and y.
+        Xt, yt : the normalized X, and y (scaled if ``scales_y_``, else unchanged).
         """
         self._check_params()
         X = self._validate(X, reset=True)
         if y is not None:
             y = validate_y(y, len(X))
+        scales_y = self._decide_scales_y(y)
         if not self.per_sample:
             with np.errstate(over="ignore", invalid="ignore"):
                 self.mean_, self.std_ = _feature_statistics(X)
@@ -143,13 +189,30 @@ class MeanStdNormalizer(SampleMixin, TransformerMixin, BaseEstimator, auto_wrap_
                 )
             self._learned = {}
         self.n_samples_seen_ = len(X)
+        self.scales_y_ = scales_y
+        self.y_shape_ = y.shape[1:] if scales_y and y is not None else None
         return self.resample(X, y)
+
+    def _decide_scales_y(self, y: np.ndarray | None) -> bool | None:
+        """Whether fit scales ``y`` (see ``scales_y_``); ``normalize_y=True`` checks y."""
+        if isinstance(self.normalize_y, str):  # "auto"
+            return None if y is None else _holds_features(y, self.n_features_in_)
+        if self.normalize_y and y is not None:
+            self._check_y_features(y)
+        return bool(self.normalize_y)
 
     def _check_params(self) -> None:
         if not (isinstance(self.std_factor, (int, float)) and self.std_factor > 0):
             raise ValueError(
                 f"The 'std_factor' parameter of MeanStdNormalizer must be a float in the range "
                 f"(0, inf). Got {self.std_factor!r} instead."
+            )
+        normalize_y = self.normalize_y
+        if not (isinstance(normalize_y, (bool, np.bool_))
+                or (isinstance(normalize_y, str) and normalize_y == "auto")):
+            raise ValueError(
+                f"The 'normalize_y' parameter of MeanStdNormalizer must be a bool or a str "
+                f"among {{'auto'}}. Got {normalize_y!r} instead."
             )
 
     def _check_y_features(self, y: np.ndarray) -> None:
@@ -158,23 +221,46 @@ class MeanStdNormalizer(SampleMixin, TransformerMixin, BaseEstimator, auto_wrap_
             raise ValueError(
                 f"normalize_y=True scales y with X's statistics, so y's last axis must hold "
                 f"X's {self.n_features_in_} features; got y of shape {y.shape}. Set "
-                f"normalize_y=False to leave y unchanged."
+                f"normalize_y=False to leave y unchanged, or normalize_y='auto' to scale y "
+                f"only when it holds X's features."
             )
+
+    def _scales(self, y: np.ndarray) -> bool:
+        """Whether ``resample``/``inverse_transform_y`` (un-)scale ``y``: fit's decision,
+        with y's shape checked against fit's; the "auto" rule if fit saw no y."""
+        scales = self.scales_y_
+        if scales is None:
+            return _holds_features(y, self.n_features_in_)
+        if scales:
+            expected = self.y_shape_
+            if expected is None:  # normalize_y=True, fitted without y
+                self._check_y_features(y)
+            elif y.shape[1:] != expected:
+                raise ValueError(
+                    f"MeanStdNormalizer scaled y of shape (n_samples"
+                    f"{''.join(f', {n}' for n in expected)}) during fit, so it scales and "
+                    f"un-scales only y of that shape; got y of shape {y.shape}. Refit it on "
+                    f"y of this shape, or set normalize_y=False to leave y unchanged."
+                )
+        return scales
 
     def transform(self, X: Any) -> np.ndarray:
         """Normalize X with the learned (or its own per-sample) statistics."""
         return self.resample(X)[0]
 
     def resample(self, X: Any, y: Any = None) -> tuple[np.ndarray, Any]:
-        """Normalize X, and y too when ``normalize_y`` (nothing is learned)."""
+        """Normalize X, and y too if it was scaled during fit (``scales_y_``); nothing
+        is learned. While ``scales_y_`` is True, y must have the shape of fit's y."""
         check_fitted(self, "n_samples_seen_")
         X = self._validate(X, reset=False)
         mean, scale = self._statistics(X)
         Xt = _standardize(X, mean, scale)
-        if y is None or not self.normalize_y:
+        if y is None or self.scales_y_ is False:
             return Xt, y
-        y = np.asarray(y)
-        self._check_y_features(y)
+        y_array = np.asarray(y)
+        if not self._scales(y_array):
+            return Xt, y
+        y = y_array
         y_mean, y_scale = self._y_statistics(y, mean, scale)
         return Xt, _standardize(y, y_mean, y_scale)
 
@@ -193,13 +279,16 @@ class MeanStdNormalizer(SampleMixin, TransformerMixin, BaseEstimator, auto_wrap_
     def inverse_transform_y(self, y: Any, X: Any) -> Any:
         """Scale predictions back to y's units; ``X`` is this step's input.
 
-        Identity when ``normalize_y=False``.
+        Un-scales if and only if y was scaled during fit (``scales_y_``); the identity
+        otherwise. While ``scales_y_`` is True, y must have the shape of fit's y.
         """
-        if not self.normalize_y:
-            return y
         check_fitted(self, "n_samples_seen_")
-        y = np.asarray(y)
-        self._check_y_features(y)
+        if self.scales_y_ is False:
+            return y
+        y_array = np.asarray(y)
+        if not self._scales(y_array):
+            return y
+        y = y_array
         y_mean, y_scale = self._y_statistics(y, *self._statistics(np.asarray(X)))
         return _unstandardize(y, y_mean, y_scale)
 
@@ -224,6 +313,11 @@ def _feature_statistics(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """
     rows = np.ascontiguousarray(X.reshape(-1, X.shape[-1]).T)
     return rows.mean(axis=1), rows.std(axis=1)
+
+
+def _holds_features(y: np.ndarray, n_features: int) -> bool:
+    """The "auto" rule: y holds X's features on its last axis (a 1-D y never does)."""
+    return y.ndim >= 2 and y.shape[-1] == n_features
 
 
 def _squeeze_for(y: np.ndarray, stat: np.ndarray) -> np.ndarray:

@@ -131,12 +131,14 @@ def test_normalize_y_uses_X_statistics(rng):
     assert_allclose(yt, (y - mean) / (2.0 * (std + EPS)))
 
 
-@pytest.mark.parametrize("y_shape", [(30,), (30, 1), (30, 5, 1)])
-def test_normalize_y_single_feature_shapes(y_shape, rng):
+@pytest.mark.parametrize("normalize_y, y_shape", [
+    (True, (30,)), (True, (30, 1)), (True, (30, 5, 1)), ("auto", (30, 1)), ("auto", (30, 5, 1))])
+def test_normalize_y_single_feature_shapes(normalize_y, y_shape, rng):
     X = rng.normal(loc=4.0, scale=2.0, size=(30, 1))
     y = rng.normal(size=y_shape)
-    norm = MeanStdNormalizer()
+    norm = MeanStdNormalizer(normalize_y=normalize_y)
     _, yt = norm.fit_resample(X, y)
+    assert norm.scales_y_ is True and norm.y_shape_ == y_shape[1:]
     assert yt.shape == y.shape
     assert_allclose(yt, (y - X.mean()) / (X.std() + EPS))
 
@@ -156,14 +158,162 @@ def test_normalize_y_false_leaves_y_unchanged(rng):
 def test_normalize_y_wrong_feature_count(y_shape, rng):
     X = rng.normal(size=(20, 2))
     with pytest.raises(ValueError, match=Y_MSG):
-        MeanStdNormalizer().fit_resample(X, rng.normal(size=y_shape))
+        MeanStdNormalizer(normalize_y=True).fit_resample(X, rng.normal(size=y_shape))
+
+
+@pytest.mark.parametrize("y_shape", [(20, 3), (20,), (20, 4, 5)])
+def test_auto_leaves_y_without_X_features(y_shape, rng):
+    X = rng.normal(loc=3.0, size=(20, 2))
+    y = rng.normal(size=y_shape)
+    norm = MeanStdNormalizer()
+    Xt, yt = norm.fit_resample(X, y)
+    assert yt is y
+    assert norm.scales_y_ is False and norm.y_shape_ is None
+    assert_allclose(Xt, _by_hand(X, (0,)))
+    assert norm.resample(X, y)[1] is y
+    assert norm.inverse_transform_y(y, X) is y
 
 
 def test_normalize_y_wrong_feature_count_in_inverse(rng):
     X = rng.normal(size=(20, 2))
-    norm = MeanStdNormalizer().fit(X)
+    norm = MeanStdNormalizer(normalize_y=True).fit(X)
     with pytest.raises(ValueError, match=Y_MSG):
         norm.inverse_transform_y(np.zeros((20, 3)), X)
+
+
+# ---------------------------------------------------------------- normalize_y="auto"
+def test_default_passes_sklearn_check_estimator():
+    from sklearn.utils.estimator_checks import check_estimator
+
+    check_estimator(MeanStdNormalizer())
+
+
+def test_default_leaves_1d_y_unchanged(rng):
+    X = rng.normal(loc=[5.0, -3.0], scale=[2.0, 10.0], size=(40, 2))
+    y = X @ [1.0, 0.5] + 100.0
+    norm = MeanStdNormalizer()
+    Xt, yt = norm.fit_resample(X, y)
+    assert yt is y
+    assert norm.scales_y_ is False and norm.y_shape_ is None
+    assert_allclose(Xt, _by_hand(X, (0,)))
+    y_new = y[:7] - 500.0
+    assert norm.resample(X[:7], y_new)[1] is y_new
+    predictions = rng.normal(size=40)
+    assert norm.inverse_transform_y(predictions, X) is predictions
+
+
+def test_default_in_pipeline_predicts_in_y_units(rng):
+    from sklearn.linear_model import LinearRegression
+    from sklearn.pipeline import make_pipeline as sk_make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from seqpipe import Pipeline
+
+    X = rng.normal(loc=[5.0, -3.0], scale=[2.0, 10.0], size=(60, 2))
+    y = X @ [3.0, 0.5] + 1000.0  # far from X's units
+    pipe = Pipeline([MeanStdNormalizer(), LinearRegression()]).fit(X, y)
+    reference = sk_make_pipeline(StandardScaler(), LinearRegression()).fit(X, y)
+    assert_allclose(pipe.predict(X), reference.predict(X))
+    assert_allclose(pipe.predict(X), y)
+    assert pipe.score(X, y) == pytest.approx(1.0)
+
+
+def test_default_scales_y_with_X_features_and_undoes_it(rng):
+    X = rng.normal(loc=[10.0, -50.0], scale=[3.0, 20.0], size=(30, 8, 2))
+    y = rng.normal(loc=[10.0, -50.0], scale=[3.0, 20.0], size=(30, 4, 2))
+    norm = MeanStdNormalizer(std_factor=2.5)
+    Xt, yt = norm.fit_resample(X, y)
+    assert norm.scales_y_ is True and norm.y_shape_ == (4, 2)
+    mean, std = X.reshape(-1, 2).mean(0), X.reshape(-1, 2).std(0)
+    assert_allclose(yt, (y - mean) / (2.5 * (std + EPS)))
+    assert_allclose(norm.inverse_transform_y(yt, X), y, rtol=1e-12)
+    # the evaluation path scales the same way
+    assert_array_equal(norm.resample(X, y)[1], yt)
+
+
+def test_default_pipeline_unscales_predictions(rng):
+    from sklearn.linear_model import LinearRegression
+
+    from seqpipe import Pipeline
+
+    X = rng.normal(loc=[10.0, -50.0], scale=[3.0, 20.0], size=(50, 2))
+    y = X @ [[1.0, 0.5], [0.2, 1.0]] + [7.0, -9.0]  # y holds X's 2 features: scaled
+    pipe = Pipeline([MeanStdNormalizer(), LinearRegression()]).fit(X, y)
+    assert pipe[0].scales_y_ is True
+    assert_allclose(pipe.predict(X), y, atol=1e-8)
+
+
+def test_normalize_y_true_with_1d_y_raises(rng):
+    X = rng.normal(size=(20, 2))
+    with pytest.raises(ValueError, match=re.escape(
+            "normalize_y=True scales y with X's statistics, so y's last axis must hold X's 2 "
+            "features; got y of shape (20,). Set normalize_y=False to leave y unchanged, or "
+            "normalize_y='auto' to scale y only when it holds X's features.")):
+        MeanStdNormalizer(normalize_y=True).fit_resample(X, rng.normal(size=20))
+
+
+def test_auto_one_feature_scales_y_only_with_a_feature_axis(rng):
+    """X (n, 1) with y (n,) is ambiguous; "auto" scales y only when y.ndim >= 2."""
+    X = rng.normal(loc=50.0, scale=5.0, size=(30, 1))
+    y1 = rng.normal(loc=50.0, scale=5.0, size=30)
+    norm = MeanStdNormalizer().fit(X, y1)
+    assert norm.scales_y_ is False
+    assert norm.resample(X, y1)[1] is y1
+    y2 = y1[:, None]
+    norm = MeanStdNormalizer().fit(X, y2)
+    assert norm.scales_y_ is True
+    assert_allclose(norm.resample(X, y2)[1], (y2 - X.mean()) / (X.std() + EPS))
+
+
+def test_decision_of_fit_is_kept_for_predictions(rng):
+    # fitted on a 1-D y (not scaled), predictions of shape (n, 1) are not un-scaled
+    X = rng.normal(loc=50.0, scale=5.0, size=(30, 1))
+    norm = MeanStdNormalizer().fit(X, rng.normal(size=30))
+    predictions = rng.normal(size=(30, 1))
+    assert norm.inverse_transform_y(predictions, X) is predictions
+    assert norm.resample(X, predictions)[1] is predictions
+    # refitting decides again
+    norm.fit(X, rng.normal(size=(30, 1)))
+    assert norm.scales_y_ is True
+    assert not np.allclose(norm.inverse_transform_y(predictions, X), predictions)
+    norm.fit(X, rng.normal(size=30))
+    assert norm.scales_y_ is False and norm.y_shape_ is None
+
+
+@pytest.mark.parametrize("normalize_y", ["auto", True])
+@pytest.mark.parametrize("other_shape", [(20,), (20, 3, 2), (20, 1, 2)])
+def test_y_of_another_shape_than_at_fit_refused_when_scaled(normalize_y, other_shape, rng):
+    X = rng.normal(size=(20, 5, 2))
+    norm = MeanStdNormalizer(normalize_y=normalize_y).fit(X, rng.normal(size=(20, 4, 2)))
+    message = re.escape(
+        f"MeanStdNormalizer scaled y of shape (n_samples, 4, 2) during fit, so it scales and "
+        f"un-scales only y of that shape; got y of shape {other_shape}.")
+    with pytest.raises(ValueError, match=message):
+        norm.resample(X, np.zeros(other_shape))
+    with pytest.raises(ValueError, match=message):
+        norm.inverse_transform_y(np.zeros(other_shape), X)
+
+
+def test_fitted_without_y_auto_decides_on_each_y(rng):
+    """As ForEach fits a copy on each X[i] alone: the "auto" rule on the y given."""
+    X = rng.normal(loc=3.0, size=(10, 6, 2))
+    norm = MeanStdNormalizer(per_sample=True).fit(X)
+    assert norm.scales_y_ is None and norm.y_shape_ is None
+    y = rng.normal(size=(10, 4, 2))
+    _, yt = norm.resample(X, y)
+    assert not np.allclose(yt, y)
+    assert_allclose(norm.inverse_transform_y(yt, X), y)
+    y_other = rng.normal(size=(10, 3))
+    assert norm.resample(X, y_other)[1] is y_other
+    assert norm.inverse_transform_y(y_other, X) is y_other
+
+
+@pytest.mark.parametrize("normalize_y", ["yes", None, 1, "True"])
+def test_bad_normalize_y(normalize_y, rng):
+    with pytest.raises(ValueError, match=re.escape(
+            f"The 'normalize_y' parameter of MeanStdNormalizer must be a bool or a str among "
+            f"{{'auto'}}. Got {normalize_y!r} instead.")):
+        MeanStdNormalizer(normalize_y=normalize_y).fit(rng.normal(size=(5, 2)))
 
 
 def test_y_with_wrong_number_of_samples(rng):
@@ -172,12 +322,13 @@ def test_y_with_wrong_number_of_samples(rng):
 
 
 # ---------------------------------------------------------------- inverses
-@pytest.mark.parametrize("y_shape", [(25,), (25, 1), (25, 6, 1)])
+@pytest.mark.parametrize("normalize_y, y_shape", [
+    (True, (25,)), (True, (25, 1)), (True, (25, 6, 1)), ("auto", (25, 1)), ("auto", (25, 6, 1))])
 @pytest.mark.parametrize("std_factor", [1.0, 2.5])
-def test_inverse_transform_y_round_trip_global(y_shape, std_factor, rng):
+def test_inverse_transform_y_round_trip_global(normalize_y, y_shape, std_factor, rng):
     X = rng.normal(loc=100.0, scale=10.0, size=(25, 8, 1))
     y = rng.normal(loc=100.0, scale=10.0, size=y_shape)
-    norm = MeanStdNormalizer(std_factor=std_factor)
+    norm = MeanStdNormalizer(normalize_y=normalize_y, std_factor=std_factor)
     Xt, yt = norm.fit_resample(X, y)
     assert not np.allclose(yt, y)
     assert_allclose(norm.inverse_transform_y(yt, X), y)
@@ -189,7 +340,7 @@ def test_inverse_transform_y_round_trip_per_sample_one_feature(y_shape, rng):
         -20, 20, size=(9, 1, 1)
     )
     y = rng.normal(size=y_shape)
-    norm = MeanStdNormalizer(per_sample=True)
+    norm = MeanStdNormalizer(per_sample=True, normalize_y=True)  # "auto" leaves 1-D y alone
     _, yt = norm.fit_resample(X, y)
     mean, std = X.mean(axis=1), X.std(axis=1)  # (9, 1)
     expected = (y.reshape(9, -1, 1) - mean[:, None]) / (std[:, None] + EPS)
