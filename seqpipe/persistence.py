@@ -7,11 +7,24 @@ An artifact is a small self-describing file::
      "payload_size": ..., "payload_sha256": ..., "signature": ...}\\n
     <payload: the bytes written by joblib.dump>
 
-The header (one line of JSON) records the library versions that wrote the file, so a
-version mismatch can be diagnosed with :func:`read_header` without unpickling anything.
-:func:`load` checks the magic, the header, the payload size and its SHA-256 before
-unpickling, so truncated or corrupted files fail with a clear :class:`ArtifactError`.
-:func:`save` writes atomically: a crash never leaves a half-written artifact behind.
+The header (one line of JSON) records the library versions that wrote the file:
+seqpipe, Python, NumPy, scikit-learn and joblib always, Keras and TensorFlow when they
+are imported at save time (an object holding a Keras model can only exist once Keras is
+imported, and saving a pure-NumPy pipeline must not import TensorFlow).
+:func:`read_header` shows them without unpickling anything. :func:`load` checks the
+magic, the header, the payload size, its SHA-256 and, with a key, its signature before
+unpickling, so truncated, corrupted or forged files fail with a clear
+:class:`ArtifactError`. Once the file is verified, and still before unpickling, it emits
+one :class:`InconsistentVersionWarning` per library among seqpipe, scikit-learn, Keras
+and TensorFlow whose recorded version differs from the running one (libraries the header
+does not record are not compared).
+
+:func:`save` writes atomically: a crash never leaves a half-written artifact behind. A
+save killed mid-write (SIGKILL, OOM killer) leaves its hidden temporary file
+``.<name>.<host>.<pid>.<random>.tmp`` next to the target; the next save to the same path
+removes those whose writing process no longer exists on this host (``<host>`` hashes the
+host name and PID namespace, so a save running elsewhere on a shared file system is never
+mistaken for a dead one). Files whose name does not follow that pattern are left alone.
 
 Threat model
 ------------
@@ -36,18 +49,34 @@ import platform
 import re
 import sys
 import tempfile
+import warnings
 from datetime import datetime, timezone
 from importlib import metadata
 from typing import Any
 
 import joblib
 
-__all__ = ["FORMAT_VERSION", "ArtifactError", "load", "read_header", "save"]
+__all__ = ["FORMAT_VERSION", "ArtifactError", "InconsistentVersionWarning", "load",
+           "read_header", "save"]
 
 FORMAT_VERSION = 1
 MAGIC = b"SEQPIPE\n"
 _KEY_ENV = "SEQPIPE_KEY"
 _HEX64 = re.compile(r"[0-9a-f]{64}")
+# Libraries an artifact records: header name -> (module name, distribution names).
+_LIBRARIES = {
+    "seqpipe": ("seqpipe", ("seqpipe",)),
+    "numpy": ("numpy", ("numpy",)),
+    "scikit-learn": ("sklearn", ("scikit-learn",)),
+    "joblib": ("joblib", ("joblib",)),
+    "keras": ("keras", ("keras",)),
+    "tensorflow": ("tensorflow", ("tensorflow", "tensorflow-cpu", "tensorflow-macos",
+                                  "tensorflow-intel")),
+}
+_RECORDED_IF_IMPORTED = ("keras", "tensorflow")  # never imported just to read a version
+_CHECKED_ON_LOAD = ("seqpipe", "scikit-learn", "keras", "tensorflow")
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
@@ -62,6 +91,58 @@ _FIELDS = ("format_version", "created", "library_versions", "payload_size",
 class ArtifactError(ValueError):
     """A file is not a readable seqpipe artifact (truncated, corrupted, written by a
     newer seqpipe, or with a missing or wrong signature)."""
+
+
+class InconsistentVersionWarning(UserWarning):
+    """An artifact was saved with another version of a library than the running one.
+
+    Emitted by :func:`load`, once per differing library among seqpipe, scikit-learn, Keras
+    and TensorFlow, after the file is verified and before it is unpickled. Modelled on
+    :class:`sklearn.exceptions.InconsistentVersionWarning`, but not a subclass of it: that
+    one is about one scikit-learn estimator, and silencing it should not silence a Keras
+    or seqpipe mismatch. Unpickling scikit-learn estimators saved with another
+    scikit-learn still emits scikit-learn's own warning as well.
+
+    Parameters
+    ----------
+    library : str
+        Distribution name of the library, e.g. ``"scikit-learn"``.
+    saved_version : str
+        Its version recorded in the artifact's header.
+    current_version : str
+        Its version in the running process.
+    path : str, default=""
+        The artifact being loaded.
+
+    Attributes
+    ----------
+    library, saved_version, current_version, path : str
+        The parameters.
+
+    Examples
+    --------
+    >>> from seqpipe.persistence import InconsistentVersionWarning
+    >>> print(InconsistentVersionWarning("scikit-learn", "1.5.2", "1.6.1", "m.seqpipe"))
+    m.seqpipe was saved with scikit-learn 1.5.2 and is loaded with scikit-learn 1.6.1. ...
+
+    To load such a file silently, filter the warning:
+    ``warnings.filterwarnings("ignore", category=InconsistentVersionWarning)``.
+    """
+
+    def __init__(self, library: str, saved_version: str, current_version: str,
+                 path: str = "") -> None:
+        super().__init__(library, saved_version, current_version, path)  # args: picklable
+        self.library = library
+        self.saved_version = saved_version
+        self.current_version = current_version
+        self.path = path
+
+    def __str__(self) -> str:
+        return (f"{self.path or 'the artifact'} was saved with {self.library} "
+                f"{self.saved_version} and is loaded with {self.library} "
+                f"{self.current_version}. This might lead to breaking code or invalid "
+                "results; once it loads and predicts correctly, save it again to record "
+                "the running versions.")
 
 
 def save(obj: Any, path: str | os.PathLike, *, key: bytes | str | None = None) -> pathlib.Path:
@@ -95,7 +176,13 @@ def save(obj: Any, path: str | os.PathLike, *, key: bytes | str | None = None) -
     -----
     The data is written to a temporary file in the same directory, flushed to disk, then
     renamed onto ``path``. The artifact gets the usual permissions of a new file
-    (``0o666`` less the process umask).
+    (``0o666`` less the process umask). The temporary file's name holds the writer's PID;
+    temporary files of earlier saves to ``path`` whose process no longer exists (a save
+    killed mid-write) are removed, those of live processes are kept.
+
+    The header records the versions of seqpipe, Python, NumPy, scikit-learn, joblib and,
+    if already imported, Keras and TensorFlow (saving never imports them): :func:`load`
+    warns when seqpipe, scikit-learn, Keras or TensorFlow differ.
     """
     target = pathlib.Path(path).resolve()
     if not target.parent.is_dir():
@@ -150,6 +237,13 @@ def load(path: str | os.PathLike, *, key: bytes | str | None = None) -> Any:
         If the file is not an artifact, is truncated or corrupted, was written by a
         newer seqpipe, or, when a key is given, is unsigned or its signature does not
         match. Nothing is unpickled in these cases.
+
+    Warns
+    -----
+    InconsistentVersionWarning
+        One per library among seqpipe, scikit-learn, Keras and TensorFlow that the header
+        records with another version than the running one; emitted once the file is
+        verified, before unpickling (so it also precedes an unpickling error).
     """
     with open(path, "rb") as f:
         data = f.read()
@@ -177,6 +271,7 @@ def load(path: str | os.PathLike, *, key: bytes | str | None = None) -> Any:
         if not hmac.compare_digest(signature, expected_sig):
             raise ArtifactError(f"signature does not match for {name}: it was not signed "
                                 "with this key or was modified after signing")
+    _warn_on_version_mismatch(name, header["library_versions"])
     return joblib.load(io.BytesIO(payload))
 
 
@@ -242,6 +337,10 @@ def _check_header(name: str, header: dict) -> None:
             and (sig is None or isinstance(sig, str) and _HEX64.fullmatch(sig))):
         raise ArtifactError(f"{name} has a corrupted header: malformed payload_size, "
                             "payload_sha256 or signature")
+    versions = header["library_versions"]
+    if not (isinstance(versions, dict)
+            and all(isinstance(v, str) for v in versions.values())):
+        raise ArtifactError(f"{name} has a corrupted header: malformed library_versions")
     if header["header_sha256"] != _header_sha256(header):
         raise ArtifactError(f"{name} has a corrupted header: its SHA-256 does not match")
 
@@ -281,25 +380,54 @@ def _sign(key: bytes, header: dict, payload: bytes) -> str:
 
 
 def _library_versions() -> dict[str, str]:
-    """Versions of the libraries involved, read from package metadata (imports nothing)."""
-    try:
-        from seqpipe import __version__ as seqpipe_version
-    except ImportError:
-        seqpipe_version = "unknown"
-    versions = {"seqpipe": str(seqpipe_version), "python": platform.python_version()}
-    dists = ["numpy", "scikit-learn", "joblib"] + (["keras"] if "keras" in sys.modules else [])
-    for dist in dists:
-        try:
-            versions[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            versions[dist] = "unknown"
+    """Versions to record in a header; Keras and TensorFlow only if already imported."""
+    versions = {"python": platform.python_version()}
+    for library, (module, _) in _LIBRARIES.items():
+        if library in _RECORDED_IF_IMPORTED and module not in sys.modules:
+            continue
+        versions[library] = _running_version(library) or "unknown"
     return versions
 
 
+def _running_version(library: str) -> str | None:
+    """The version of ``library`` in this process: its module's ``__version__`` if it is
+    imported, else its installed distribution's (importing nothing); None if not found."""
+    module, dists = _LIBRARIES[library]
+    version = getattr(sys.modules.get(module), "__version__", None)
+    if isinstance(version, str):
+        return version
+    for dist in dists:
+        try:
+            return metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            continue
+    return None
+
+
+def _warn_on_version_mismatch(name: str, saved: dict[str, str]) -> None:
+    """Warn once per checked library whose recorded version differs from the running one.
+
+    Libraries the header does not record, or records as "unknown", are not compared; nor
+    are those whose running version cannot be found (unpickling then says what is
+    missing)."""
+    for library in _CHECKED_ON_LOAD:
+        saved_version = saved.get(library, "unknown")
+        current = _running_version(library)
+        if saved_version != "unknown" and current is not None and current != saved_version:
+            warnings.warn(InconsistentVersionWarning(library, saved_version, current, name),
+                          stacklevel=3)
+
+
 def _write_atomically(target: pathlib.Path, head: bytes, payload: bytes) -> None:
-    """Write to a temp file next to ``target``, fsync it, rename it onto ``target``."""
+    """Write to a temp file next to ``target``, fsync it, rename it onto ``target``.
+
+    The temp file is named ``.<name>.<host>.<pid>.<random>.tmp``; temp files left by dead
+    processes of this host (a save killed mid-write) are removed first."""
+    host = _host_tag()
+    _remove_orphaned_temp_files(target, host)
     tmp = tempfile.NamedTemporaryFile(dir=target.parent, delete=False,
-                                      prefix=f".{target.name}.", suffix=".tmp")
+                                      prefix=f".{target.name}.{host}.{os.getpid()}.",
+                                      suffix=".tmp")
     try:
         with tmp:
             os.chmod(tmp.name, _FILE_MODE)
@@ -322,3 +450,49 @@ def _write_atomically(target: pathlib.Path, head: bytes, payload: bytes) -> None
             os.close(fd)
     except OSError:
         pass
+
+
+def _host_tag() -> str:
+    """8 hex digits naming this host and PID namespace, within which PIDs are comparable."""
+    try:
+        pid_namespace = os.readlink("/proc/self/ns/pid")
+    except OSError:  # not Linux
+        pid_namespace = ""
+    return hashlib.sha256(f"{platform.node()}\0{pid_namespace}".encode()).hexdigest()[:8]
+
+
+def _remove_orphaned_temp_files(target: pathlib.Path, host: str) -> None:
+    """Remove the temp files of saves to ``target`` whose process is dead, best effort.
+
+    Only regular files named ``.<target name>.<host>.<pid>.<random>.tmp`` with this
+    ``host`` tag are candidates, and only those whose ``pid`` surely no longer exists are
+    removed: a concurrent save by a live process keeps its temp file."""
+    pattern = re.compile(re.escape(f".{target.name}.{host}.")
+                         + r"([1-9][0-9]{0,9})\.[a-z0-9_]+\.tmp")
+    try:
+        with os.scandir(target.parent) as entries:
+            orphans = [entry.path for entry in entries
+                       if (match := pattern.fullmatch(entry.name))
+                       and entry.is_file(follow_symlinks=False)
+                       and not _process_exists(int(match[1]))]
+    except OSError:
+        return
+    for orphan in orphans:
+        try:
+            os.unlink(orphan)
+        except OSError:  # already removed by a concurrent save, or not ours to remove
+            pass
+
+
+def _process_exists(pid: int) -> bool:
+    """Whether process ``pid`` exists on this host; True when unsure. A zombie (killed but
+    not yet waited for by its parent) still exists; a reused PID looks alive."""
+    if os.name != "posix":
+        return True  # on Windows os.kill(pid, 0) would terminate the process
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (OSError, OverflowError):  # PermissionError: it exists, under another user
+        return True
+    return True

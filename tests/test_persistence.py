@@ -1,31 +1,48 @@
-"""Tests for seqpipe.persistence: round trips, corruption, signing, atomic writes."""
+"""Tests for seqpipe.persistence: round trips, corruption, signing, atomic writes, version
+checks and the clean-up of temporary files left by killed saves."""
 
 import errno
 import hashlib
 import io
 import json
 import os
+import pickle
 import platform
 import re
+import signal
 import subprocess
 import sys
 import tempfile
 import textwrap
+import time
 import types
+import warnings
+from importlib import metadata
 from pathlib import Path
 
 import joblib
 import numpy as np
 import pytest
 import sklearn
+from sklearn.exceptions import InconsistentVersionWarning as SklearnVersionWarning
 from sklearn.linear_model import Ridge
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+import seqpipe
 from seqpipe import persistence
-from seqpipe.persistence import FORMAT_VERSION, MAGIC, ArtifactError, load, read_header, save
+from seqpipe.persistence import (
+    FORMAT_VERSION,
+    MAGIC,
+    ArtifactError,
+    InconsistentVersionWarning,
+    load,
+    read_header,
+    save,
+)
 
 REPO = Path(__file__).resolve().parents[1]
+ENV = {**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "2"}
 UNPICKLED = []  # filled by _record() when a _Booby object is unpickled
 
 
@@ -160,9 +177,11 @@ def test_read_header(tmp_path):
 
 def test_keras_version_recorded_only_if_already_imported(tmp_path, monkeypatch):
     monkeypatch.delitem(sys.modules, "keras", raising=False)
+    monkeypatch.delitem(sys.modules, "tensorflow", raising=False)
     save(1, tmp_path / "a.seqpipe")
-    assert "keras" not in read_header(tmp_path / "a.seqpipe")["library_versions"]
-    assert "keras" not in sys.modules
+    assert not {"keras", "tensorflow"} & set(read_header(tmp_path / "a.seqpipe")
+                                             ["library_versions"])
+    assert not {"keras", "tensorflow"} & set(sys.modules)
     monkeypatch.setitem(sys.modules, "keras", types.ModuleType("keras"))
     save(1, tmp_path / "b.seqpipe")
     from importlib.metadata import version
@@ -255,6 +274,8 @@ def test_flipped_header_byte(artifact, find):
 @pytest.mark.parametrize("change", [
     {"payload_size": "12"}, {"payload_size": -1}, {"payload_sha256": "abc"},
     {"payload_sha256": None}, {"signature": 5}, {"format_version": "1"}, {"format_version": 0},
+    {"library_versions": None}, {"library_versions": ["1.0"]},
+    {"library_versions": {"scikit-learn": 1.6}},
 ])
 def test_malformed_header_fields(artifact, change):
     header, payload = _split(artifact.read_bytes())
@@ -490,3 +511,363 @@ def test_unpicklable_object_touches_nothing(tmp_path):
         save(lambda x: x, target)
     assert load(target) == {"v": "old"}
     assert os.listdir(tmp_path) == ["m.seqpipe"]
+
+
+# --- library versions checked on load ---------------------------------------------------------
+
+def _running(library):
+    """The running version of a library, found independently of persistence."""
+    if library == "seqpipe":
+        return seqpipe.__version__
+    if library == "scikit-learn":
+        return sklearn.__version__
+    for dist in (library, f"{library}-cpu"):
+        try:
+            return metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            continue
+    raise AssertionError(f"{library} is not installed")
+
+
+def _rewrite_versions(path, changes, key=None):
+    """Rewrite the library versions in the header of the artifact at ``path`` (a version
+    None drops the library), recomputing the header checksum and, with ``key``, the
+    signature: the file then looks exactly like one written under those versions."""
+    header, payload = _split(path.read_bytes())
+    versions = {**header["library_versions"], **changes}
+    header["library_versions"] = {k: v for k, v in versions.items() if v is not None}
+    if key is not None:
+        header["signature"] = persistence._sign(key, header, payload)
+    path.write_bytes(_build(header, payload))
+
+
+def _version_warnings(record):
+    return [w.message for w in record if w.category is InconsistentVersionWarning]
+
+
+@pytest.mark.parametrize("library", ["seqpipe", "scikit-learn", "keras", "tensorflow"])
+def test_version_mismatch_warns_naming_library_and_both_versions(tmp_path, library):
+    path = tmp_path / "m.seqpipe"
+    save({"v": 1}, path)
+    _rewrite_versions(path, {library: "0.0.1"})
+    current = _running(library)
+    expected = f"{path} was saved with {library} 0.0.1 and is loaded with {library} {current}"
+    with pytest.warns(InconsistentVersionWarning, match=re.escape(expected)) as record:
+        assert load(path) == {"v": 1}  # a warning, not an error: the object still loads
+    [warning] = _version_warnings(record)
+    assert (warning.library, warning.saved_version, warning.current_version, warning.path) == (
+        library, "0.0.1", current, str(path))
+    [entry] = [w for w in record if w.category is InconsistentVersionWarning]
+    assert entry.filename == __file__  # attributed to the caller of load, not to seqpipe
+
+
+def test_one_warning_per_mismatching_library(tmp_path):
+    path = tmp_path / "m.seqpipe"
+    save({"v": 1}, path)
+    _rewrite_versions(path, {"tensorflow": "0.0.4", "seqpipe": "0.0.1", "keras": "0.0.3",
+                             "scikit-learn": "0.0.2", "numpy": "0.0.5", "python": "2.7.0"})
+    with pytest.warns(InconsistentVersionWarning) as record:
+        load(path)
+    assert [(w.library, w.saved_version) for w in _version_warnings(record)] == [
+        ("seqpipe", "0.0.1"), ("scikit-learn", "0.0.2"), ("keras", "0.0.3"),
+        ("tensorflow", "0.0.4")]  # numpy, joblib and Python are recorded, not compared
+
+
+@pytest.mark.parametrize("changes", [
+    {},
+    {"keras": None, "tensorflow": None},  # not recorded (not imported at save): not compared
+    {"seqpipe": "unknown", "scikit-learn": "unknown"},
+    {"numpy": "0.0.1", "joblib": "0.0.1", "python": "2.7.0"},
+], ids=["as-saved", "keras-not-recorded", "unknown", "numpy-joblib-python"])
+def test_matching_versions_load_without_warning(tmp_path, data, changes):
+    X, y = data
+    model = make_pipeline(StandardScaler(), Ridge()).fit(X, y)
+    path = tmp_path / "m.seqpipe"
+    save(model, path)
+    _rewrite_versions(path, changes)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        back = load(path)
+    np.testing.assert_array_equal(back.predict(X), model.predict(X))
+
+
+def test_version_warning_only_after_verification(tmp_path):
+    """Versions in a header that fails its checks are not trusted enough to warn about."""
+    path = tmp_path / "m.seqpipe"
+    save({"v": 1}, path, key="k")
+    _rewrite_versions(path, {"scikit-learn": "0.0.1"})  # header edited without the key
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        with pytest.raises(ArtifactError, match="signature does not match"):
+            load(path, key="k")
+        raw = bytearray(path.read_bytes())
+        raw[-1] ^= 0xFF
+        path.write_bytes(bytes(raw))
+        with pytest.raises(ArtifactError, match="SHA-256 of the payload does not match"):
+            load(path)
+    assert _version_warnings(record) == []
+
+    save({"v": 1}, path, key="k")
+    _rewrite_versions(path, {"scikit-learn": "0.0.1"}, key=b"k")  # signed by the key holder
+    with pytest.warns(InconsistentVersionWarning, match=re.escape("scikit-learn 0.0.1")):
+        assert load(path, key="k") == {"v": 1}
+
+
+def _refuse_to_unpickle():
+    raise ModuleNotFoundError("No module named 'somewhere_else'")
+
+
+class _Unloadable:
+    def __reduce__(self):
+        return (_refuse_to_unpickle, ())
+
+
+def test_version_warning_comes_before_unpickling(tmp_path):
+    """The warning explains the failure that follows when the old object cannot be rebuilt."""
+    path = tmp_path / "m.seqpipe"
+    save(_Unloadable(), path)
+    _rewrite_versions(path, {"seqpipe": "0.0.1"})
+    with pytest.warns(InconsistentVersionWarning, match=re.escape("seqpipe 0.0.1")):
+        with pytest.raises(ModuleNotFoundError, match="somewhere_else"):
+            load(path)
+
+
+def test_inconsistent_version_warning_class():
+    assert "InconsistentVersionWarning" in persistence.__all__
+    assert issubclass(InconsistentVersionWarning, UserWarning)
+    # a filter on scikit-learn's warning must not hide a Keras or seqpipe mismatch
+    assert not issubclass(InconsistentVersionWarning, SklearnVersionWarning)
+    warning = InconsistentVersionWarning("keras", "3.0.0", "3.5.0", "m.seqpipe")
+    back = pickle.loads(pickle.dumps(warning))  # warnings cross process boundaries
+    assert (back.library, back.saved_version, back.current_version, back.path) == (
+        "keras", "3.0.0", "3.5.0", "m.seqpipe")
+    assert str(back) == str(warning)
+    assert str(warning).startswith(
+        "m.seqpipe was saved with keras 3.0.0 and is loaded with keras 3.5.0.")
+
+
+def test_keras_and_tensorflow_versions_recorded_and_checked_in_a_keras_process(tmp_path):
+    """In a process that imported Keras (as any process holding a Keras model has), both
+    versions are recorded, and a same-version load is silent."""
+    path = tmp_path / "m.seqpipe"
+    code = textwrap.dedent(f"""
+        import warnings
+        import keras, tensorflow
+        from seqpipe import persistence
+        persistence.save({{"a": 1}}, {str(path)!r})
+        versions = persistence.read_header({str(path)!r})["library_versions"]
+        assert versions["keras"] == keras.__version__, versions
+        assert versions["tensorflow"] == tensorflow.__version__, versions
+        warnings.simplefilter("error")
+        assert persistence.load({str(path)!r}) == {{"a": 1}}
+    """)
+    proc = subprocess.run([sys.executable, "-c", code], env=ENV, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    versions = read_header(path)["library_versions"]
+    assert (versions["keras"], versions["tensorflow"]) == (_running("keras"),
+                                                           _running("tensorflow"))
+
+
+def test_version_check_imports_neither_keras_nor_tensorflow(tmp_path):
+    path = tmp_path / "m.seqpipe"
+    save({"a": 1}, path)
+    _rewrite_versions(path, {"keras": "0.0.1", "tensorflow": "0.0.2"})
+    code = textwrap.dedent(f"""
+        import sys, warnings
+        from seqpipe import persistence
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("always")
+            assert persistence.load({str(path)!r}) == {{"a": 1}}
+        assert [(w.message.library, w.message.saved_version) for w in record] == [
+            ("keras", "0.0.1"), ("tensorflow", "0.0.2")], record
+        assert not {{"keras", "tensorflow"}} & set(sys.modules)
+    """)
+    proc = subprocess.run([sys.executable, "-c", code], env=ENV, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+
+
+# --- temporary files of killed saves -----------------------------------------------------------
+
+def _temp_files(directory, name="m.seqpipe"):
+    return sorted(f for f in os.listdir(directory)
+                  if re.fullmatch(rf"\.{re.escape(name)}\..+\.tmp", f))
+
+
+def _dead_pid():
+    """The PID of a process that has exited and been waited for."""
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+# The child saves to argv[1] and stops right before the rename, its temp file complete:
+# it prints the temp file's path, then waits until its stdin is closed or it is killed.
+_PAUSED_SAVE = textwrap.dedent("""
+    import os, sys
+    from seqpipe import persistence
+
+    def paused_replace(src, dst):
+        print(src, flush=True)
+        sys.stdin.read()
+        os._exit(3)  # never renames
+
+    persistence.os.replace = paused_replace
+    persistence.save({"name": "child"}, sys.argv[1])
+""")
+
+
+def _start_paused_save(target):
+    proc = subprocess.Popen([sys.executable, "-c", _PAUSED_SAVE, str(target)], env=ENV,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    line = proc.stdout.readline().strip()
+    if not line:
+        proc.kill()
+        raise AssertionError(f"child failed: {proc.communicate()[1]}")
+    return proc, Path(line)
+
+
+def _stop(proc):
+    """Kill ``proc`` if it still runs, reap it (a zombie's PID still exists), close pipes."""
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait()
+    for stream in (proc.stdin, proc.stdout, proc.stderr):
+        if stream is not None:
+            stream.close()
+
+
+def test_temp_file_name_holds_host_tag_and_pid(tmp_path):
+    target = tmp_path / "m.seqpipe"
+    proc, tmp = _start_paused_save(target)
+    try:
+        assert tmp.parent == tmp_path
+        assert re.fullmatch(re.escape(f".m.seqpipe.{persistence._host_tag()}.{proc.pid}.")
+                            + r"[a-z0-9_]+\.tmp", tmp.name), tmp.name
+    finally:
+        _stop(proc)
+
+
+def test_next_save_removes_temp_file_of_killed_save(tmp_path):
+    target = tmp_path / "m.seqpipe"
+    save({"name": "first"}, target)
+    proc, tmp = _start_paused_save(target)
+    try:
+        assert load(tmp) == {"name": "child"}  # its temp file is complete, not yet renamed
+        save({"name": "old"}, target)  # a concurrent save: the child is alive, keeps its file
+        assert tmp.exists() and load(tmp) == {"name": "child"}
+        before = target.read_bytes()
+        proc.send_signal(signal.SIGKILL)
+        assert proc.wait(timeout=30) == -signal.SIGKILL
+    finally:
+        _stop(proc)
+    assert target.read_bytes() == before and load(target) == {"name": "old"}
+    assert _temp_files(tmp_path) == [tmp.name]  # SIGKILL left it; loading removes nothing
+
+    save({"name": "new"}, target)
+    assert os.listdir(tmp_path) == ["m.seqpipe"]
+    assert load(target) == {"name": "new"}
+
+
+def test_temp_file_of_process_that_exited_is_removed(tmp_path):
+    """Closing the child's stdin makes it exit (status 3) without renaming its temp file."""
+    target = tmp_path / "m.seqpipe"
+    proc, tmp = _start_paused_save(target)
+    try:
+        proc.stdin.close()
+        assert proc.wait(timeout=30) == 3
+    finally:
+        _stop(proc)
+    assert tmp.exists()
+    save({"name": "new"}, target)
+    assert os.listdir(tmp_path) == ["m.seqpipe"]
+
+
+# The child saves a large array once, unpatched; the test SIGKILLs it mid-write.
+_BIG_SAVE = textwrap.dedent("""
+    import sys
+    import numpy as np
+    from seqpipe import persistence
+    persistence.save({"name": "child", "data": np.ones(5_000_000)}, sys.argv[1])
+""")
+
+
+def _kill_once_writing(target, timeout=60.0):
+    """Run _BIG_SAVE and SIGKILL it as soon as its temp file appears. Return the child's
+    PID and the temp file left behind (None when the save finished before the kill)."""
+    proc = subprocess.Popen([sys.executable, "-c", _BIG_SAVE, str(target)], env=ENV,
+                            stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + timeout
+        while not _temp_files(target.parent) and proc.poll() is None:
+            assert time.monotonic() < deadline, "the child never started writing"
+            time.sleep(0.0005)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        _stop(proc)
+    left = _temp_files(target.parent)
+    assert proc.returncode in (0, -signal.SIGKILL), proc.returncode
+    return proc.pid, target.parent / left[0] if left else None
+
+
+def test_save_sigkilled_mid_write_is_cleaned_up_by_next_save(tmp_path):
+    """No injection: a real save of 40 MB, killed by SIGKILL while it writes."""
+    target = tmp_path / "m.seqpipe"
+    for _ in range(5):  # the kill may land after the rename; then try again
+        save({"name": "old"}, target)
+        before = target.read_bytes()
+        pid, orphan = _kill_once_writing(target)
+        if orphan is not None:
+            break
+    else:
+        pytest.fail("could not kill the child while it was writing, in 5 attempts")
+    assert target.read_bytes() == before
+    assert load(target) == {"name": "old"}
+    assert sorted(os.listdir(tmp_path)) == sorted(["m.seqpipe", orphan.name])
+    assert f".{pid}." in orphan.name
+
+    save({"name": "new"}, target)
+    assert os.listdir(tmp_path) == ["m.seqpipe"]
+    assert load(target) == {"name": "new"}
+
+
+@pytest.mark.parametrize("owner", ["init", "this-process"])
+def test_temp_files_of_live_processes_are_kept(tmp_path, owner):
+    """PID 1 is alive (under another user unless the tests run as root: os.kill raises
+    PermissionError); this process may be saving in another thread."""
+    pid = 1 if owner == "init" else os.getpid()
+    tmp = tmp_path / f".m.seqpipe.{persistence._host_tag()}.{pid}.abcd_123.tmp"
+    tmp.write_bytes(b"in progress")
+    save({"v": 1}, tmp_path / "m.seqpipe")
+    assert tmp.read_bytes() == b"in progress"
+
+
+def test_files_not_named_like_our_temp_files_are_left_alone(tmp_path):
+    host, dead = persistence._host_tag(), _dead_pid()
+    other_host = "0" * 8 if host != "0" * 8 else "1" * 8
+    orphan = f".m.seqpipe.{host}.{dead}.abcd1234.tmp"
+    kept = [
+        ".m.seqpipe.abcd1234.tmp",  # written before PIDs were in the name: owner unknown
+        f".other.seqpipe.{host}.{dead}.abcd1234.tmp",  # another target's
+        f".m.seqpipe.{other_host}.{dead}.abcd1234.tmp",  # another host's (shared disk)
+        f".m.seqpipe.{host}.0{dead}.abcd1234.tmp",  # not a PID as we write it
+        f".m.seqpipe.{host}.{dead}.abcd.1234.tmp",
+        f".m.seqpipe.{host}.{dead}.abcd1234.tmp.bak",
+        f"m.seqpipe.{host}.{dead}.abcd1234.tmp",
+        f".m.seqpipe.{host}.{dead}.abcd1234.tmp~",
+        ".m.seqpipe.tmp", "m.seqpipe.bak", "notes.txt",
+    ]
+    for name in [orphan, *kept]:
+        (tmp_path / name).write_text(name)
+    (tmp_path / f".m.seqpipe.{host}.{dead}.dir_dir_.tmp").mkdir()  # not a regular file
+    (tmp_path / f".m.seqpipe.{host}.{dead}.link_lnk.tmp").symlink_to(tmp_path / "notes.txt")
+    before = set(os.listdir(tmp_path))
+
+    save({"v": 1}, tmp_path / "m.seqpipe")
+
+    assert set(os.listdir(tmp_path)) == before - {orphan} | {"m.seqpipe"}
+    for name in kept:
+        assert (tmp_path / name).read_text() == name
