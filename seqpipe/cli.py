@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+
+from seqpipe import load, save
+from seqpipe._time_split import holdout_split, resolve_gap
+from seqpipe.datasets import load_exercise
 
 EXERCISES = {f"exercise{n}": n for n in (1, 2, 3, 4)}
 
@@ -19,31 +22,45 @@ def _mse(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     return float(np.mean((np.asarray(y_true, np.float64) - y_pred) ** 2))
 
 
+def _baselines(X: np.ndarray, y: np.ndarray) -> dict[str, float]:
+    """MSE of naive forecasts of the windows' futures: zero, and the last past value."""
+    last_value = np.broadcast_to(X[:, -1:, :y.shape[-1]], y.shape)
+    return {"zero_mse": _mse(y, np.zeros_like(y)), "last_value_mse": _mse(y, last_value)}
+
+
 def run_exercise(name: str, output: Path, *, epochs: int | None, random_state: int,
                  validation_size: float = 0.15) -> int:
-    """Train exercise ``name``, report MSE, plot, save, and check a fresh-process reload."""
-    from seqpipe import save
-    from seqpipe.datasets import load_exercise
-    from seqpipe.pipelines import exercise_pipeline
-    from seqpipe.plotting import plot_predictions
+    """Train exercise ``name``, report MSE beside naive baselines, plot, save, and check a
+    fresh-process reload.
+
+    The windows are split in time with the gap of :class:`~seqpipe.steps.ValidationSplit`
+    (the future window's length), so that no validation target is a training target.
+    """
+    from seqpipe.pipelines import exercise_pipeline  # Keras
+    from seqpipe.plotting import plot_predictions  # matplotlib
 
     number = EXERCISES[name]
     X, y = load_exercise(number, random_state=random_state)
-    n_train = len(X) - math.ceil(validation_size * len(X))
-    X_train, y_train, X_val, y_val = X[:n_train], y[:n_train], X[n_train:], y[n_train:]
+    gap = resolve_gap("auto", y, owner="seqpipe run")
+    train, validation = holdout_split(len(X), validation_size, gap=gap, owner="seqpipe run")
+    X_train, y_train, X_val, y_val = X[train], y[train], X[validation], y[validation]
     overrides = {"random_state": random_state} | ({"epochs": epochs} if epochs else {})
     pipeline = exercise_pipeline(number, **overrides)
-    print(f"{name}: X {X.shape}, y {y.shape}; training on {n_train}, validating on "
-          f"{len(X_val)} (the last {validation_size:.0%})")
+    print(f"{name}: X {X.shape}, y {y.shape}; training on {len(X_train)}, validating on "
+          f"{len(X_val)} (the last {validation_size:.0%}, {gap} windows left out between)")
 
     start = time.perf_counter()
     pipeline.fit(X_train, y_train)
     seconds = time.perf_counter() - start
     y_val_pred = pipeline.predict(X_val)
     metrics = {"train_mse": _mse(y_train, pipeline.predict(X_train)),
-               "validation_mse": _mse(y_val, y_val_pred), "fit_seconds": round(seconds, 2)}
+               "validation_mse": _mse(y_val, y_val_pred), "fit_seconds": round(seconds, 2),
+               "gap": gap, "baselines": _baselines(X_val, y_val)}
+    baselines = metrics["baselines"]
     print(f"train MSE {metrics['train_mse']:.6f}   validation MSE "
-          f"{metrics['validation_mse']:.6f}   ({seconds:.1f} s)")
+          f"{metrics['validation_mse']:.6f}   ({seconds:.1f} s)\n"
+          f"baselines on validation: zero {baselines['zero_mse']:.6f}   last value "
+          f"{baselines['last_value_mse']:.6f}")
 
     output.mkdir(parents=True, exist_ok=True)
     plot = plot_predictions(X_val, y_val, y_val_pred, output / "validation_predictions.png",
@@ -65,8 +82,6 @@ def run_exercise(name: str, output: Path, *, epochs: int | None, random_state: i
 
 def predict_file(artifact: Path, inputs: Path, output: Path) -> int:
     """Load a saved pipeline, predict on a .npy array, write the predictions as .npy."""
-    from seqpipe import load
-
     pipeline = load(artifact)
     np.save(output, pipeline.predict(np.load(inputs)))
     return 0

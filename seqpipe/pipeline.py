@@ -300,7 +300,7 @@ class Pipeline(HistoryMixin, StepComposition):
         for step in self._head():
             trail.append((step, Xt))
             Xt, yt = resample_step(step, Xt, yt)
-        if yt is None:
+        if yt is None and get_step_tags(self._final_step).keeps_samples:
             raise ValueError(
                 "Pipeline.score needs y: pass y, or derive it from X with a step such as "
                 "Windower."

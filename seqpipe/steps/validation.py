@@ -63,8 +63,8 @@ class ValidationSplit(HistoryMixin, MetaStepMixin, BaseEstimator):
     fitted steps (preprocessing included) and scored in y's units. The outermost
     MetricsWrappers on the evaluation path, wherever they sit inside, record their
     metrics of it under ``"validation"``, in the units they see; a MetricsWrapper
-    inside that the validation pass does not reach (e.g. around a preprocessing
-    step) is an error, raised after the first pass.
+    inside that the validation pass does not reach (behind a step of your own that
+    predicts without ``predict_with_truth``) is an error, raised after the first pass.
 
     Parameters
     ----------
@@ -245,9 +245,10 @@ class ValidationSplit(HistoryMixin, MetaStepMixin, BaseEstimator):
         names = sorted({getattr(r, "name", None) or type(r).__name__ for r in self._recorders})
         raise ValueError(
             f"ValidationSplit could not record validation metrics: the evaluation path "
-            f"reaches none of the MetricsWrapper(s) inside ({', '.join(names)}). Wrap the "
-            f"estimator (the last step) or the whole pipeline in the MetricsWrapper, not a "
-            f"preprocessing step."
+            f"reaches none of the MetricsWrapper(s) inside ({', '.join(names)}). A step "
+            f"between them predicts without predict_with_truth (see seqpipe.base). Put "
+            f"the MetricsWrapper directly inside ValidationSplit, or give that step a "
+            f"predict_with_truth that calls seqpipe.base.predict_with_truth_step."
         )
 
     def end_training(self) -> None:
