@@ -1,4 +1,18 @@
-"""Plots (PNG, Agg backend): forecasts (past, true and predicted future) and metric curves."""
+"""Plots to PNG files: forecasts (past, true and predicted future) and metric curves.
+
+Figures are drawn with matplotlib's object API, each on its own Agg canvas: nothing
+needs a display, and neither ``matplotlib.pyplot`` nor the process's backend is
+touched, so a notebook's own plots are unaffected. matplotlib is imported on the
+first plot, not with :mod:`seqpipe` or :mod:`seqpipe.steps`.
+
+>>> import tempfile
+>>> from pathlib import Path
+>>> from seqpipe.plotting import plot_history
+>>> history = {"train": {"mse": [1.0, 0.5]}, "validation": {"mse": [1.2, 0.7]}}
+>>> with tempfile.TemporaryDirectory() as tmp:
+...     plot_history(history, Path(tmp) / "mse.png").read_bytes()[:4]
+b'\\x89PNG'
+"""
 
 from __future__ import annotations
 
@@ -9,13 +23,22 @@ from typing import Any
 import numpy as np
 
 
-def _pyplot():
-    import matplotlib
+def _figure(n_rows: int, width: float, row_height: float) -> tuple[Any, np.ndarray]:
+    """A new figure on its own Agg canvas and its ``(n_rows, 1)`` axes (no pyplot)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    fig = Figure(figsize=(width, row_height * n_rows))
+    FigureCanvasAgg(fig)
+    return fig, fig.subplots(n_rows, 1, squeeze=False)
 
-    return plt
+
+def _save(fig: Any, path: str | os.PathLike) -> Path:
+    """Lay out ``fig`` and write it as a PNG to ``path``."""
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=80)
+    return path
 
 
 def plot_predictions(
@@ -43,7 +66,6 @@ def plot_predictions(
     Path
         The written file.
     """
-    plt = _pyplot()
     X, y_true, y_pred = (np.asarray(a) for a in (X, y_true, y_pred))
     for name, array in (("X", X), ("y_true", y_true), ("y_pred", y_pred)):
         if array.ndim != 3:
@@ -52,7 +74,7 @@ def plot_predictions(
     n = min(max_plotted, len(X))
     past, future = X.shape[1], y_true.shape[1]
     t_past, t_future = np.arange(past), np.arange(past, past + future)
-    fig, axes = plt.subplots(n, 1, figsize=(8, 2.2 * n), squeeze=False)
+    fig, axes = _figure(n, 8, 2.2)
     for i, ax in enumerate(axes[:, 0]):
         for f in range(y_true.shape[-1]):
             color = f"C{f}"
@@ -65,11 +87,7 @@ def plot_predictions(
         ax.axvline(past - 0.5, color="grey", lw=0.5)
     axes[0, 0].legend(loc="upper left", fontsize=8)
     axes[0, 0].set_title(title)
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=80)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def plot_history(history: Any, path: str | os.PathLike, *, title: str = "Metrics") -> Path:
@@ -95,8 +113,7 @@ def plot_history(history: Any, path: str | os.PathLike, *, title: str = "Metrics
     panels = [(name, metric) for name, h in history.items() for metric in h["train"]]
     if not panels:
         raise ValueError("plot_history needs at least one recorded metric; got none.")
-    plt = _pyplot()
-    fig, axes = plt.subplots(len(panels), 1, figsize=(7, 2.6 * len(panels)), squeeze=False)
+    fig, axes = _figure(len(panels), 7, 2.6)
     for ax, (name, metric) in zip(axes[:, 0], panels):
         for subset, style in (("train", "-"), ("validation", "--")):
             values = history[name][subset].get(metric, [])
@@ -107,9 +124,5 @@ def plot_history(history: Any, path: str | os.PathLike, *, title: str = "Metrics
         ax.legend(fontsize=8)
         if all(v > 0 for subset in history[name].values() for v in subset.get(metric, [])):
             ax.set_yscale("log")
-    axes[0, 0].figure.suptitle(title)
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=80)
-    plt.close(fig)
-    return path
+    fig.suptitle(title)
+    return _save(fig, path)

@@ -1,18 +1,8 @@
 import re
 
-import numpy as np
 import pytest
 
 from seqpipe.pipelines import EXERCISE_SETTINGS, exercise_pipeline, signal_prediction_pipeline
-from seqpipe.plotting import plot_predictions
-
-
-def test_plot_predictions_writes_a_png(tmp_path):
-    rng = np.random.default_rng(0)
-    X, y = rng.normal(size=(8, 10, 2)), rng.normal(size=(8, 5, 2))
-    path = plot_predictions(X, y, y + 0.1, tmp_path / "p.png", max_plotted=3)
-    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert path.stat().st_size > 5_000
 
 
 @pytest.mark.parametrize("number", sorted(EXERCISE_SETTINGS))
