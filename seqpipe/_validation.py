@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 from sklearn.exceptions import NotFittedError
+from sklearn.utils import check_random_state
 from sklearn.utils.validation import _check_feature_names, check_array
 
 _SHAPES = {
@@ -231,3 +232,16 @@ def check_int_param(owner: Any, name: str, value: Any, low: int = 1) -> int:
             f"[{low}, inf). Got {value!r} instead."
         )
     return int(value)
+
+
+def own_random_state(random_state: Any) -> np.random.RandomState | np.random.Generator:
+    """A generator for ``random_state`` that never draws from NumPy's global one.
+
+    An int or a generator behaves as in :func:`sklearn.utils.check_random_state`;
+    ``None`` gives a fresh generator seeded from the operating system, so that the
+    user's ``np.random`` draws are left as they were (and nothing depends on who last
+    reseeded the global generator).
+    """
+    if random_state is None:
+        return np.random.default_rng()
+    return check_random_state(random_state)

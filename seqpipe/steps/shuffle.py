@@ -14,9 +14,8 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils import check_random_state
 
-from seqpipe._validation import check_fitted, validate_X, validate_y
+from seqpipe._validation import check_fitted, own_random_state, validate_X, validate_y
 from seqpipe.base import SampleMixin
 
 
@@ -30,7 +29,8 @@ class DataShuffler(SampleMixin, TransformerMixin, BaseEstimator, auto_wrap_outpu
     Parameters
     ----------
     random_state : int, RandomState instance or None, default=None
-        Seed of the shuffling.
+        Seed of the shuffling. ``None`` seeds each fit from the operating system;
+        NumPy's global generator is never drawn from.
 
     Attributes
     ----------
@@ -43,13 +43,13 @@ class DataShuffler(SampleMixin, TransformerMixin, BaseEstimator, auto_wrap_outpu
 
     def fit_resample(self, X: Any, y: Any = None) -> tuple[np.ndarray, Any]:
         """Start the generator anew from ``random_state``; return X and y shuffled alike."""
-        self._rng = check_random_state(self.random_state)
+        self._rng = own_random_state(self.random_state)
         return self._shuffle(X, y, reset=True)
 
     def fit(self, X: Any, y: Any = None) -> DataShuffler:
         """Start the generator anew from ``random_state``; shuffle nothing yet (getting
         ready for incremental training is not a training pass: the first pass shuffles)."""
-        self._rng = check_random_state(self.random_state)
+        self._rng = own_random_state(self.random_state)
         X = validate_X(self, X, reset=True)
         if y is not None:
             validate_y(y, len(X))

@@ -19,10 +19,15 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator
-from sklearn.utils import check_random_state
 
 from seqpipe._time_split import holdout_split, resolve_gap
-from seqpipe._validation import check_fitted, trusted_input, validate_X, validate_y
+from seqpipe._validation import (
+    check_fitted,
+    own_random_state,
+    trusted_input,
+    validate_X,
+    validate_y,
+)
 from seqpipe.base import (
     Checkpoint,
     HistoryMixin,
@@ -78,7 +83,8 @@ class ValidationSplit(HistoryMixin, MetaStepMixin, BaseEstimator):
     shuffle : bool, default=False
         Hold out a random subset instead of the last samples.
     random_state : int, RandomState instance or None, default=None
-        Seed of the shuffled split.
+        Seed of the shuffled split. ``None`` seeds it from the operating system;
+        NumPy's global generator is never drawn from.
     scoring : None, str or callable, default=None
         Score used for early stopping and ``best_score_``, greater is better:
         ``None`` is the negated MSE, a string a scikit-learn scorer name, a callable
@@ -161,7 +167,7 @@ class ValidationSplit(HistoryMixin, MetaStepMixin, BaseEstimator):
                 f"ValidationSplit with validation_size={self.validation_size} leaves no "
                 f"training sample: got {n_samples} sample(s), need at least 2."
             )
-        order = check_random_state(self.random_state).permutation(n_samples)
+        order = own_random_state(self.random_state).permutation(n_samples)
         cut = n_samples - n_validation
         self.train_indices_, self.validation_indices_ = np.sort(order[:cut]), np.sort(order[cut:])
         self._parts_taken = self.train_indices_, self.validation_indices_

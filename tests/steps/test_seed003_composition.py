@@ -171,7 +171,6 @@ def test_grid_search(data):
 def test_score_is_a_finite_r2(data, fitted):
     X, y = data
     score = fitted.score(X, y)
-    assert np.isfinite(score) and score <= 1.0
     y_pred = fitted.predict(X)
     flat_true, flat_pred = y.reshape(200, -1), y_pred.reshape(200, -1)
     assert score == pytest.approx(r2_score(flat_true, flat_pred), rel=1e-5, abs=1e-6)
