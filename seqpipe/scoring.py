@@ -47,7 +47,6 @@ from sklearn.metrics import get_scorer_names, mean_squared_error
 from sklearn.metrics import make_scorer as _sklearn_make_scorer
 from sklearn.metrics._scorer import (
     _cached_call,
-    _get_func_repr_or_name,
     _get_response_method_name,
     _Scorer,
 )
@@ -322,7 +321,7 @@ class _PredictionMetric:
 
 
 def _scorer_name(scorer: _Scorer) -> str:
-    name = _get_func_repr_or_name(scorer._score_func)
+    name = getattr(scorer._score_func, "__name__", None) or repr(scorer._score_func)
     return name if scorer._sign > 0 else f"neg_{name}"
 
 

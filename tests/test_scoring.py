@@ -116,6 +116,10 @@ def test_mse_scorer_is_the_negated_mse_and_other_names_flatten(exercise1):
     mae = sklearn_make_scorer(mean_absolute_error, greater_is_better=False)
     assert get_scorer(mae)(fitted, X[200:], y_test) == pytest.approx(
         -mean_absolute_error(flat_true, flat_pred))
+    weights = np.linspace(0.0, 1.0, 100)
+    assert get_scorer("neg_mean_squared_error")(
+        fitted, X[200:], y_test, sample_weight=weights) == pytest.approx(
+        -np.average(((flat_pred - flat_true) ** 2).mean(axis=1), weights=weights))
     scorer = get_scorer("neg_mean_squared_error")
     assert pickle.loads(pickle.dumps(scorer))(fitted, X[200:], y_test) == scorer(
         fitted, X[200:], y_test)
