@@ -7,14 +7,20 @@
 >>> step = KerasModelStep(seq2seq_gru, hidden_dim=4, epochs=1, random_state=0).fit(X, X)
 >>> step.predict(X).shape
 (64, 10, 2)
->>> step.get_params()["hidden_dim"]
-4
+>>> step.get_params()["hidden_dim"], step.n_timesteps_in_
+(4, 10)
+
+How a model is built (routing the params to ``build_fn``, the optimizer, compiling,
+tracing) lives in :mod:`seqpipe.steps._keras_build`; snapshots of the training state
+(checkpoints, pickling, divergence) in :mod:`seqpipe.steps._keras_state`; seeding
+without global side effects in :mod:`seqpipe.steps._keras_seed`.
 """
 
 from __future__ import annotations
 
-import inspect
+import contextlib
 import math
+import numbers
 from collections.abc import Callable
 from typing import Any
 
@@ -32,8 +38,22 @@ from seqpipe._validation import (
 )
 from seqpipe.base import DivergedError
 from seqpipe.scoring import flatten_2d
+from seqpipe.steps._keras_build import (
+    builder_kwargs,
+    check_learning_rate,
+    check_model_params,
+    check_optimizer,
+    compile_model,
+    make_optimizer,
+    own_learning_rate,
+    set_learning_rate,
+    trace,
+)
+from seqpipe.steps._keras_seed import seeded
+from seqpipe.steps._keras_state import NonFiniteGuard, TrainingState, restore, snapshot
 
-_MODEL_STATE = ("model_weights", "optimizer_variables")
+_MODEL_STATE = "_training_state"  # the key under which a pickle holds the model's state
+_MAX_SEED = 2**32 - 1  # NumPy's limit, which keras.utils.set_random_seed seeds too
 
 
 class KerasModelStep(RegressorMixin, BaseEstimator):
@@ -56,9 +76,18 @@ class KerasModelStep(RegressorMixin, BaseEstimator):
     build_fn : callable
         Returns an (uncompiled) ``keras.Model``; see :func:`seqpipe.models.seq2seq_gru`.
     loss : str or keras loss, default="mse"
-    optimizer : str, default="adam"
-        Name of a Keras optimizer, created with ``learning_rate``.
-    learning_rate : float, default=1e-3
+    optimizer : str, keras.optimizers.Optimizer subclass or instance, default="adam"
+        The optimizer: a Keras name (``"adam"``, ``"sgd"``), a class
+        (``keras.optimizers.SGD``) or an instance with its own settings
+        (``keras.optimizers.Adam(clipnorm=1.0, beta_1=0.8)``). Every model gets a fresh
+        optimizer made from the instance's config: the instance itself is never
+        trained, nor shared between clones. Takes effect at the next ``fit``/``adapt``.
+    learning_rate : float or None, default=None
+        ``None`` keeps the optimizer's own learning rate: Keras' default for an
+        optimizer given by name or class (1e-3 for Adam, 1e-2 for SGD), the instance's
+        for an instance. A float overrides it (and replaces an instance's learning
+        rate schedule). Changed with ``set_params`` between ``partial_fit`` calls, it
+        takes effect at the next update, keeping the optimizer's state.
     epochs : int, default=1
         Epochs of ``fit``.
     batch_size : int or None, default=None
@@ -66,9 +95,18 @@ class KerasModelStep(RegressorMixin, BaseEstimator):
         and all the data given (one step) in ``partial_fit``, as MiniBatch expects.
     shuffle : bool, default=True
         Shuffle the samples every epoch in ``fit``.
+    accept_any_length : bool, default=False
+        Whether the model reads windows of any length (e.g. a recurrent model whose
+        input shape is ``(None, n_features)``). By default ``predict``,
+        ``partial_fit`` and ``score`` refuse windows of another length than those
+        seen in ``fit`` (``n_timesteps_in_``); with True they accept any, and building
+        a model whose input has a fixed length is an error.
     random_state : int or None, default=None
-        Seeds Keras, NumPy and Python's global generators before the model is
-        built, so the same value gives the same weights and results on CPU.
+        Seeds Keras (weights, dropout, ``fit``'s shuffling) while the model is built
+        and trained by ``fit`` (built only, by ``adapt``), so the same value gives the
+        same weights and results on CPU. The global generators it seeds (Python's
+        ``random``, NumPy's, TensorFlow's and Keras' global seeds) are restored
+        afterwards: a user's own draws do not change. ``None`` leaves seeding to them.
     verbose : int, default=0
         Keras' verbosity in ``fit``.
     **model_params
@@ -80,6 +118,9 @@ class KerasModelStep(RegressorMixin, BaseEstimator):
         The trained model.
     n_features_in_ : int
         Number of input features (last axis).
+    n_timesteps_in_ : int or None
+        Length of the windows (time steps, axis 1) of the 3-D X seen in fit; None
+        for 2-D X.
     X_shape_, y_shape_ : tuple
         Shapes of one sample of X and of y seen during fit.
     history_ : dict
@@ -88,10 +129,11 @@ class KerasModelStep(RegressorMixin, BaseEstimator):
     Notes
     -----
     A non-finite loss stops training with a :class:`~seqpipe.base.DivergedError` (a
-    ``FloatingPointError``) naming the epoch and batch; in ``fit`` the weights are
-    restored to the end of the last finite epoch.
-    Pickling stores the weights (and optimizer state) and rebuilds the model with
-    ``build_fn`` when loaded, so ``build_fn`` must be importable (no lambdas).
+    ``FloatingPointError``) naming the epoch and batch; in ``fit`` the training state
+    (weights and optimizer) is restored to the end of the last finite epoch.
+    Pickling stores the training state (see :meth:`get_training_state`) and rebuilds
+    the model with ``build_fn`` when loaded, so ``build_fn`` must be importable (no
+    lambdas).
     """
 
     def __init__(
@@ -99,11 +141,12 @@ class KerasModelStep(RegressorMixin, BaseEstimator):
         build_fn: Callable[..., Any],
         *,
         loss: Any = "mse",
-        optimizer: str = "adam",
-        learning_rate: float = 1e-3,
+        optimizer: str | type | keras.optimizers.Optimizer = "adam",
+        learning_rate: float | None = None,
         epochs: int = 1,
         batch_size: int | None = None,
         shuffle: bool = True,
+        accept_any_length: bool = False,
         random_state: int | None = None,
         verbose: int = 0,
         **model_params: Any,
@@ -115,6 +158,7 @@ class KerasModelStep(RegressorMixin, BaseEstimator):
         self.epochs = epochs
         self.batch_size = batch_size
         self.shuffle = shuffle
+        self.accept_any_length = accept_any_length
         self.random_state = random_state
         self.verbose = verbose
         self._model_param_names = sorted(model_params)
@@ -139,65 +183,75 @@ class KerasModelStep(RegressorMixin, BaseEstimator):
         return {name: getattr(self, name) for name in self._model_param_names}
 
     def _check_params(self) -> None:
-        if not callable(self.build_fn):
-            raise TypeError(f"The 'build_fn' parameter of KerasModelStep must be a callable "
-                            f"returning a keras.Model. Got {self.build_fn!r} instead.")
+        check_model_params(self.build_fn, self._model_param_names)
         check_int_param(self, "epochs", self.epochs)
         if self.batch_size is not None:
             check_int_param(self, "batch_size", self.batch_size)
-        if not (isinstance(self.learning_rate, (int, float)) and self.learning_rate > 0):
-            raise ValueError(f"The 'learning_rate' parameter of KerasModelStep must be a float "
-                             f"in the range (0, inf). Got {self.learning_rate!r} instead.")
-        accepted = _accepted_names(self.build_fn)
-        if accepted is not None:
-            unknown = sorted(set(self._model_param_names) - accepted)
-            if unknown:
-                raise ValueError(
-                    f"build_fn {getattr(self.build_fn, '__name__', self.build_fn)!r} does not "
-                    f"accept the model parameter(s) {unknown}; it accepts {sorted(accepted)}."
-                )
+        check_optimizer(self.optimizer)
+        check_learning_rate(self.learning_rate)
+        seed = self.random_state
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)
+                                 or not 0 <= seed <= _MAX_SEED):
+            raise ValueError(f"The 'random_state' parameter of KerasModelStep must be an int "
+                             f"in the range [0, {_MAX_SEED}] or None. Got {seed!r} instead.")
 
     # ------------------------------------------------------------------ build
-    def _shape_kwargs(self) -> dict[str, Any]:
-        X_shape, y_shape = self.X_shape_, self.y_shape_
-        return {
-            "input_dim": X_shape[-1],
-            "output_dim": y_shape[-1] if y_shape else 1,
-            "window_size_past": X_shape[0] if len(X_shape) > 1 else None,
-            "window_size_future": y_shape[0] if len(y_shape) > 1 else None,
-            "input_shape": X_shape,
-            "output_shape": y_shape,
-        }
+    def _seeded(self) -> contextlib.AbstractContextManager[None]:
+        """Seed Keras with ``random_state`` for the block (nothing if it is None)."""
+        if self.random_state is None:
+            return contextlib.nullcontext()
+        return seeded(self.random_state)
 
     def _build(self) -> keras.Model:
-        if self.random_state is not None:
-            keras.utils.set_random_seed(self.random_state)
-        kwargs = self._shape_kwargs()
-        accepted = _accepted_names(self.build_fn)
-        if accepted is not None:
-            kwargs = {k: v for k, v in kwargs.items() if k in accepted}
+        """Build, compile and trace a fresh model for the recorded shapes."""
+        kwargs = builder_kwargs(self.build_fn, self.X_shape_, self.y_shape_)
         model = self.build_fn(**kwargs, **self._model_params())
-        if not isinstance(model, keras.Model):
-            raise TypeError(f"build_fn must return a keras.Model, got {type(model).__name__}.")
-        optimizer = type(keras.optimizers.get(self.optimizer))(learning_rate=self.learning_rate)
-        model.compile(optimizer=optimizer, loss=self.loss)
-        x_ndim, y_ndim = 1 + len(self.X_shape_), 1 + len(self.y_shape_)
-        self._train_fn = _shape_generic(lambda x, y: model.train_step((x, y))["loss"],
-                                        x_ndim, y_ndim, fallback=model.train_on_batch,
-                                        model=model)
-        self._predict_fn = _shape_generic(lambda x: model(x, training=False), x_ndim,
-                                          fallback=model.predict_on_batch, model=None)
+        if self.accept_any_length:
+            self._check_reads_any_length(model)
+        compile_model(model, make_optimizer(self.optimizer, self.learning_rate), self.loss)
+        self._learning_rate_in_use = self.learning_rate
+        self._train_fn, self._predict_fn = trace(model, 1 + len(self.X_shape_),
+                                                 1 + len(self.y_shape_))
         return model
+
+    def _check_reads_any_length(self, model: keras.Model) -> None:
+        shape = getattr(model, "input_shape", None)
+        if isinstance(shape, tuple) and len(shape) == 3 and shape[1] is not None:
+            raise ValueError(
+                f"accept_any_length=True, but the model of build_fn reads windows of "
+                f"exactly {shape[1]} time steps (input shape {shape}). Build it with "
+                f"keras.Input(shape=(None, n_features)), or leave accept_any_length=False."
+            )
 
     def _validate_fit_data(self, X: Any, y: Any, *, reset: bool) -> tuple[np.ndarray, np.ndarray]:
         X = validate_X(self, X, reset=reset)
         y = validate_y(y, len(X))
         if reset:
             self.X_shape_, self.y_shape_ = X.shape[1:], y.shape[1:]
-        elif y.shape[1:] != self.y_shape_:
-            raise ValueError(f"y has shape {y.shape[1:]} per sample, but {type(self).__name__} "
-                             f"was fitted with {self.y_shape_}.")
+            self.n_timesteps_in_ = X.shape[1] if X.ndim == 3 else None
+        else:
+            self._check_timesteps(X)
+            if y.shape[1:] != self.y_shape_:
+                raise ValueError(f"y has shape {y.shape[1:]} per sample, but "
+                                 f"{type(self).__name__} was fitted with {self.y_shape_}.")
         return check_fits_float32(X, "X"), check_fits_float32(y, "y")
+
+    def _check_timesteps(self, X: np.ndarray) -> None:
+        """Refuse X whose samples differ from fit's in anything but the features (checked
+        by validate_X) and, with ``accept_any_length``, the window length."""
+        if X.shape[1:-1] == self.X_shape_[:-1]:
+            return
+        name = type(self).__name__
+        if X.ndim != 1 + len(self.X_shape_):
+            raise ValueError(f"X has samples of shape {X.shape[1:]}, but {name} was fitted "
+                             f"on samples of shape {self.X_shape_}.")
+        if not self.accept_any_length:
+            raise ValueError(
+                f"X has windows of {X.shape[1]} time steps, but {name} was fitted on "
+                f"windows of {self.n_timesteps_in_} time steps. Pass windows of "
+                f"{self.n_timesteps_in_} time steps, or set accept_any_length=True if the "
+                f"model reads windows of any length."
+            )
 
     # ------------------------------------------------------------------ train
     def fit(self, X: Any, y: Any) -> KerasModelStep:
@@ -214,12 +268,13 @@ class KerasModelStep(RegressorMixin, BaseEstimator):
         """
         self._check_params()
         X, y = self._validate_fit_data(X, y, reset=True)
-        self.model_ = self._build()
-        guard = _NonFiniteGuard()
-        history = self.model_.fit(
-            X, y, epochs=self.epochs, batch_size=self.batch_size or 32,
-            shuffle=self.shuffle, verbose=self.verbose, callbacks=[guard],
-        )
+        guard = NonFiniteGuard()
+        with self._seeded():
+            self.model_ = self._build()
+            history = self.model_.fit(
+                X, y, epochs=self.epochs, batch_size=self.batch_size or 32,
+                shuffle=self.shuffle, verbose=self.verbose, callbacks=[guard],
+            )
         guard.raise_if_diverged(self.model_)
         self.history_ = {k: [float(v) for v in vs] for k, vs in history.history.items()}
         return self
@@ -228,31 +283,75 @@ class KerasModelStep(RegressorMixin, BaseEstimator):
         """Build a fresh (untrained) model from the shapes of ``(X, y)``."""
         self._check_params()
         self._validate_fit_data(X, y, reset=True)
-        self.model_ = self._build()
+        with self._seeded():
+            self.model_ = self._build()
         return self
 
     def partial_fit(self, X: Any, y: Any) -> KerasModelStep:
         """One pass over ``(X, y)``: a single gradient step when ``batch_size`` is None
         (what MiniBatch relies on), else one step per ``batch_size`` samples.
 
-        Builds the model on the first call (see ``adapt``).
+        Builds the model on the first call (see ``adapt``). A ``learning_rate`` set
+        since the last call is assigned to the optimizer first.
         """
         if getattr(self, "model_", None) is None:
             self.adapt(X, y)
         X, y = self._validate_fit_data(X, y, reset=False)
+        if self.learning_rate != self._learning_rate_in_use:  # set_params since the last update
+            self._apply_learning_rate()
         batch = self.batch_size or len(X)
         for index, start in enumerate(range(0, len(X), batch)):
-            loss = float(self._train_batch(X[start:start + batch], y[start:start + batch]))
+            loss = float(self._train_fn(X[start:start + batch], y[start:start + batch]))
             if not math.isfinite(loss):
                 raise DivergedError(loss, batch=index if batch < len(X) else None)
         return self
 
-    def _train_batch(self, X: np.ndarray, y: np.ndarray) -> Any:
-        """One gradient step; the loss (Keras' running mean since the model was built)."""
-        return self._train_fn(X, y)
+    def _apply_learning_rate(self) -> None:
+        """Assign ``learning_rate`` (or, if None, the optimizer's own) to the built optimizer."""
+        check_learning_rate(self.learning_rate)
+        value = self.learning_rate
+        value = own_learning_rate(self.optimizer) if value is None else float(value)
+        set_learning_rate(self.model_.optimizer, value)
+        self._learning_rate_in_use = self.learning_rate
 
-    def _predict_batch(self, X: np.ndarray) -> Any:
-        return self._predict_fn(X)
+    # ------------------------------------------------------------------ training state
+    def get_training_state(self) -> TrainingState | None:
+        """A snapshot of everything training changes, or None if no model is built yet.
+
+        Copies of the model's weights, the optimizer's variables (e.g. Adam's
+        iteration count and moments; not its learning rate, a parameter), the model's
+        random-seed states and Keras' running loss. Opaque: pass it to
+        :meth:`set_training_state` to go back to this point of training.
+
+        Returns
+        -------
+        state : object or None
+        """
+        model = getattr(self, "model_", None)
+        return None if model is None else snapshot(model)
+
+    def set_training_state(self, state: TrainingState | None) -> None:
+        """Put back a snapshot taken by :meth:`get_training_state` of this step.
+
+        The values are assigned in place, so training resumes exactly where the
+        snapshot was taken (bitwise, on CPU). ``None`` (taken before the model was
+        built) drops the model: the next ``partial_fit`` builds a fresh one. A step
+        whose model was dropped is rebuilt from the shapes it recorded first.
+
+        Parameters
+        ----------
+        state : object or None
+            A value returned by :meth:`get_training_state`.
+        """
+        if state is None:
+            for name in ("model_", "_train_fn", "_predict_fn"):
+                self.__dict__.pop(name, None)
+            return
+        if getattr(self, "model_", None) is None:
+            check_fitted(self, "X_shape_")
+            with seeded(0):  # the weights are overwritten: only the user's generators matter
+                self.model_ = self._build()
+        restore(self.model_, state)
 
     def get_weights(self) -> list[np.ndarray]:
         """Copies of the model's weights (``keras.Model.get_weights``)."""
@@ -269,19 +368,12 @@ class KerasModelStep(RegressorMixin, BaseEstimator):
         """Predict with the trained model; returns an array shaped like y's samples."""
         check_fitted(self, "model_")
         X = validate_X(self, X, reset=False)
-        if X.shape[1:-1] != self.X_shape_[:-1] and not self._accepts_any_length():
-            raise ValueError(f"X has samples of shape {X.shape[1:]}, but the model was built "
-                             f"for samples of shape {self.X_shape_}.")
+        self._check_timesteps(X)
         X = check_fits_float32(X, "X")
         batch = max(self.batch_size or 0, 1024)
-        outputs = [np.asarray(self._predict_batch(X[i:i + batch]))
-                   for i in range(0, len(X), batch)]
+        outputs = [np.asarray(self._predict_fn(X[i:i + batch])) for i in range(0, len(X), batch)]
         y = np.concatenate(outputs)
         return y.reshape((len(X), *self.y_shape_))
-
-    def _accepts_any_length(self) -> bool:
-        shape = self.model_.input_shape
-        return isinstance(shape, tuple) and len(shape) == 3 and shape[1] is None
 
     def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
         """R² of the predictions; 3-D targets are flattened per sample."""
@@ -299,86 +391,15 @@ class KerasModelStep(RegressorMixin, BaseEstimator):
     # ------------------------------------------------------------------ pickling
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        state.pop("_train_fn", None)
-        state.pop("_predict_fn", None)
+        for name in ("_train_fn", "_predict_fn", "_learning_rate_in_use"):
+            state.pop(name, None)
         model = state.pop("model_", None)
         if model is not None:
-            state["model_weights"] = [np.asarray(w) for w in model.get_weights()]
-            optimizer = model.optimizer
-            state["optimizer_variables"] = (
-                [np.asarray(v) for v in optimizer.variables] if optimizer.built else None
-            )
+            state[_MODEL_STATE] = snapshot(model)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        weights, optimizer_variables = (state.pop(key, None) for key in _MODEL_STATE)
+        training_state = state.pop(_MODEL_STATE, None)
         self.__dict__.update(state)
-        if weights is None:
-            return
-        random_state, self.random_state = self.random_state, None  # no global reseeding
-        try:
-            self.model_ = self._build()
-        finally:
-            self.random_state = random_state
-        self.model_.set_weights(weights)
-        if optimizer_variables is not None:
-            self.model_.optimizer.build(self.model_.trainable_variables)
-            for variable, value in zip(self.model_.optimizer.variables, optimizer_variables):
-                variable.assign(value)
-
-
-def _shape_generic(function: Callable[..., Any], *ndims: int,
-                   fallback: Callable[..., Any], model: keras.Model | None) -> Callable[..., Any]:
-    """``function`` traced once by TensorFlow for inputs of any batch size (and length).
-
-    Keras' ``train_on_batch``/``predict_on_batch`` retrace for every new batch shape
-    (the last, smaller batch of an epoch costs a full retrace: seconds for an RNN);
-    ``model.fit`` avoids it the same way. Other backends use ``fallback``.
-    """
-    if keras.backend.backend() != "tensorflow":
-        return fallback
-    import tensorflow as tf
-
-    if model is not None and not model.optimizer.built:
-        model.optimizer.build(model.trainable_variables)
-    signature = [tf.TensorSpec([None] * ndim, tf.float32) for ndim in ndims]
-    return tf.function(function, input_signature=signature)
-
-
-def _accepted_names(build_fn: Callable[..., Any]) -> set[str] | None:
-    """Keyword names ``build_fn`` accepts, or None when it takes ``**kwargs``."""
-    try:
-        parameters = inspect.signature(build_fn).parameters.values()
-    except (TypeError, ValueError):
-        return None
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
-        return None
-    return {p.name for p in parameters if p.kind is not inspect.Parameter.VAR_POSITIONAL}
-
-
-class _NonFiniteGuard(keras.callbacks.Callback):
-    """Stop on a non-finite loss; ``raise_if_diverged`` restores the last finite weights."""
-
-    def on_train_begin(self, logs=None):
-        self.epoch, self.diverged_at, self.saved = 0, None, self.model.get_weights()
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.epoch = epoch
-
-    def on_train_batch_end(self, batch, logs=None):
-        loss = (logs or {}).get("loss")
-        if loss is not None and not math.isfinite(float(loss)):
-            self.diverged_at = (self.epoch, batch, float(loss))
-            self.model.stop_training = True
-
-    def on_epoch_end(self, epoch, logs=None):
-        if self.diverged_at is None:
-            self.saved = self.model.get_weights()
-
-    def raise_if_diverged(self, model: keras.Model) -> None:
-        if self.diverged_at is None:
-            return
-        epoch, batch, loss = self.diverged_at
-        model.set_weights(self.saved)
-        raise DivergedError(loss, epoch=epoch, batch=batch,
-                            restored="the end of the last finite epoch")
+        if training_state is not None:  # rebuilt without touching the global generators
+            self.set_training_state(training_state)

@@ -45,6 +45,7 @@ def test_builds_from_data_shapes_and_predicts_y_shape(sine_windows):
     step = small_seq2seq().fit(X, y)
     assert step.model_.output_shape == (None, 5, 2)
     assert step.n_features_in_ == 2 and step.X_shape_ == (10, 2) and step.y_shape_ == (5, 2)
+    assert step.n_timesteps_in_ == 10
     y_pred = step.predict(X)
     assert y_pred.shape == y.shape and y_pred.dtype == np.float32
     assert len(step.history_["loss"]) == 2
@@ -75,11 +76,23 @@ def test_unknown_model_param_is_refused_before_building(sine_windows):
     ("batch_size", -1, "The 'batch_size' parameter of KerasModelStep must be an int in the "
                        "range [1, inf). Got -1 instead."),
     ("learning_rate", 0.0, "The 'learning_rate' parameter of KerasModelStep must be a float "
-                           "in the range (0, inf). Got 0.0 instead."),
+                           "in the range (0, inf) or None. Got 0.0 instead."),
+    ("learning_rate", "fast", "The 'learning_rate' parameter of KerasModelStep must be a "
+                              "float in the range (0, inf) or None. Got 'fast' instead."),
+    ("optimizer", "adm", "The 'optimizer' parameter of KerasModelStep must be a str naming a "
+                         "Keras optimizer (e.g. 'adam'), a keras.optimizers.Optimizer subclass "
+                         "or an instance of one. Got 'adm' instead."),
+    ("optimizer", 3, "The 'optimizer' parameter of KerasModelStep must be a str naming a Keras "
+                     "optimizer (e.g. 'adam'), a keras.optimizers.Optimizer subclass or an "
+                     "instance of one. Got 3 instead."),
+    ("random_state", -1, "The 'random_state' parameter of KerasModelStep must be an int in the "
+                         "range [0, 4294967295] or None. Got -1 instead."),
 ])
 def test_bad_params(sine_windows, param, value, message):
+    step = small_seq2seq().set_params(**{param: value})
     with pytest.raises(ValueError, match=re.escape(message)):
-        small_seq2seq().set_params(**{param: value}).fit(*sine_windows)
+        step.fit(*sine_windows)
+    assert not hasattr(step, "model_")  # refused before anything is built
 
 
 def test_bad_inputs(sine_windows):
@@ -114,10 +127,11 @@ def test_pickle_round_trip_keeps_predictions_and_optimizer_state(sine_windows):
     step = small_seq2seq().fit(X, y)
     copy = pickle.loads(pickle.dumps(step))
     np.testing.assert_array_equal(copy.predict(X), step.predict(X))
-    # training on goes on identically from the restored optimizer state
+    # training goes on bitwise identically from the restored optimizer state
     step.partial_fit(X[:50], y[:50])
     copy.partial_fit(X[:50], y[:50])
-    np.testing.assert_allclose(copy.predict(X), step.predict(X), rtol=1e-6, atol=1e-7)
+    np.testing.assert_array_equal(copy.predict(X), step.predict(X))
+    assert int(copy.model_.optimizer.iterations) == int(step.model_.optimizer.iterations)
 
 
 def test_fresh_process_reload_predicts_bitwise_the_same(sine_windows, tmp_path):
@@ -148,12 +162,128 @@ def test_non_finite_loss_stops_with_epoch_and_batch_and_restores_finite_weights(
     with pytest.raises(FloatingPointError, match=re.escape("at epoch 0, batch 2")):
         step.fit(X, y)
     assert all(np.isfinite(w).all() for w in step.model_.get_weights())
+    # the optimizer is back at the start of training too (no step counted, no moments)
+    optimizer = step.model_.optimizer
+    assert int(optimizer.iterations) == 0
+    assert all(np.isfinite(v.numpy()).all() for v in optimizer.variables)
+    assert all(not np.any(v.numpy()) for v in optimizer.variables
+               if v is not optimizer.iterations and v is not optimizer.learning_rate)
 
 
 def test_one_dimensional_target(sine_windows):
     X, y = sine_windows
     step = KerasModelStep(dense, epochs=1, random_state=0).fit(X, y[:, 0, 0])
     assert step.predict(X).shape == (200,)
+
+
+def test_two_dimensional_X_has_no_window_length(sine_windows):
+    X, y = sine_windows
+    step = KerasModelStep(dense, epochs=1, random_state=0).fit(X[:, 0], y[:, 0])
+    assert step.n_timesteps_in_ is None and step.predict(X[:, 0]).shape == (200, 2)
+
+
+# --- window length ---------------------------------------------------------------------------
+
+def test_windows_of_another_length_are_refused_before_any_keras_call(sine_windows):
+    X, y = sine_windows
+    # seq2seq_gru reads windows of any length (keras.Input(shape=(None, input_dim)))
+    step = small_seq2seq(epochs=1, batch_size=None).fit(X[:, :6], y)
+    assert step.n_timesteps_in_ == 6
+    message = re.escape("X has windows of 3 time steps, but KerasModelStep was fitted on "
+                        "windows of 6 time steps. Pass windows of 6 time steps, or set "
+                        "accept_any_length=True if the model reads windows of any length.")
+    with pytest.raises(ValueError, match=message):
+        step.predict(X[:, :3])
+    with pytest.raises(ValueError, match=message):
+        step.score(X[:, :3], y)
+    weights = step.get_weights()
+    iterations = int(step.model_.optimizer.iterations)
+    with pytest.raises(ValueError, match=message):
+        step.partial_fit(X[:50, :3], y[:50])
+    assert int(step.model_.optimizer.iterations) == iterations
+    for before, after in zip(weights, step.get_weights()):
+        np.testing.assert_array_equal(before, after)
+    with pytest.raises(ValueError, match=re.escape(
+            "X has samples of shape (2,), but KerasModelStep was fitted on samples of shape "
+            "(6, 2).")):
+        step.predict(X[:, 0])
+
+
+def test_accept_any_length_says_the_model_reads_windows_of_any_length(sine_windows):
+    X, y = sine_windows
+    step = small_seq2seq(epochs=1, accept_any_length=True).fit(X[:, :6], y)
+    assert step.n_timesteps_in_ == 6
+    assert step.predict(X[:, :3]).shape == y.shape
+    step.partial_fit(X[:50, :8], y[:50])
+    assert np.isfinite(step.predict(X)).all()
+
+
+def test_accept_any_length_refuses_a_model_of_fixed_length(sine_windows):
+    step = KerasModelStep(dense, accept_any_length=True)
+    with pytest.raises(ValueError, match=re.escape(
+            "accept_any_length=True, but the model of build_fn reads windows of exactly 10 "
+            "time steps (input shape (None, 10, 2))")):
+        step.fit(*sine_windows)
+
+
+# --- optimizer and learning rate -------------------------------------------------------------
+
+@pytest.mark.parametrize("optimizer", ["sgd", keras.optimizers.SGD])
+def test_optimizer_by_name_or_class_keeps_its_own_learning_rate(sine_windows, optimizer):
+    step = small_seq2seq(optimizer=optimizer, epochs=1).fit(*sine_windows)
+    assert type(step.model_.optimizer) is keras.optimizers.SGD
+    assert float(step.model_.optimizer.learning_rate) == pytest.approx(0.01)  # Keras' default
+    step = small_seq2seq(optimizer=optimizer, learning_rate=0.2, epochs=1).fit(*sine_windows)
+    assert float(step.model_.optimizer.learning_rate) == pytest.approx(0.2)
+
+
+def test_optimizer_instance_keeps_its_settings_and_is_never_shared(sine_windows):
+    X, y = sine_windows
+    given = keras.optimizers.Adam(learning_rate=0.02, clipnorm=1.0, beta_1=0.8)
+    step = small_seq2seq(optimizer=given, epochs=1)
+    copy = clone(step)
+    assert copy.optimizer is not given
+    assert copy.optimizer.get_config() == given.get_config()
+    step.fit(X, y)
+    copy.fit(X, y)
+    used = step.model_.optimizer
+    assert used is not given and used is not copy.model_.optimizer
+    config = used.get_config()
+    assert (config["clipnorm"], config["beta_1"]) == (1.0, 0.8)
+    assert config["learning_rate"] == pytest.approx(0.02)
+    assert int(given.iterations) == 0 and not given.built  # the instance is never trained
+    # an explicit learning_rate overrides the instance's, and keeps its other settings
+    config = small_seq2seq(optimizer=given, learning_rate=0.005, epochs=1).fit(X, y) \
+        .model_.optimizer.get_config()
+    assert config["learning_rate"] == pytest.approx(0.005) and config["clipnorm"] == 1.0
+
+
+def test_learning_rate_set_between_partial_fits_takes_effect(sine_windows):
+    X, y = sine_windows
+    slow, fast = small_seq2seq(batch_size=None), small_seq2seq(batch_size=None)
+    for step in (slow, fast):
+        step.partial_fit(X[:50], y[:50])
+    assert float(fast.model_.optimizer.learning_rate) == pytest.approx(1e-3)  # Adam's own
+    before = slow.get_weights()  # the same as fast's: same seed, same data
+    fast.set_params(learning_rate=0.1)
+    for step in (slow, fast):
+        step.partial_fit(X[50:100], y[50:100])
+    assert float(slow.model_.optimizer.learning_rate) == pytest.approx(1e-3)
+    assert float(fast.model_.optimizer.learning_rate) == pytest.approx(0.1)
+
+    def update_size(step):
+        return np.sqrt(sum(np.sum((a - b) ** 2) for a, b in zip(step.get_weights(), before)))
+
+    assert update_size(fast) > 10 * update_size(slow)  # Adam's steps scale with it
+    assert int(fast.model_.optimizer.iterations) == 2  # the optimizer state is kept
+    fast.set_params(learning_rate=None).partial_fit(X[:50], y[:50])
+    assert float(fast.model_.optimizer.learning_rate) == pytest.approx(1e-3)
+    fast.set_params(learning_rate=-1.0)
+    with pytest.raises(ValueError, match=re.escape(
+            "The 'learning_rate' parameter of KerasModelStep must be a float in the range "
+            "(0, inf) or None. Got -1.0 instead.")):
+        fast.partial_fit(X[:50], y[:50])
+    assert int(fast.model_.optimizer.iterations) == 3
 
 
 def test_grid_search_over_model_params(sine_windows):
