@@ -116,7 +116,7 @@ def test_sigkill_mid_save_keeps_previous_artifact(tmp_path, point):
 
     seqpipe.save({"name": "C"}, path)
     assert seqpipe.load(path) == {"name": "C"}
-    assert _tmp_files(tmp_path, path.name) == stray  # the next save does not remove it
+    assert _tmp_files(tmp_path, path.name) == []  # the next save removes a dead writer's file
 
 
 # --- a full disk (/dev/full) -----------------------------------------------------------------
