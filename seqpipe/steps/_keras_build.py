@@ -14,9 +14,11 @@ Four things, in the order ``KerasModelStep`` does them when it builds a model:
   TensorFlow for batches of any size.
 
 >>> import keras
->>> optimizer = make_optimizer(keras.optimizers.Adam(clipnorm=1.0), learning_rate=0.01)
+>>> optimizer, own = make_optimizer(keras.optimizers.Adam(clipnorm=1.0), learning_rate=0.01)
 >>> type(optimizer).__name__, optimizer.clipnorm, round(float(optimizer.learning_rate), 6)
 ('Adam', 1.0, 0.01)
+>>> round(own, 6)  # Adam's default, which learning_rate=None would have kept
+0.001
 """
 
 from __future__ import annotations
@@ -35,7 +37,6 @@ __all__ = [
     "check_optimizer",
     "compile_model",
     "make_optimizer",
-    "own_learning_rate",
     "set_learning_rate",
     "trace",
 ]
@@ -104,19 +105,16 @@ def check_learning_rate(learning_rate: Any) -> None:
                          f"in the range (0, inf) or None. Got {learning_rate!r} instead.")
 
 
-def make_optimizer(optimizer: Any, learning_rate: float | None) -> keras.optimizers.Optimizer:
+def make_optimizer(optimizer: Any,
+                   learning_rate: float | None) -> tuple[keras.optimizers.Optimizer, Any]:
     """A fresh optimizer from ``optimizer`` (name, class or instance: its config is copied,
-    the instance itself is never used), with ``learning_rate`` if it is not None."""
+    the instance itself is never used), with ``learning_rate`` if it is not None; and the
+    learning rate ``optimizer`` has on its own (a float, or a serialized schedule)."""
     cls, config = _optimizer_class_and_config(optimizer)
+    own_learning_rate = config["learning_rate"]
     if learning_rate is not None:
         config["learning_rate"] = float(learning_rate)
-    return cls.from_config(config)
-
-
-def own_learning_rate(optimizer: Any) -> Any:
-    """The learning rate ``optimizer`` (name, class or instance) has on its own: a
-    float, or a serialized schedule."""
-    return _optimizer_class_and_config(optimizer)[1]["learning_rate"]
+    return cls.from_config(config), own_learning_rate
 
 
 def set_learning_rate(optimizer: keras.optimizers.Optimizer, learning_rate: Any) -> None:

@@ -45,7 +45,6 @@ from seqpipe.steps._keras_build import (
     check_optimizer,
     compile_model,
     make_optimizer,
-    own_learning_rate,
     set_learning_rate,
     trace,
 )
@@ -53,6 +52,8 @@ from seqpipe.steps._keras_seed import seeded
 from seqpipe.steps._keras_state import NonFiniteGuard, TrainingState, restore, snapshot
 
 _MODEL_STATE = "_training_state"  # the key under which a pickle holds the model's state
+# what _build makes besides model_: rebuilt, never pickled
+_BUILT = ("_train_fn", "_predict_fn", "_learning_rate_in_use", "_own_learning_rate")
 _MAX_SEED = 2**32 - 1  # NumPy's limit, which keras.utils.set_random_seed seeds too
 
 
@@ -208,7 +209,8 @@ class KerasModelStep(RegressorMixin, BaseEstimator):
         model = self.build_fn(**kwargs, **self._model_params())
         if self.accept_any_length:
             self._check_reads_any_length(model)
-        compile_model(model, make_optimizer(self.optimizer, self.learning_rate), self.loss)
+        optimizer, self._own_learning_rate = make_optimizer(self.optimizer, self.learning_rate)
+        compile_model(model, optimizer, self.loss)
         self._learning_rate_in_use = self.learning_rate
         self._train_fn, self._predict_fn = trace(model, 1 + len(self.X_shape_),
                                                  1 + len(self.y_shape_))
@@ -310,7 +312,7 @@ class KerasModelStep(RegressorMixin, BaseEstimator):
         """Assign ``learning_rate`` (or, if None, the optimizer's own) to the built optimizer."""
         check_learning_rate(self.learning_rate)
         value = self.learning_rate
-        value = own_learning_rate(self.optimizer) if value is None else float(value)
+        value = self._own_learning_rate if value is None else float(value)
         set_learning_rate(self.model_.optimizer, value)
         self._learning_rate_in_use = self.learning_rate
 
@@ -344,7 +346,7 @@ class KerasModelStep(RegressorMixin, BaseEstimator):
             A value returned by :meth:`get_training_state`.
         """
         if state is None:
-            for name in ("model_", "_train_fn", "_predict_fn"):
+            for name in ("model_", *_BUILT):
                 self.__dict__.pop(name, None)
             return
         if getattr(self, "model_", None) is None:
@@ -391,7 +393,7 @@ class KerasModelStep(RegressorMixin, BaseEstimator):
     # ------------------------------------------------------------------ pickling
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        for name in ("_train_fn", "_predict_fn", "_learning_rate_in_use"):
+        for name in _BUILT:
             state.pop(name, None)
         model = state.pop("model_", None)
         if model is not None:

@@ -230,22 +230,22 @@ def test_accept_any_length_refuses_a_model_of_fixed_length(sine_windows):
 
 @pytest.mark.parametrize("optimizer", ["sgd", keras.optimizers.SGD])
 def test_optimizer_by_name_or_class_keeps_its_own_learning_rate(sine_windows, optimizer):
-    step = small_seq2seq(optimizer=optimizer, epochs=1).fit(*sine_windows)
+    step = small_seq2seq(optimizer=optimizer).adapt(*sine_windows)
     assert type(step.model_.optimizer) is keras.optimizers.SGD
     assert float(step.model_.optimizer.learning_rate) == pytest.approx(0.01)  # Keras' default
-    step = small_seq2seq(optimizer=optimizer, learning_rate=0.2, epochs=1).fit(*sine_windows)
+    step = small_seq2seq(optimizer=optimizer, learning_rate=0.2).adapt(*sine_windows)
     assert float(step.model_.optimizer.learning_rate) == pytest.approx(0.2)
 
 
 def test_optimizer_instance_keeps_its_settings_and_is_never_shared(sine_windows):
     X, y = sine_windows
     given = keras.optimizers.Adam(learning_rate=0.02, clipnorm=1.0, beta_1=0.8)
-    step = small_seq2seq(optimizer=given, epochs=1)
+    step = small_seq2seq(optimizer=given)
     copy = clone(step)
     assert copy.optimizer is not given
     assert copy.optimizer.get_config() == given.get_config()
-    step.fit(X, y)
-    copy.fit(X, y)
+    step.partial_fit(X, y)
+    copy.adapt(X, y)
     used = step.model_.optimizer
     assert used is not given and used is not copy.model_.optimizer
     config = used.get_config()
@@ -253,7 +253,7 @@ def test_optimizer_instance_keeps_its_settings_and_is_never_shared(sine_windows)
     assert config["learning_rate"] == pytest.approx(0.02)
     assert int(given.iterations) == 0 and not given.built  # the instance is never trained
     # an explicit learning_rate overrides the instance's, and keeps its other settings
-    config = small_seq2seq(optimizer=given, learning_rate=0.005, epochs=1).fit(X, y) \
+    config = small_seq2seq(optimizer=given, learning_rate=0.005).adapt(X, y) \
         .model_.optimizer.get_config()
     assert config["learning_rate"] == pytest.approx(0.005) and config["clipnorm"] == 1.0
 
