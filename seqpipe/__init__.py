@@ -1,6 +1,6 @@
 """seqpipe: composable, scikit-learn compatible ML pipelines for signals and time series."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0.dev0"
 
 from seqpipe.persistence import load, save  # noqa: E402
 from seqpipe.pipeline import Pipeline, make_pipeline  # noqa: E402

@@ -14,6 +14,7 @@ import numpy as np
 from seqpipe import load, save
 from seqpipe._time_split import holdout_split, resolve_gap
 from seqpipe.datasets import load_exercise
+from seqpipe.plotting import plot_predictions
 
 EXERCISES = {f"exercise{n}": n for n in (1, 2, 3, 4)}
 
@@ -37,7 +38,6 @@ def run_exercise(name: str, output: Path, *, epochs: int | None, random_state: i
     (the future window's length), so that no validation target is a training target.
     """
     from seqpipe.pipelines import exercise_pipeline  # Keras
-    from seqpipe.plotting import plot_predictions  # matplotlib
 
     number = EXERCISES[name]
     X, y = load_exercise(number, random_state=random_state)

@@ -167,7 +167,7 @@ def test_normalize_y_with_other_features():
     with pytest.raises(ValueError, match=re.escape(
             "normalize_y=True scales y with X's statistics, so y's last axis must hold X's 2 "
             "features; got y of shape (20, 6, 1). Set normalize_y=False")):
-        MeanStdNormalizer().fit_resample(X3, X3[..., :1])
+        MeanStdNormalizer(normalize_y=True).fit_resample(X3, X3[..., :1])
 
 
 @pytest.mark.parametrize("index, message", [

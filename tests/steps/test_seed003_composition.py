@@ -96,7 +96,7 @@ def test_history_has_epoch_and_batch_metrics(fitted):
     assert set(history) == {"epoch_metrics", "batch_metrics"}
     epoch = history["epoch_metrics"]
     assert len(epoch["train"]["mse"]) == len(epoch["validation"]["mse"]) == EPOCHS
-    # 170 training rows (the last 30 validate): batches of 100 and 70
+    # 160 training rows (the last 30 validate, the 10 before them are the gap): 100 and 60
     batches = history["batch_metrics"]
     assert len(batches["train"]["mse"]) == 2 * EPOCHS
     assert batches["validation"]["mse"] == []
@@ -108,11 +108,15 @@ def test_history_has_epoch_and_batch_metrics(fitted):
 
 
 def test_normalizer_sees_the_training_rows_only(data, fitted):
-    X, _ = data
-    np.testing.assert_array_equal(fitted.step_.validation_indices_, np.arange(170, 200))
+    X, y = data
+    split = fitted.step_
+    np.testing.assert_array_equal(split.validation_indices_, np.arange(170, 200))
+    # windows of 10 future steps: the 10 windows before the validation part are left out
+    assert split.gap_ == y.shape[1] == 10
+    np.testing.assert_array_equal(split.train_indices_, np.arange(160))
     normalizer = find(fitted, MeanStdNormalizer)
-    np.testing.assert_allclose(normalizer.mean_, X[:170].mean(axis=(0, 1)), rtol=1e-6)
-    np.testing.assert_allclose(normalizer.std_, X[:170].std(axis=(0, 1)), rtol=1e-6)
+    np.testing.assert_allclose(normalizer.mean_, X[:160].mean(axis=(0, 1)), rtol=1e-6)
+    np.testing.assert_allclose(normalizer.std_, X[:160].std(axis=(0, 1)), rtol=1e-6)
 
 
 def test_clone_and_deep_params_reach_the_keras_step(fitted):
