@@ -20,7 +20,7 @@ from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
 from sklearn.model_selection import GridSearchCV, cross_val_score
 
 from seqpipe import Pipeline
-from seqpipe.base import DivergedError
+from seqpipe.base import DivergedError, collect_history
 from seqpipe.plotting import plot_history
 from seqpipe.steps import (
     DataShuffler,
@@ -32,7 +32,6 @@ from seqpipe.steps import (
     TrainOnly,
     ValidationSplit,
 )
-from seqpipe.base import collect_history
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
