@@ -12,9 +12,9 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV
 
-from seqpipe import load, save
+from seqpipe import Pipeline, load, save
 from seqpipe.models import seq2seq_gru
-from seqpipe.steps import KerasModelStep
+from seqpipe.steps import KerasModelStep, MeanStdNormalizer, ToNumpy
 
 
 def dense(input_shape, output_shape, units=4):
@@ -23,15 +23,6 @@ def dense(input_shape, output_shape, units=4):
     size = int(np.prod(output_shape)) if output_shape else 1
     outputs = keras.layers.Reshape(output_shape or ())(keras.layers.Dense(size)(hidden))
     return keras.Model(inputs, outputs)
-
-
-@pytest.fixture(scope="module")
-def sine_windows():
-    t = np.linspace(0, 20, 200 + 15)
-    series = np.stack([np.sin(t), np.cos(t)], axis=1).astype("float32")
-    X = np.stack([series[i:i + 10] for i in range(200)])
-    y = np.stack([series[i + 10:i + 15] for i in range(200)])
-    return X, y
 
 
 def small_seq2seq(**params):
@@ -207,6 +198,16 @@ def test_windows_of_another_length_are_refused_before_any_keras_call(sine_window
             "X has samples of shape (2,), but KerasModelStep was fitted on samples of shape "
             "(6, 2).")):
         step.predict(X[:, 0])
+
+
+def test_a_pipeline_fitted_on_windows_of_6_refuses_windows_of_3(sine_windows):
+    X, y = sine_windows
+    pipeline = Pipeline([MeanStdNormalizer(), ToNumpy(),
+                         small_seq2seq(epochs=1, batch_size=None)]).fit(X[:, :6], y)
+    with pytest.raises(ValueError, match=re.escape(
+            "X has windows of 3 time steps, but KerasModelStep was fitted on windows of 6")):
+        pipeline.predict(X[:, :3])
+    assert pipeline.predict(X[:, 4:]).shape == y.shape
 
 
 def test_accept_any_length_says_the_model_reads_windows_of_any_length(sine_windows):

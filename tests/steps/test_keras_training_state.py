@@ -10,15 +10,6 @@ from seqpipe.models import seq2seq_gru
 from seqpipe.steps import KerasModelStep
 
 
-@pytest.fixture(scope="module")
-def sine_windows():
-    t = np.linspace(0, 20, 200 + 15)
-    series = np.stack([np.sin(t), np.cos(t)], axis=1).astype("float32")
-    X = np.stack([series[i:i + 10] for i in range(200)])
-    y = np.stack([series[i + 10:i + 15] for i in range(200)])
-    return X, y
-
-
 def small_seq2seq(**params):
     defaults = dict(hidden_dim=4, layers_stacked_count=1, learning_rate=0.01, random_state=0)
     return KerasModelStep(seq2seq_gru, **{**defaults, **params})
