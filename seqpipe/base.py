@@ -147,6 +147,7 @@ __all__ = [
     "fit_resample_step",
     "get_step_tags",
     "inverse_transform_y_step",
+    "is_recorder",
     "is_sample_step",
     "iter_steps",
     "partial_fit_batches",
