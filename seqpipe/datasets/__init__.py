@@ -2,10 +2,22 @@
 
 from .btc import load_btc_usd_eur
 from .exercises import load_exercise, make_sin_cos_exercise, make_two_frequencies
+from .generators import (
+    make_echo_sequences,
+    make_noisy_sine,
+    make_sin,
+    make_sin_cos,
+    make_x_sin,
+)
 
 __all__ = [
     "load_exercise",
     "load_btc_usd_eur",
     "make_sin_cos_exercise",
     "make_two_frequencies",
+    "make_noisy_sine",
+    "make_sin",
+    "make_sin_cos",
+    "make_x_sin",
+    "make_echo_sequences",
 ]
