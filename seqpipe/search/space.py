@@ -59,8 +59,11 @@ def _unknown_parameter_message(key: str, params: Mapping[str, Any], owner: str) 
         nested = type(params[prefix]).__name__
         message += f": {prefix!r} ({nested}) has no parameter {parts[depth]!r}"
     rest = "__".join(parts[depth:])
-    close = [f"{prefix}__{name}" if prefix else name
-             for name in difflib.get_close_matches(rest, relative, n=3, cutoff=0.6)]
+    # prefer names as deep as the one given (a misspelt step keeps its parameter)
+    alike = [name for name in relative if name.count("__") == rest.count("__")]
+    matches = (difflib.get_close_matches(rest, alike, n=3, cutoff=0.6)
+               or difflib.get_close_matches(rest, relative, n=3, cutoff=0.6))
+    close = [f"{prefix}__{name}" if prefix else name for name in matches]
     if close:
         message += ". Did you mean " + " or ".join(f"'{name}'" for name in close) + "?"
     else:
