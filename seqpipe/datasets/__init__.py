@@ -1,6 +1,7 @@
 """Datasets of the sequence-to-sequence exercises; everything works offline."""
 
 from .btc import load_btc_usd_eur
+from .csv_series import CsvSeries, Gap, load_csv_series
 from .exercises import load_exercise, make_sin_cos_exercise, make_two_frequencies
 from .generators import (
     make_echo_sequences,
@@ -20,4 +21,7 @@ __all__ = [
     "make_sin_cos",
     "make_x_sin",
     "make_echo_sequences",
+    "load_csv_series",
+    "CsvSeries",
+    "Gap",
 ]

@@ -1,0 +1,244 @@
+"""Tests of load_csv_series on real files: well-formed, malformed, and the shipped BTC CSV."""
+
+import re
+import warnings
+from importlib import resources
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from seqpipe.datasets import CsvSeries, Gap, load_btc_usd_eur, load_csv_series
+
+
+def _write(tmp_path, text, name="data.csv"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def _daily(n, start="2024-01-01", freq="D"):
+    dates = pd.date_range(start, periods=n, freq=freq)
+    return "date,close\n" + "".join(f"{d.date()},{i}.5\n" for i, d in enumerate(dates))
+
+
+# ------------------------------------------------------------------ well-formed
+def test_values_dates_lines_and_order(tmp_path):
+    path = _write(tmp_path, "date,close,volume\n2024-01-03,3.5,9\n2024-01-01,1.5,9\n"
+                            "2024-01-02,2.5,9\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no gap, no warning
+        series = load_csv_series(path, "close", "date")
+    assert isinstance(series, CsvSeries)
+    assert series.values.shape == (3, 1) and series.values.dtype == np.float64
+    assert series.values[:, 0].tolist() == [1.5, 2.5, 3.5]  # sorted by date
+    assert series.lines.tolist() == [3, 4, 2]
+    assert list(series.dates.strftime("%Y-%m-%d")) == ["2024-01-01", "2024-01-02", "2024-01-03"]
+    assert series.dates.name == "date"
+    assert series.step == pd.Timedelta(days=1) and series.gaps == ()
+    assert series.column == "close" and series.source == str(path)
+    as_series = series.to_series()
+    assert as_series.name == "close" and as_series.loc["2024-01-02"] == 2.5
+    assert list(series.future_dates(2).strftime("%Y-%m-%d")) == ["2024-01-04", "2024-01-05"]
+
+
+def test_without_date_column_keeps_file_order(tmp_path):
+    path = _write(tmp_path, "a,b\n5,x\n3,y\n\n4,z\n")
+    series = load_csv_series(path, "a")
+    assert series.values[:, 0].tolist() == [5.0, 3.0, 4.0]
+    assert series.lines.tolist() == [2, 3, 5]  # the blank line 4 is skipped, not counted
+    assert series.dates is None and series.step is None and series.gaps == ()
+    assert series.to_series().index.tolist() == [0, 1, 2]
+    with pytest.raises(ValueError, match="cannot be continued"):
+        series.future_dates(1)
+
+
+def test_hourly_step_and_its_continuation(tmp_path):
+    dates = pd.date_range("2024-03-01 00:00", periods=5, freq="h")
+    path = _write(tmp_path, "t,v\n" + "".join(f"{d},{i}\n" for i, d in enumerate(dates)))
+    series = load_csv_series(path, "v", "t")
+    assert series.step == pd.Timedelta(hours=1)
+    assert series.future_dates(1)[0] == pd.Timestamp("2024-03-01 05:00")
+
+
+def test_business_days_are_not_gaps(tmp_path):
+    """Weekday-only daily data (stock closes): weekends are not gaps; a holiday is."""
+    path = _write(tmp_path, _daily(15, start="2024-01-01", freq="B"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        series = load_csv_series(path, "close", "date")
+    assert isinstance(series.step, pd.offsets.BusinessDay) and series.gaps == ()
+    assert series.future_dates(1)[0] == pd.Timestamp("2024-01-22")  # Fri 19th -> Mon 22nd
+    text = _daily(15, start="2024-01-01", freq="B").replace("2024-01-10,7.5\n", "")
+    message = ("data.csv: column 'date' has 1 gap(s) in its regular step of 1 business day, "
+               "1 missing date(s) in all: 1 missing between 2024-01-09 and 2024-01-11 "
+               "(line 9) (pass gaps='ignore' to accept them).")
+    with pytest.warns(UserWarning, match=re.escape(message)):
+        series = load_csv_series(_write(tmp_path, text), "close", "date")
+    assert series.gaps == (Gap(pd.Timestamp("2024-01-09"), pd.Timestamp("2024-01-11"), 1, 9),)
+
+
+# ------------------------------------------------------------------ gaps
+def test_gaps_in_daily_data_warn_by_default(tmp_path):
+    lines = _daily(12).splitlines(keepends=True)
+    text = "".join(lines[:4] + lines[7:9] + lines[10:])  # drop Jan 4-6 and Jan 9
+    path = _write(tmp_path, text)
+    message = ("column 'date' has 2 gap(s) in its regular step of 1 day, 4 missing date(s) "
+               "in all: 3 missing between 2024-01-03 and 2024-01-07 (line 5); 1 missing "
+               "between 2024-01-08 and 2024-01-10 (line 7) (pass gaps='ignore' to accept them).")
+    with pytest.warns(UserWarning, match=re.escape(message)):
+        series = load_csv_series(path, "close", "date")
+    assert len(series.values) == 8  # nothing dropped or filled
+    assert [gap.n_missing for gap in series.gaps] == [3, 1]
+    with pytest.raises(ValueError, match=re.escape(message)):
+        load_csv_series(path, "close", "date", gaps="error")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert len(load_csv_series(path, "close", "date", gaps="ignore").gaps) == 2
+
+
+def test_weekly_step_from_the_most_common_difference(tmp_path):
+    dates = list(pd.date_range("2024-01-07", periods=10, freq="7D"))
+    del dates[5]
+    path = _write(tmp_path, "date,v\n" + "".join(f"{d.date()},1\n" for d in dates))
+    with pytest.warns(UserWarning, match=re.escape("regular step of 7 days, 1 missing date(s)")):
+        series = load_csv_series(path, "v", "date")
+    assert series.step == pd.Timedelta(days=7)
+
+
+# ------------------------------------------------------------------ malformed
+def test_missing_file_names_it(tmp_path):
+    path = tmp_path / "nowhere.csv"
+    with pytest.raises(FileNotFoundError, match=re.escape(f"No such CSV file: '{path}'")):
+        load_csv_series(path, "close")
+
+
+def test_unknown_column_lists_the_available_ones(tmp_path):
+    path = _write(tmp_path, "date,close,volume\n2024-01-01,1,2\n")
+    message = "data.csv: no column named 'Close'; the columns are ['date', 'close', 'volume']."
+    with pytest.raises(ValueError, match=re.escape(message)):
+        load_csv_series(path, "Close", "date")
+    with pytest.raises(ValueError, match=re.escape("no column named 'day'; the columns are")):
+        load_csv_series(path, "close", "day")
+
+
+def test_empty_file(tmp_path):
+    with pytest.raises(ValueError, match=re.escape("data.csv: the file is empty")):
+        load_csv_series(_write(tmp_path, ""), "close")
+
+
+def test_non_numeric_values_with_lines_and_count(tmp_path):
+    path = _write(tmp_path, "date,close\n2024-01-01,1\n2024-01-02,1,5\n2024-01-03,abc\n"
+                            "2024-01-04,4\n2024-01-05,inf\n")
+    message = ("data.csv: column 'close' has 2 non-numeric or infinite value(s): "
+               "lines 4 ('abc'), 6 ('inf').")
+    with pytest.raises(ValueError, match=re.escape(message)):
+        load_csv_series(path, "close", "date")
+
+
+def test_missing_values_are_an_error_by_default(tmp_path):
+    path = _write(tmp_path, "date,close\n2024-01-01,1\n2024-01-02,\n2024-01-03,3\n"
+                            "2024-01-04,NA\n2024-01-05,5\n")
+    message = ("data.csv: column 'close' has 2 missing value(s): lines 3, 5 (pass "
+               "missing='drop' or missing='interpolate' to handle them).")
+    with pytest.raises(ValueError, match=re.escape(message)):
+        load_csv_series(path, "close", "date")
+
+
+def test_missing_values_dropped_on_request_leave_reported_gaps(tmp_path):
+    path = _write(tmp_path, "date,close\n2024-01-01,1\n2024-01-02,\n2024-01-03,3\n"
+                            "2024-01-04,4\n")
+    with pytest.warns(UserWarning, match=re.escape("1 missing between 2024-01-01 and "
+                                                   "2024-01-03 (line 4)")):
+        series = load_csv_series(path, "close", "date", missing="drop")
+    assert series.values[:, 0].tolist() == [1.0, 3.0, 4.0]
+    assert series.lines.tolist() == [2, 4, 5]
+
+
+def test_missing_values_interpolated_in_time_on_request(tmp_path):
+    path = _write(tmp_path, "date,close\n2024-01-01,0\n2024-01-02,\n2024-01-05,8\n"
+                            "2024-01-04,\n")
+    series = load_csv_series(path, "close", "date", missing="interpolate", gaps="ignore")
+    # in time: Jan 2 is 1/4 and Jan 4 is 3/4 of the way from 0 (Jan 1) to 8 (Jan 5)
+    assert series.values[:, 0].tolist() == [0.0, 2.0, 6.0, 8.0]
+    no_dates = load_csv_series(_write(tmp_path, "v\n0\nNA\n\n\n6\n"), "v",
+                               missing="interpolate")  # file order, blank lines skipped
+    assert no_dates.values[:, 0].tolist() == [0.0, 3.0, 6.0]
+
+
+def test_missing_edge_values_cannot_be_interpolated(tmp_path):
+    path = _write(tmp_path, "v\n\n1\n2\nnull\n")
+    message = ("data.csv: column 'v' has 1 missing value(s) before its first or after its "
+               "last value, which cannot be interpolated: line 5 (pass missing='drop').")
+    with pytest.raises(ValueError, match=re.escape(message)):
+        load_csv_series(path, "v", missing="interpolate")
+
+
+def test_duplicated_dates_with_their_lines(tmp_path):
+    path = _write(tmp_path, "date,close\n2024-01-01,1\n2024-01-02,2\n2024-01-01,3\n"
+                            "2024-01-03,4\n2024-01-03,5\n")
+    message = ("data.csv: column 'date' has 2 duplicated date(s): 2024-01-01 at lines 2, 4; "
+               "2024-01-03 at lines 5, 6.")
+    with pytest.raises(ValueError, match=re.escape(message)):
+        load_csv_series(path, "close", "date")
+
+
+def test_missing_and_unreadable_dates(tmp_path):
+    path = _write(tmp_path, "date,close\n2024-01-01,1\n,2\n2024-02-30,3\nsoon,4\n")
+    message = ("data.csv: column 'date' has 1 missing date(s): line 3; column 'date' has 2 "
+               "value(s) that are not a date: lines 4 ('2024-02-30'), 5 ('soon').")
+    with pytest.raises(ValueError, match=re.escape(message)):
+        load_csv_series(path, "close", "date")
+
+
+def test_every_problem_is_reported_at_once(tmp_path):
+    path = _write(tmp_path, "date,close\n2024-01-01,x\n2024-01-01,\n")
+    message = ("data.csv: column 'close' has 1 non-numeric or infinite value(s): line 2 "
+               "('x'); column 'date' has 1 duplicated date(s): 2024-01-01 at lines 2, 3; "
+               "column 'close' has 1 missing value(s): line 3")
+    with pytest.raises(ValueError, match=re.escape(message)):
+        load_csv_series(path, "close", "date")
+
+
+def test_long_lists_are_cut_but_counted(tmp_path):
+    path = _write(tmp_path, "v\n" + "x\n" * 8)
+    message = ("column 'v' has 8 non-numeric or infinite value(s): lines 2 ('x'), 3 ('x'), "
+               "4 ('x'), 5 ('x'), 6 ('x'), ...")
+    with pytest.raises(ValueError, match=re.escape(message)):
+        load_csv_series(path, "v")
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"missing": "fill"}, "The 'missing' parameter of load_csv_series must be a str among "
+                          "['error', 'drop', 'interpolate']. Got 'fill' instead."),
+    ({"gaps": "raise"}, "The 'gaps' parameter of load_csv_series must be a str among "
+                        "['warn', 'error', 'ignore']. Got 'raise' instead."),
+])
+def test_bad_options(tmp_path, kwargs, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        load_csv_series(_write(tmp_path, "v\n1\n"), "v", **kwargs)
+
+
+def test_same_column_for_dates_and_values(tmp_path):
+    with pytest.raises(ValueError, match=re.escape("are both 'v'")):
+        load_csv_series(_write(tmp_path, "v\n1\n"), "v", "v")
+
+
+def test_date_format(tmp_path):
+    path = _write(tmp_path, "d,v\n02/01/2024,2\n01/01/2024,1\n")
+    series = load_csv_series(path, "v", "d", date_format="%d/%m/%Y")
+    assert series.dates[0] == pd.Timestamp("2024-01-01") and series.values[0, 0] == 1.0
+
+
+# ------------------------------------------------------------------ shipped data
+def test_the_shipped_btc_csv_loads_without_gaps():
+    shipped = resources.files("seqpipe.datasets") / "data" / "btc_usd_eur_daily.csv"
+    with resources.as_file(shipped) as path, warnings.catch_warnings():
+        warnings.simplefilter("error")
+        series = load_csv_series(path, "close_usd", "date")
+    expected = load_btc_usd_eur()["close_usd"]
+    assert series.values.shape == (len(expected), 1)
+    np.testing.assert_array_equal(series.values[:, 0], expected.to_numpy())
+    assert (series.dates == expected.index).all()
+    assert series.step == pd.Timedelta(days=1) and series.gaps == ()
+    assert series.lines[0] == 2 and series.lines[-1] == len(expected) + 1
