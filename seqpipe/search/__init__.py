@@ -15,9 +15,16 @@ Nothing here imports Optuna or Dask; the searches built on them come next.
 True
 """
 
-from seqpipe.search.distributions import Choice, Distribution, LogUniform, RandInt, Uniform
+from seqpipe.search.distributions import (
+    Choice,
+    Distribution,
+    LogRandInt,
+    LogUniform,
+    RandInt,
+    Uniform,
+)
 from seqpipe.search.space import check_space
 from seqpipe.search.walk_forward import WalkForwardSplit, check_time_order
 
-__all__ = ["Choice", "Distribution", "LogUniform", "RandInt", "Uniform", "WalkForwardSplit",
-           "check_space", "check_time_order"]
+__all__ = ["Choice", "Distribution", "LogRandInt", "LogUniform", "RandInt", "Uniform",
+           "WalkForwardSplit", "check_space", "check_time_order"]

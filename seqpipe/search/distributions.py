@@ -10,10 +10,11 @@ Distribution                Draws                           Bounds
 ``Uniform(low, high)``      floats, uniformly               ``low <= x < high``
 ``LogUniform(low, high)``   floats, uniformly in log scale  ``low <= x < high``, ``low > 0``
 ``RandInt(low, high)``      ints, uniformly                 ``low <= x <= high`` (both in)
+``LogRandInt(low, high)``   ints, uniformly in log scale    as RandInt, ``low >= 1``
 ``Choice(options)``         one option, equally likely      any non-empty list
 ==========================  ==============================  ==============================
 
-``RandInt`` includes ``high`` (as Python's ``random.randint`` and Optuna's
+``RandInt`` and ``LogRandInt`` include ``high`` (as Python's ``random.randint`` and Optuna's
 ``suggest_int`` do), unlike ``scipy.stats.randint``, which excludes it.
 
 ``random_state`` may be None (fresh entropy), an int seed, a ``numpy.random.Generator``
@@ -43,7 +44,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Distribution", "Uniform", "LogUniform", "RandInt", "Choice"]
+__all__ = ["Distribution", "Uniform", "LogUniform", "RandInt", "LogRandInt", "Choice"]
 
 Size = int | tuple[int, ...] | None
 RandomState = int | np.random.Generator | np.random.RandomState | None
@@ -241,6 +242,41 @@ class RandInt(Distribution):
     def __contains__(self, value: Any) -> bool:
         return (isinstance(value, Integral) and not isinstance(value, bool)
                 and self.low <= value <= self.high)
+
+
+class LogRandInt(RandInt):
+    """Integers from ``low`` to ``high`` (both included), uniform in log scale.
+
+    For sizes spanning decades (hidden units, window lengths): 8 to 15 is as likely as
+    64 to 127. Each integer k is drawn with the probability of
+    ``[k - 0.5, k + 0.5)`` under a log-uniform law on ``[low - 0.5, high + 0.5)``, as
+    Optuna's ``suggest_int(log=True)`` does.
+
+    Parameters
+    ----------
+    low, high : int
+        Bounds with ``1 <= low <= high``.
+
+    Examples
+    --------
+    >>> LogRandInt(8, 256)
+    LogRandInt(low=8, high=256)
+    >>> values = LogRandInt(8, 256).rvs(size=1000, random_state=0)
+    >>> bool(8 <= values.min() and values.max() <= 256 and (values < 64).mean() > 0.5)
+    True
+    """
+
+    def __init__(self, low: int, high: int) -> None:
+        owner = type(self).__name__
+        if _integer(low, "low", owner) < 1:
+            raise ValueError(f"The 'low' parameter of {owner} must be >= 1. "
+                             f"Got {low!r} instead.")
+        super().__init__(low, high)
+
+    def _draw(self, rng: Any, size: Size) -> Any:
+        logs = rng.uniform(math.log(self.low - 0.5), math.log(self.high + 0.5), size)
+        values = np.clip(np.round(np.exp(logs)), self.low, self.high).astype(np.int64)
+        return int(values) if size is None else values
 
 
 class Choice(Distribution):

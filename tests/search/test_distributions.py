@@ -13,9 +13,9 @@ from sklearn.base import clone
 from sklearn.linear_model import Ridge
 from sklearn.model_selection import ParameterSampler, RandomizedSearchCV
 
-from seqpipe.search import Choice, LogUniform, RandInt, Uniform
+from seqpipe.search import Choice, LogRandInt, LogUniform, RandInt, Uniform
 
-DISTRIBUTIONS = [Uniform(-1, 2), LogUniform(1e-3, 1e1), RandInt(2, 5),
+DISTRIBUTIONS = [Uniform(-1, 2), LogUniform(1e-3, 1e1), RandInt(2, 5), LogRandInt(1, 1000),
                  Choice(["adam", "sgd", None, (8, 8)])]
 
 
@@ -78,6 +78,20 @@ def test_randint_includes_both_bounds_evenly():
     assert RandInt(4, 4).rvs(size=5, random_state=0).tolist() == [4] * 5
 
 
+def test_lograndint_is_uniform_in_log_scale_and_includes_both_bounds():
+    low, high = 2, 40
+    values = LogRandInt(low, high).rvs(size=5000, random_state=0)
+    ks = np.arange(low, high + 1)
+    edges = np.log(np.r_[ks - 0.5, high + 0.5])
+    expected = np.diff(edges) / (edges[-1] - edges[0]) * len(values)
+    observed = np.bincount(values, minlength=high + 1)[low:]
+    assert observed.sum() == 5000 and observed[0] > 0 and observed[-1] > 0
+    assert stats.chisquare(observed, expected).pvalue > 0.01
+    # ... and not uniform over the integers: a test that can fail
+    assert stats.chisquare(observed).pvalue < 1e-6
+    assert LogRandInt(7, 7).rvs(size=3, random_state=0).tolist() == [7, 7, 7]
+
+
 def test_choice_picks_every_option_evenly_and_returns_it_as_is():
     options = ["a", None, (1, 2), Ridge()]
     values = Choice(options).rvs(size=4000, random_state=0)
@@ -113,6 +127,8 @@ def test_repr_equality_and_hash():
     assert repr(Uniform(0, 1)) == "Uniform(low=0.0, high=1.0)"
     assert repr(LogUniform(1e-3, 10)) == "LogUniform(low=0.001, high=10.0)"
     assert repr(RandInt(1, 3)) == "RandInt(low=1, high=3)"
+    assert repr(LogRandInt(1, 3)) == "LogRandInt(low=1, high=3)"
+    assert RandInt(1, 3) != LogRandInt(1, 3)
     assert repr(Choice(("a", 1))) == "Choice(options=['a', 1])"
     assert Uniform(0, 1) == Uniform(0.0, 1.0) and hash(Uniform(0, 1)) == hash(Uniform(0.0, 1))
     assert Uniform(0, 1) != Uniform(0, 2)
@@ -155,6 +171,10 @@ def test_pickles_and_clones_inside_an_estimator(dist):
     (lambda: RandInt(1.0, 3), TypeError,
      "The 'low' parameter of RandInt must be an int. Got 1.0 of type float instead."),
     (lambda: RandInt(1, None), TypeError, "The 'high' parameter of RandInt must be an int"),
+    (lambda: LogRandInt(0, 10), ValueError,
+     "The 'low' parameter of LogRandInt must be >= 1. Got 0 instead."),
+    (lambda: LogRandInt(5, 4), ValueError, "The 'low' parameter of LogRandInt must be <= 'high'"),
+    (lambda: LogRandInt(1, 2.5), TypeError, "The 'high' parameter of LogRandInt must be an int"),
     (lambda: Choice([]), ValueError,
      "The 'options' parameter of Choice must hold at least one option. Got [] instead."),
     (lambda: Choice("abc"), TypeError,
