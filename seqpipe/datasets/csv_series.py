@@ -81,6 +81,7 @@ def load_csv_series(
     missing: str = "error",
     gaps: str = "warn",
     date_format: str | None = None,
+    sep: str = ",",
 ) -> CsvSeries:
     """Load one numeric column of a CSV file as a time series.
 
@@ -123,6 +124,8 @@ def load_csv_series(
     date_format : str, default=None
         The ``strftime`` format of the dates, e.g. ``"%d/%m/%Y"``; ``None`` infers it
         from the first date.
+    sep : str, default=","
+        The field separator, e.g. ``";"`` or ``"\\t"``.
 
     Returns
     -------
@@ -140,7 +143,8 @@ def load_csv_series(
         If ``path`` does not exist.
     ValueError
         If a column is unknown (the message lists the available ones), if the file
-        is empty, or for the problems above.
+        has no data row, or for the problems above. Line numbers assume one row per
+        line (no line break inside a quoted field).
 
     Examples
     --------
@@ -172,7 +176,7 @@ def load_csv_series(
             raise IsADirectoryError(errno.EISDIR, "Expected a CSV file, got a directory",
                                     source)
         raise FileNotFoundError(errno.ENOENT, "No such CSV file", source)
-    frame = _read(source, column, date_column)
+    frame = _read(source, column, date_column, sep)
     lines = frame.index.to_numpy() + 2
     problems: list[str] = []
     values = _parse_values(frame[column], column, lines, problems)
@@ -199,10 +203,10 @@ def load_csv_series(
     return CsvSeries(values.reshape(-1, 1), dates, step, found, lines, column, source)
 
 
-def _read(source: str, column: str, date_column: str | None) -> pd.DataFrame:
+def _read(source: str, column: str, date_column: str | None, sep: str) -> pd.DataFrame:
     """The file's rows as strings, indexed by data row (file line - 2), blank lines out."""
     try:
-        header = pd.read_csv(source, nrows=0)
+        header = pd.read_csv(source, nrows=0, sep=sep)
     except pd.errors.EmptyDataError:
         raise ValueError(f"{source}: the file is empty; expected a header line naming "
                          f"the columns, then one row per time step.") from None
@@ -210,16 +214,24 @@ def _read(source: str, column: str, date_column: str | None) -> pd.DataFrame:
     wanted = [column] if date_column is None else [date_column, column]
     for name in wanted:
         if name not in available:
+            hint = ""
+            if len(available) == 1:
+                other = next((c for c in (";", "\t", "|", ",") if c in available[0]), None)
+                hint = f" Is the separator {other!r}? Pass sep={other!r}." if other else ""
             raise ValueError(f"{source}: no column named {name!r}; the columns are "
-                             f"{available}.")
+                             f"{available}.{hint}")
     if column == date_column:
         raise ValueError(f"{source}: the value column and the date column are both "
                          f"{column!r}; name two different columns.")
-    frame = pd.read_csv(source, usecols=wanted, dtype=str, skip_blank_lines=False)
+    frame = pd.read_csv(source, usecols=wanted, dtype=str, skip_blank_lines=False, sep=sep)
     with open(source, encoding="utf-8", errors="replace") as file:
         blank = [number - 2 for number, line in enumerate(file, start=1)
                  if number >= 2 and not line.strip()]
-    return frame.drop(index=[row for row in blank if row in frame.index])
+    frame = frame.drop(index=[row for row in blank if row in frame.index])
+    if frame.empty:
+        raise ValueError(f"{source}: no data row after the header line; expected one row "
+                         f"per time step.")
+    return frame
 
 
 def _lines(lines: np.ndarray, texts: list[str] | None = None) -> str:

@@ -127,6 +127,34 @@ def test_empty_file(tmp_path):
         load_csv_series(_write(tmp_path, ""), "close")
 
 
+def test_header_without_data(tmp_path):
+    message = "data.csv: no data row after the header line; expected one row per time step."
+    with pytest.raises(ValueError, match=re.escape(message)):
+        load_csv_series(_write(tmp_path, "date,close\n\n"), "close", "date")
+
+
+def test_other_separators(tmp_path):
+    path = _write(tmp_path, "date;close\n2024-01-01;1,5\n2024-01-02;2\n")
+    message = ("data.csv: no column named 'date'; the columns are ['date;close']. Is the "
+               "separator ';'? Pass sep=';'.")
+    with pytest.raises(ValueError, match=re.escape(message)):
+        load_csv_series(path, "close", "date")
+    with pytest.raises(ValueError, match=re.escape("1 non-numeric or infinite value(s): "
+                                                   "line 2 ('1,5')")):
+        load_csv_series(path, "close", "date", sep=";")
+    tabs = _write(tmp_path, "date\tclose\n2024-01-01\t1\n", name="tabs.tsv")
+    assert load_csv_series(tabs, "close", "date", sep="\t").values.tolist() == [[1.0]]
+
+
+def test_byte_order_mark_and_time_zones(tmp_path):
+    path = tmp_path / "bom.csv"
+    path.write_bytes("\ufeffdate,close\n2024-01-01T00:00+01:00,1\n"
+                     "2024-01-02T00:00+01:00,2\n".encode())
+    series = load_csv_series(path, "close", "date")
+    assert series.values[:, 0].tolist() == [1.0, 2.0]
+    assert series.future_dates(1)[0] == pd.Timestamp("2024-01-03T00:00+01:00")
+
+
 def test_non_numeric_values_with_lines_and_count(tmp_path):
     path = _write(tmp_path, "date,close\n2024-01-01,1\n2024-01-02,1,5\n2024-01-03,abc\n"
                             "2024-01-04,4\n2024-01-05,inf\n")
