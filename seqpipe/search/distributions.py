@@ -86,6 +86,14 @@ def _integer(value: Any, name: str, owner: str) -> int:
     return int(value)
 
 
+def _same(a: Any, b: Any) -> bool:
+    """``a == b`` as one bool, for options such as arrays whose ``==`` is elementwise."""
+    try:
+        return bool(np.all(a == b)) and np.shape(a) == np.shape(b)
+    except (TypeError, ValueError):
+        return False
+
+
 class Distribution:
     """Base of seqpipe's distributions: repr, equality and hashing from the parameters.
 
@@ -326,7 +334,7 @@ class Choice(Distribution):
         return values
 
     def __contains__(self, value: Any) -> bool:
-        return any(value is option or value == option for option in self.options)
+        return any(value is option or _same(value, option) for option in self.options)
 
     def __hash__(self) -> int:
         # options may be unhashable (dicts, lists); equal Choices have equal lengths

@@ -92,9 +92,9 @@ class WalkForwardSplit(BaseCrossValidator):
     gap : "auto" or int, default="auto"
         Samples left out between each training part and its test block. ``"auto"``:
         the future window's length (``y.shape[1]``) when y is 3-D (already-windowed
-        samples), else 0 -- seqpipe's gap rule, as in ``ValidationSplit``. For a
-        series that a Windower inside the pipeline windows after the split, 0 is
-        already leak-free.
+        samples), else 0 (and 0 when ``split`` is given no y) -- seqpipe's gap rule,
+        as in ``ValidationSplit``. For a series that a Windower inside the pipeline
+        windows after the split, 0 is already leak-free.
     test_size : int or None, default=None
         Samples per test block; None: ``(n_samples - gap) // (n_splits + 1)``, so that
         the first fold trains on at least as many samples as it tests on (scikit-learn's

@@ -54,6 +54,8 @@ def test_scalar_draws_are_python_numbers():
     assert Choice([(8, 8)]).rvs(random_state=0) == (8, 8)
     assert RandInt(0, 9).rvs(size=(2, 3), random_state=0).shape == (2, 3)
     assert Choice([1, "a"]).rvs(size=(2, 3), random_state=0).shape == (2, 3)
+    arrays = Choice([np.zeros(2), np.ones(3)])
+    assert np.ones(3) in arrays and np.ones(2) not in arrays and "a" not in arrays
 
 
 # --------------------------------------------------------------- distributed as claimed
