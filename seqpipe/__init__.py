@@ -4,5 +4,6 @@ __version__ = "0.2.0.dev0"
 
 from seqpipe.persistence import load, save  # noqa: E402
 from seqpipe.pipeline import Pipeline, make_pipeline  # noqa: E402
+from seqpipe.streaming import StreamingPredictor  # noqa: E402
 
-__all__ = ["Pipeline", "make_pipeline", "save", "load", "__version__"]
+__all__ = ["Pipeline", "StreamingPredictor", "make_pipeline", "save", "load", "__version__"]
