@@ -82,7 +82,9 @@ class StreamingPredictor:
       ``pipeline.predict(series)`` for any series ending with those ``past`` steps,
       provided the steps before the Windower transform each time step on its own
       (as MeanStdNormalizer and ToNumpy do): a step that looks further back (a
-      difference, a rolling mean) would only see the buffer.
+      difference, a rolling mean) would only see the buffer. With a Windower's
+      ``stride > 1``, every time step still gets an answer (the stride thins the
+      training windows, not the stream).
 
     Parameters
     ----------
@@ -159,6 +161,7 @@ class StreamingPredictor:
         windower = next((s for s in steps if isinstance(s, Windower)), None)
         self.pipeline = pipeline
         self.takes_series_ = windower is not None
+        self._stride = 1 if windower is None else windower.stride
         self.window_size_past = self._resolve_window_size(steps, windower, window_size_past)
         self.n_features_in_ = self._resolve_n_features(pipeline, windower, n_features)
         self._buffer = np.zeros((self.window_size_past, self.n_features_in_))
@@ -326,13 +329,16 @@ class StreamingPredictor:
         known = self.window()
         if known is None:
             known = block[:0]
-        series = np.concatenate((known, block))  # at most past - 1 + k time steps
+        series = np.concatenate((known, block))  # at most past + k time steps
         # the window ending at series[end] is full from end = past - 1 on
         first_end = max(past - 1, len(known))
         answers: list[Any] = [None] * (min(first_end, len(series)) - len(known))
         if first_end < len(series):
-            if self.takes_series_:
+            if self.takes_series_ and self._stride == 1:
                 y_pred = self.pipeline.predict(series[first_end - past + 1:])
+            elif self.takes_series_:  # the Windower would skip windows: one at a time
+                y_pred = np.concatenate([self.pipeline.predict(series[end - past + 1:end + 1])
+                                         for end in range(first_end, len(series))])
             else:
                 windows = sliding_window_view(series, past, axis=0)[first_end - past + 1:]
                 y_pred = self.pipeline.predict(np.moveaxis(windows, -1, 1))

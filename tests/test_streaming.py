@@ -94,6 +94,19 @@ def test_update_many_equals_update_one_at_a_time(series_pipeline, series):
     assert predictor.update_many(np.empty((0, 2))) == []
 
 
+def test_a_windower_with_a_stride_still_answers_every_time_step(series):
+    pipe = Pipeline([MeanStdNormalizer(), Windower(PAST, 2, stride=3), FlatRidge()]).fit(series)
+    predictor = StreamingPredictor(pipe)
+    many = predictor.update_many(series[:20])
+    assert many[:PAST - 1] == [None] * (PAST - 1)
+    expected = [pipe.predict(series[end - PAST + 1:end + 1])[0] for end in range(PAST - 1, 20)]
+    np.testing.assert_allclose(np.stack(many[PAST - 1:]), np.stack(expected), rtol=1e-12,
+                               atol=1e-9)
+    # the last window of any series ending there: what predict answers for that series
+    np.testing.assert_allclose(predictor.update(series[20]), pipe.predict(series[:21])[-1],
+                               rtol=1e-12, atol=1e-9)
+
+
 def test_reset_starts_a_new_stream(window_pipeline, series):
     predictor = StreamingPredictor(window_pipeline, window_size_past=PAST)
     stream(predictor, series[50:60])
