@@ -1,6 +1,8 @@
 """Hyperparameter search: distributions, checked search spaces, walk-forward CV.
 
-Nothing here imports Optuna or Dask; the searches built on them come next.
+The searches (:class:`RandomSearch`, :class:`GridSearch`, :class:`TPESearch`) stand on
+Optuna, imported only when one of them is first used: ``import seqpipe.search`` stays
+light.
 
 >>> import numpy as np
 >>> from sklearn.linear_model import Ridge
@@ -26,5 +28,21 @@ from seqpipe.search.distributions import (
 from seqpipe.search.space import check_space
 from seqpipe.search.walk_forward import WalkForwardSplit, check_time_order
 
-__all__ = ["Choice", "Distribution", "LogRandInt", "LogUniform", "RandInt", "Uniform",
-           "WalkForwardSplit", "check_space", "check_time_order"]
+__all__ = ["Choice", "Distribution", "GridSearch", "LogRandInt", "LogUniform", "RandInt",
+           "RandomSearch", "TPESearch", "Uniform", "WalkForwardSplit", "check_space",
+           "check_time_order"]
+
+_SEARCHES = ("GridSearch", "RandomSearch", "TPESearch")
+
+
+def __getattr__(name: str) -> object:
+    """The searches, imported on first use (they import Optuna)."""
+    if name in _SEARCHES:
+        import seqpipe.search.searches as searches
+
+        return getattr(searches, name)
+    raise AttributeError(f"module 'seqpipe.search' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_SEARCHES))

@@ -1,0 +1,498 @@
+"""RandomSearch, GridSearch and TPESearch: scikit-learn-shaped searches on Optuna.
+
+Optuna samples the parameters (its ``RandomSampler``, ``GridSampler`` and
+``TPESampler``) and keeps the trials in a study (``search.study_``); seqpipe runs the
+trial loop itself (``study.ask``/``study.tell``), cross-validates each trial on
+time-ordered, leak-free folds (:class:`~seqpipe.search.WalkForwardSplit` by default),
+and answers as scikit-learn's ``GridSearchCV`` does: ``best_params_``,
+``best_score_``, ``best_estimator_`` (refit on all the data), ``cv_results_`` (the
+same keys), plus ``trials_``, one record per trial.
+
+>>> import numpy as np
+>>> from sklearn.linear_model import Ridge
+>>> from seqpipe.search import LogUniform, RandomSearch
+>>> X = np.random.default_rng(0).normal(size=(120, 3))
+>>> y = X @ [1.0, -2.0, 0.5]
+>>> search = RandomSearch(Ridge(), {"alpha": LogUniform(1e-3, 10)}, n_trials=4, cv=3,
+...                       random_state=0).fit(X, y)
+>>> 1e-3 <= search.best_params_["alpha"] <= 10, len(search.trials_)
+(True, 4)
+>>> search.trials_[0]["state"], len(search.cv_results_["split2_test_score"])
+('COMPLETE', 4)
+
+How a space maps to Optuna's distributions:
+
+=====================  ==================================================
+seqpipe                Optuna
+=====================  ==================================================
+``Uniform``            ``FloatDistribution(low, high)``
+``LogUniform``         ``FloatDistribution(low, high, log=True)``
+``RandInt``            ``IntDistribution(low, high)`` (both included)
+``LogRandInt``         ``IntDistribution(low, high, log=True)``
+``Choice``, a list     ``CategoricalDistribution``
+=====================  ==================================================
+
+Optuna's categorical choices must be distinct primitives (None, bool, int, float,
+str). Options that are not -- estimators, tuples, arrays, or values Optuna cannot
+tell apart such as ``True`` and ``1`` -- are given to Optuna as their indices
+``0, 1, ...`` and mapped back: ``best_params_``, ``cv_results_`` and ``trials_`` hold
+the options themselves, ``study_`` holds the indices. Other distributions (``scipy.stats``
+ones) are refused: Optuna cannot sample them.
+
+Not yet (issue 11): a storage to resume from, ``n_jobs``/Dask execution, timeouts and
+pruning.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import traceback
+import warnings
+from collections.abc import Mapping, Sequence
+from numbers import Integral
+from typing import Any
+
+import numpy as np
+import optuna
+from numpy.ma import MaskedArray
+from optuna.distributions import (
+    BaseDistribution,
+    CategoricalDistribution,
+    FloatDistribution,
+    IntDistribution,
+)
+from optuna.trial import TrialState
+from scipy.stats import rankdata
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
+from sklearn.exceptions import FitFailedWarning
+from sklearn.model_selection import check_cv
+from sklearn.utils import _safe_indexing
+from sklearn.utils.validation import check_is_fitted
+
+from seqpipe.scoring import get_scorer
+from seqpipe.search.distributions import Choice, LogRandInt, LogUniform, RandInt, Uniform
+from seqpipe.search.space import check_space
+from seqpipe.search.walk_forward import WalkForwardSplit
+
+__all__ = ["GridSearch", "RandomSearch", "TPESearch"]
+
+_PRIMITIVES = (type(None), bool, int, float, str)
+
+
+# ------------------------------------------------------------------ the space in Optuna
+class _Param:
+    """One parameter of the space: its Optuna distribution and how to decode a value."""
+
+    def __init__(self, name: str, distribution: BaseDistribution,
+                 options: list[Any] | None = None) -> None:
+        self.name = name
+        self.distribution = distribution
+        self.options = options  # the options, when Optuna sees their indices
+
+    def decode(self, value: Any) -> Any:
+        return value if self.options is None else self.options[value]
+
+
+def _categorical(name: str, options: Sequence[Any]) -> _Param:
+    options = list(options)
+    plain = (all(type(option) in _PRIMITIVES for option in options)
+             and all(option == option for option in options)  # no NaN
+             and len(set(options)) == len(options))  # True == 1 == 1.0 would merge
+    if plain:
+        return _Param(name, CategoricalDistribution(options))
+    return _Param(name, CategoricalDistribution(list(range(len(options)))), options)
+
+
+def _options(values: Any) -> list[Any] | None:
+    """A list's or a Choice's options; None for anything else."""
+    if isinstance(values, Choice):
+        return list(values.options)
+    if isinstance(values, np.ndarray):
+        return values.tolist()
+    if isinstance(values, Sequence) and not isinstance(values, (str, bytes)):
+        return list(values)
+    return None
+
+
+def _to_optuna(name: str, values: Any, owner: str) -> _Param:
+    if isinstance(values, LogUniform):
+        return _Param(name, FloatDistribution(values.low, values.high, log=True))
+    if isinstance(values, Uniform):
+        return _Param(name, FloatDistribution(values.low, values.high))
+    if isinstance(values, LogRandInt):
+        return _Param(name, IntDistribution(values.low, values.high, log=True))
+    if isinstance(values, RandInt):
+        return _Param(name, IntDistribution(values.low, values.high))
+    options = _options(values)
+    if options is None:
+        raise TypeError(
+            f"{owner} samples with Optuna, which cannot sample {values!r} (parameter "
+            f"{name!r}). Use seqpipe.search's Uniform, LogUniform, RandInt, LogRandInt, "
+            f"Choice or a list of values.")
+    return _categorical(name, options)
+
+
+def _check_dict(space: Any, owner: str) -> Mapping[str, Any]:
+    if not isinstance(space, Mapping):
+        raise TypeError(f"The search space of {owner} must be one dict "
+                        f"{{'step__param': distribution_or_list}}; a list of dicts is not "
+                        f"supported. Got {type(space).__name__} instead.")
+    return space
+
+
+def _masked_params(candidates: list[dict[str, Any]]) -> dict[str, MaskedArray]:
+    """``param_<name>`` masked arrays, as scikit-learn's ``cv_results_`` has them."""
+    names = list(dict.fromkeys(name for params in candidates for name in params))
+    columns = {}
+    for name in names:
+        values = [params[name] for params in candidates if name in params]
+        try:
+            inferred = np.array(values)
+            dtype = (inferred.dtype if inferred.dtype.kind != "U" and inferred.ndim == 1
+                     else np.dtype(object))
+        except ValueError:
+            dtype = np.dtype(object)
+        column = MaskedArray(np.empty(len(candidates), dtype=dtype), mask=True)
+        for index, params in enumerate(candidates):
+            if name in params:
+                column[index] = params[name]
+        columns[f"param_{name}"] = column
+    return columns
+
+
+def _check_int(value: Any, name: str, owner: str, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < minimum:
+        raise ValueError(f"The '{name}' parameter of {owner} must be an int in the range "
+                         f"[{minimum}, inf). Got {value!r} instead.")
+
+
+def _seed(random_state: Any, owner: str) -> int | None:
+    if random_state is None:
+        return None
+    if isinstance(random_state, Integral) and not isinstance(random_state, bool):
+        return int(random_state)
+    if isinstance(random_state, np.random.RandomState):
+        return int(random_state.randint(2**31 - 1))
+    if isinstance(random_state, np.random.Generator):
+        return int(random_state.integers(2**31 - 1))
+    raise ValueError(f"The 'random_state' parameter of {owner} must be None, an int, a "
+                     f"numpy Generator or a numpy RandomState. Got {random_state!r} instead.")
+
+
+# ------------------------------------------------------------------ the searches
+class _BaseSearch(MetaEstimatorMixin, BaseEstimator):
+    """The trial loop shared by the searches; a subclass gives the sampler and the
+    number of trials."""
+
+    def _parameters(self) -> list[_Param]:
+        owner = type(self).__name__
+        return [_to_optuna(name, values, owner) for name, values in self.space.items()]
+
+    def _make_sampler(self, params: list[_Param], seed: int | None) -> Any:
+        raise NotImplementedError  # pragma: no cover - each search defines it
+
+    def _n_trials(self, params: list[_Param]) -> int:
+        return self.n_trials
+
+    def _check_cv(self) -> Any:
+        if self.cv is None:
+            return WalkForwardSplit(5)
+        if isinstance(self.cv, Integral) and not isinstance(self.cv, bool):
+            return WalkForwardSplit(self.cv)
+        return check_cv(self.cv)
+
+    def fit(self, X: Any, y: Any = None) -> _BaseSearch:
+        """Run the trials, then refit the best parameters on all of ``(X, y)``.
+
+        Each trial clones ``estimator``, sets its parameters and fits and scores it on
+        every fold of ``cv``; a trial whose fit or score raises is recorded as failed
+        (state ``"FAIL"``, its error in ``trials_``, a NaN score ranked last, a
+        ``FitFailedWarning``) and the search goes on.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+            The samples, in time order.
+        y : array-like of shape (n_samples, ...) or None
+            Their targets (None when a step of the estimator derives them from X).
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        ValueError or TypeError
+            Before any trial: an unknown parameter or a bad space (see
+            :func:`~seqpipe.search.check_space`), a bad constructor parameter, or too
+            few samples for the folds.
+        ValueError
+            After the trials, when every one of them failed (naming the first error).
+        """
+        owner = type(self).__name__
+        check_space(self.estimator, _check_dict(self.space, owner))
+        if not isinstance(self.refit, bool):
+            raise ValueError(f"The 'refit' parameter of {owner} must be a bool. "
+                             f"Got {self.refit!r} instead.")
+        params = self._parameters()
+        seed = _seed(self.random_state, owner)
+        n_trials = self._n_trials(params)
+        scorer = get_scorer(self.scoring)
+        folds = list(self._check_cv().split(X, y))
+
+        verbosity = optuna.logging.get_verbosity()
+        optuna.logging.set_verbosity(optuna.logging.ERROR)
+        try:
+            study = optuna.create_study(direction="maximize",
+                                        sampler=self._make_sampler(params, seed))
+            trials = [self._run_trial(study, params, scorer, folds, X, y)
+                      for _ in range(n_trials)]
+        finally:
+            optuna.logging.set_verbosity(verbosity)
+
+        self.study_, self.trials_, self.scorer_ = study, trials, scorer
+        self.n_splits_ = len(folds)
+        self.cv_results_ = self._results(trials, len(folds))
+        failed = [trial for trial in trials if trial["state"] == "FAIL"]
+        if len(failed) == len(trials):
+            first = failed[0]
+            raise ValueError(f"All {len(trials)} trials of {owner} failed. The first error "
+                             f"(trial {first['number']}, params {first['params']}): "
+                             f"{first['error']}")
+        self.best_index_ = int(np.argmin(self.cv_results_["rank_test_score"]))
+        self.best_params_ = self.cv_results_["params"][self.best_index_]
+        self.best_score_ = float(self.cv_results_["mean_test_score"][self.best_index_])
+        if self.refit:
+            start = time.perf_counter()
+            estimator = clone(self.estimator).set_params(**clone(self.best_params_,
+                                                                 safe=False))
+            self.best_estimator_ = estimator.fit(X) if y is None else estimator.fit(X, y)
+            self.refit_time_ = time.perf_counter() - start
+        return self
+
+    def _run_trial(self, study: Any, params: list[_Param], scorer: Any,
+                   folds: list[tuple[np.ndarray, np.ndarray]], X: Any, y: Any) -> dict:
+        trial = study.ask({param.name: param.distribution for param in params})
+        values = {param.name: param.decode(trial.params[param.name]) for param in params}
+        record: dict[str, Any] = {"number": trial.number, "params": values,
+                                  "state": "COMPLETE", "scores": [], "fit_times": [],
+                                  "score_times": [], "value": math.nan, "duration": 0.0,
+                                  "error": None}
+        start = time.perf_counter()
+        try:
+            for train, test in folds:
+                estimator = clone(self.estimator).set_params(**clone(values, safe=False))
+                fit_start = time.perf_counter()
+                X_train = _safe_indexing(X, train)
+                if y is None:
+                    estimator.fit(X_train)
+                else:
+                    estimator.fit(X_train, _safe_indexing(y, train))
+                score_start = time.perf_counter()
+                y_test = None if y is None else _safe_indexing(y, test)
+                score = float(scorer(estimator, _safe_indexing(X, test), y_test))
+                record["fit_times"].append(score_start - fit_start)
+                record["score_times"].append(time.perf_counter() - score_start)
+                record["scores"].append(score)
+            value = float(np.mean(record["scores"]))
+            if math.isnan(value):
+                raise ValueError(f"the scores are NaN: {record['scores']}")
+        except Exception as error:  # a failed trial is data, not a crash
+            record["state"] = "FAIL"
+            record["error"] = f"{type(error).__name__}: {error}"
+            record["traceback"] = traceback.format_exc()
+            record["duration"] = time.perf_counter() - start
+            study.tell(trial, state=TrialState.FAIL)
+            warnings.warn(f"Trial {trial.number} of {type(self).__name__} failed with "
+                          f"params {values}: {record['error']}", FitFailedWarning,
+                          stacklevel=3)
+            return record
+        record["value"] = value
+        record["duration"] = time.perf_counter() - start
+        study.tell(trial, value)
+        return record
+
+    @staticmethod
+    def _results(trials: list[dict], n_splits: int) -> dict[str, Any]:
+        """``cv_results_`` with the keys of scikit-learn's GridSearchCV, one row per trial."""
+        def table(key: str) -> np.ndarray:
+            rows = np.full((len(trials), n_splits), np.nan)
+            for row, trial in zip(rows, trials):
+                row[:len(trial[key])] = trial[key]
+            return rows
+
+        results: dict[str, Any] = {}
+        for name, key in (("fit_time", "fit_times"), ("score_time", "score_times")):
+            rows = table(key)
+            results[f"mean_{name}"] = rows.mean(axis=1)
+            results[f"std_{name}"] = rows.std(axis=1)
+        candidates = [trial["params"] for trial in trials]
+        results.update(_masked_params(candidates))
+        results["params"] = candidates
+        scores = table("scores")
+        for split in range(n_splits):
+            results[f"split{split}_test_score"] = scores[:, split]
+        means = scores.mean(axis=1)
+        results["mean_test_score"] = means
+        results["std_test_score"] = scores.std(axis=1)
+        if np.isnan(means).all():
+            ranks = np.ones(len(means), dtype=np.int32)
+        else:  # NaN (failed) trials rank last, as in scikit-learn
+            filled = np.nan_to_num(means, nan=np.nanmin(means) - 1)
+            ranks = rankdata(-filled, method="min").astype(np.int32)
+        results["rank_test_score"] = ranks
+        return results
+
+    def predict(self, X: Any) -> Any:
+        """``best_estimator_.predict(X)``."""
+        check_is_fitted(self, "best_estimator_")
+        return self.best_estimator_.predict(X)
+
+    def score(self, X: Any, y: Any = None) -> float:
+        """The search's scorer (``scoring``) on ``best_estimator_``."""
+        check_is_fitted(self, "best_estimator_")
+        return float(self.scorer_(self.best_estimator_, X, y))
+
+
+_COMMON_PARAMETERS = """
+    estimator : scikit-learn estimator
+        A seqpipe Pipeline or step, or any scikit-learn estimator; cloned per fold.
+    space : dict
+        ``{'step__param': distribution_or_list}``, checked by
+        :func:`~seqpipe.search.check_space` before any trial."""
+
+_COMMON_TAIL = """
+    cv : None, int or splitter, default=None
+        None: ``WalkForwardSplit(5)`` (time-ordered, with seqpipe's gap); an int n:
+        ``WalkForwardSplit(n)``; or any scikit-learn splitter or iterable of
+        ``(train, test)`` indices.
+    scoring : None, str or callable, default=None
+        Through :func:`seqpipe.scoring.get_scorer` (any y shape); None: the
+        estimator's ``score``. Greater is better.
+    refit : bool, default=True
+        Refit a clone with the best parameters on all the data (``best_estimator_``).
+
+    Attributes
+    ----------
+    best_params_, best_score_, best_index_ : the best trial's params, mean test score, row
+    best_estimator_ : the refit estimator (``refit=True``)
+    cv_results_ : dict of arrays, the keys of scikit-learn's ``GridSearchCV`` (``params``,
+        ``param_<name>`` masked arrays, ``split<i>_test_score``, ``mean_test_score``,
+        ``std_test_score``, ``rank_test_score``, ``mean_fit_time``...), one row per trial
+        in the order they ran; a failed trial scores NaN and ranks last.
+    trials_ : list of dict, one per trial: ``number``, ``params``, ``state``
+        (``"COMPLETE"`` or ``"FAIL"``), ``scores`` (per fold, up to the failure),
+        ``value`` (their mean), ``duration`` (seconds), ``error`` (``"Type: message"``
+        or None), ``fit_times``, ``score_times`` (and ``traceback`` when failed).
+    study_ : the ``optuna.Study`` holding the trials
+    scorer_, n_splits_, refit_time_
+"""
+
+
+class RandomSearch(_BaseSearch):
+    __doc__ = f"""Random search: ``n_trials`` draws from the space (Optuna's RandomSampler).
+
+    Parameters
+    ----------{_COMMON_PARAMETERS}
+    n_trials : int, default=10
+        The number of trials, >= 1.{_COMMON_TAIL}
+    random_state : None, int, numpy Generator or RandomState, default=None
+        Seeds the sampler: the same seed draws the same params in the same order.
+    """
+
+    def __init__(self, estimator: Any, space: Mapping[str, Any], *, n_trials: int = 10,
+                 cv: Any = None, scoring: Any = None, refit: bool = True,
+                 random_state: Any = None) -> None:
+        self.estimator = estimator
+        self.space = space
+        self.n_trials = n_trials
+        self.cv = cv
+        self.scoring = scoring
+        self.refit = refit
+        self.random_state = random_state
+
+    def _n_trials(self, params: list[_Param]) -> int:
+        _check_int(self.n_trials, "n_trials", type(self).__name__, 1)
+        return self.n_trials
+
+    def _make_sampler(self, params: list[_Param], seed: int | None) -> Any:
+        return optuna.samplers.RandomSampler(seed=seed)
+
+
+class TPESearch(RandomSearch):
+    __doc__ = f"""Bayesian search with Optuna's TPESampler (tree-structured Parzen estimator).
+
+    The first ``n_startup_trials`` trials are random draws; the next ones favour the
+    regions of the space where the best trials so far scored.
+
+    Parameters
+    ----------{_COMMON_PARAMETERS}
+    n_trials : int, default=10
+        The number of trials, >= 1.
+    n_startup_trials : int, default=10
+        Random trials before TPE models the scores (Optuna's default).{_COMMON_TAIL}
+    random_state : None, int, numpy Generator or RandomState, default=None
+        Seeds the sampler: the same seed gives the same trials.
+    """
+
+    def __init__(self, estimator: Any, space: Mapping[str, Any], *, n_trials: int = 10,
+                 n_startup_trials: int = 10, cv: Any = None, scoring: Any = None,
+                 refit: bool = True, random_state: Any = None) -> None:
+        super().__init__(estimator, space, n_trials=n_trials, cv=cv, scoring=scoring,
+                         refit=refit, random_state=random_state)
+        self.n_startup_trials = n_startup_trials
+
+    def _make_sampler(self, params: list[_Param], seed: int | None) -> Any:
+        _check_int(self.n_startup_trials, "n_startup_trials", type(self).__name__, 0)
+        return optuna.samplers.TPESampler(n_startup_trials=self.n_startup_trials,
+                                          seed=seed)
+
+
+class _LoopGridSampler(optuna.samplers.GridSampler):
+    """GridSampler for an ask/tell loop: its ``after_trial`` calls ``study.stop()``,
+    which Optuna allows only inside ``study.optimize``; the search stops by itself."""
+
+    def after_trial(self, study: Any, trial: Any, state: Any, values: Any) -> None:
+        pass
+
+
+class GridSearch(_BaseSearch):
+    __doc__ = f"""Grid search: one trial per combination of the listed values.
+
+    Each value of the space is a list (or a ``Choice``) of the values to try; the
+    trials run every combination once, in an order shuffled by ``random_state``
+    (Optuna's GridSampler).
+
+    Parameters
+    ----------{_COMMON_PARAMETERS} Values are lists or ``Choice``.{_COMMON_TAIL}
+    random_state : None, int, numpy Generator or RandomState, default=None
+        Seeds the order of the combinations.
+    """
+
+    def __init__(self, estimator: Any, space: Mapping[str, Any], *, cv: Any = None,
+                 scoring: Any = None, refit: bool = True, random_state: Any = None) -> None:
+        self.estimator = estimator
+        self.space = space
+        self.cv = cv
+        self.scoring = scoring
+        self.refit = refit
+        self.random_state = random_state
+
+    def _parameters(self) -> list[_Param]:
+        owner = type(self).__name__
+        for name, values in self.space.items():
+            if _options(values) is None:
+                raise TypeError(
+                    f"{owner} tries every combination of listed values; the values of "
+                    f"{name!r} must be a list or a Choice. Got {values!r} instead; use "
+                    f"RandomSearch or TPESearch to sample from a distribution.")
+        return super()._parameters()
+
+    def _n_trials(self, params: list[_Param]) -> int:
+        return math.prod(len(param.distribution.choices) for param in params)
+
+    def _make_sampler(self, params: list[_Param], seed: int | None) -> Any:
+        grid = {param.name: list(param.distribution.choices) for param in params}
+        return _LoopGridSampler(grid, seed=seed)
+

@@ -1,0 +1,238 @@
+"""RandomSearch, GridSearch and TPESearch (item 3 of issue 11): scikit-learn's answers
+on the same problem, seeded reproducibility, refit, checked spaces, failed trials, any y
+shape."""
+
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.exceptions import FitFailedWarning
+from sklearn.linear_model import Ridge
+from sklearn.model_selection import GridSearchCV, KFold
+
+from seqpipe import Pipeline
+from seqpipe.search import (
+    Choice,
+    GridSearch,
+    LogRandInt,
+    LogUniform,
+    RandInt,
+    RandomSearch,
+    TPESearch,
+    Uniform,
+    WalkForwardSplit,
+)
+from seqpipe.steps import MeanStdNormalizer
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(150, 4))
+    y = X @ [1.0, -2.0, 0.5, 0.0] + rng.normal(scale=0.5, size=150)
+    return X, y
+
+
+ALPHAS = [0.01, 0.3, 3.0, 30.0, 300.0]
+
+
+@pytest.mark.parametrize("cv", [None, 4, KFold(3)])
+def test_grid_search_equals_scikit_learns_grid_search(data, cv):
+    X, y = data
+    splitter = WalkForwardSplit(5) if cv is None else WalkForwardSplit(cv) if isinstance(
+        cv, int) else cv
+    ours = GridSearch(Ridge(), {"alpha": ALPHAS}, cv=cv, random_state=0).fit(X, y)
+    theirs = GridSearchCV(Ridge(), {"alpha": ALPHAS}, cv=splitter).fit(X, y)
+    assert ours.best_params_ == theirs.best_params_
+    assert len(ours.trials_) == len(ALPHAS)
+    assert sorted(p["alpha"] for p in ours.cv_results_["params"]) == ALPHAS  # each once
+    mine = dict(zip(ours.cv_results_["param_alpha"], ours.cv_results_["mean_test_score"]))
+    for alpha, score in zip(theirs.cv_results_["param_alpha"],
+                            theirs.cv_results_["mean_test_score"]):
+        assert abs(mine[alpha] - score) <= 1e-12
+    assert ours.best_score_ == pytest.approx(theirs.best_score_, abs=1e-12)
+    assert ours.n_splits_ == theirs.n_splits_
+
+
+def test_cv_results_has_scikit_learns_keys_and_shapes(data):
+    X, y = data
+    space = {"alpha": ALPHAS[:3], "fit_intercept": [True, False]}
+    ours = GridSearch(Ridge(), space, cv=3).fit(X, y).cv_results_
+    theirs = GridSearchCV(Ridge(), space, cv=WalkForwardSplit(3)).fit(X, y).cv_results_
+    assert set(ours) == set(theirs)
+    for key, value in theirs.items():
+        assert len(ours[key]) == 6, key
+        if isinstance(value, np.ma.MaskedArray):
+            assert isinstance(ours[key], np.ma.MaskedArray), key
+            assert ours[key].dtype == value.dtype, key
+    assert sorted(ours["rank_test_score"].tolist()) == sorted(theirs["rank_test_score"].tolist())
+
+
+def test_best_estimator_is_refit_on_all_the_data(data):
+    X, y = data
+    search = RandomSearch(Ridge(), {"alpha": LogUniform(1e-2, 1e2)}, n_trials=4, cv=3,
+                          random_state=1).fit(X, y)
+    by_hand = Ridge(alpha=search.best_params_["alpha"]).fit(X, y)
+    np.testing.assert_array_equal(search.best_estimator_.coef_, by_hand.coef_)
+    np.testing.assert_array_equal(search.predict(X), by_hand.predict(X))
+    assert search.score(X, y) == by_hand.score(X, y)
+    assert search.best_estimator_ is not search.estimator
+    assert not hasattr(RandomSearch(Ridge(), {}, n_trials=1, cv=3, refit=False)
+                       .fit(X, y), "best_estimator_")
+
+
+SPACE = {"meanstdnormalizer__normalize_y": [False, "auto"],
+         "ridge__alpha": LogUniform(1e-3, 1e3),
+         "ridge__max_iter": RandInt(10, 1000),
+         "ridge__tol": Uniform(1e-5, 1e-3),
+         "ridge__solver": Choice(["auto", "svd", "cholesky"])}
+
+
+@pytest.mark.parametrize("Search", [RandomSearch, TPESearch])
+def test_seeded_searches_reproduce_their_trials(data, Search):
+    X, y = data
+    pipeline = Pipeline([MeanStdNormalizer(), Ridge()])
+
+    def params(seed):
+        search = Search(pipeline, SPACE, n_trials=5, cv=2, random_state=seed).fit(X, y)
+        return [trial["params"] for trial in search.trials_]
+
+    first = params(3)
+    assert params(3) == first
+    assert params(4) != first
+    for values in first:
+        assert values["ridge__alpha"] in SPACE["ridge__alpha"] or values[
+            "ridge__alpha"] == 1e3
+        assert values["ridge__max_iter"] in SPACE["ridge__max_iter"]
+        assert values["ridge__solver"] in SPACE["ridge__solver"]
+        assert values["meanstdnormalizer__normalize_y"] in (False, "auto")
+
+
+def test_tpe_best_score_is_the_best_mean_test_score(data):
+    X, y = data
+    search = TPESearch(Ridge(), {"alpha": LogUniform(1e-3, 1e4)}, n_trials=12,
+                       n_startup_trials=4, cv=3, random_state=0).fit(X, y)
+    scores = search.cv_results_["mean_test_score"]
+    assert search.best_score_ == scores.max()
+    assert search.cv_results_["rank_test_score"][search.best_index_] == 1
+    assert [trial["number"] for trial in search.trials_] == list(range(12))
+    assert search.study_.best_value == search.best_score_
+
+
+class CountingRidge(Ridge):
+    fits = []
+
+    def fit(self, X, y, sample_weight=None):
+        CountingRidge.fits.append(self.alpha)
+        return super().fit(X, y, sample_weight)
+
+
+@pytest.mark.parametrize("Search, kwargs", [(RandomSearch, {"n_trials": 2}),
+                                            (GridSearch, {}), (TPESearch, {"n_trials": 2})])
+def test_an_unknown_parameter_is_refused_before_any_trial(data, Search, kwargs):
+    CountingRidge.fits.clear()
+    search = Search(CountingRidge(), {"alpha": [1.0], "alpah": [2.0]}, cv=2, **kwargs)
+    with pytest.raises(ValueError, match=re.escape("Unknown parameter 'alpah'")):
+        search.fit(*data)
+    assert CountingRidge.fits == []
+    assert not hasattr(search, "trials_")
+
+
+def test_bad_spaces_and_parameters_are_refused_before_any_trial(data):
+    CountingRidge.fits.clear()
+    with pytest.raises(TypeError, match="values of 'alpha' must be a list or a Choice"):
+        GridSearch(CountingRidge(), {"alpha": Uniform(0, 1)}, cv=2).fit(*data)
+    with pytest.raises(ValueError, match=re.escape(
+            "The 'n_trials' parameter of RandomSearch must be an int in the range [1, inf). "
+            "Got 0 instead.")):
+        RandomSearch(CountingRidge(), {"alpha": [1.0]}, n_trials=0, cv=2).fit(*data)
+    with pytest.raises(TypeError, match="cannot sample"):
+        RandomSearch(CountingRidge(), {"alpha": _ScipyLike()}, cv=2).fit(*data)
+    with pytest.raises(TypeError, match="a list of dicts is not supported"):
+        RandomSearch(CountingRidge(), [{"alpha": [1.0]}], cv=2).fit(*data)
+    with pytest.raises(ValueError, match="WalkForwardSplit"):
+        RandomSearch(CountingRidge(), {"alpha": [1.0]}, cv=200).fit(*data)
+    assert CountingRidge.fits == []
+
+
+class _ScipyLike:
+    def rvs(self, size=None, random_state=None):
+        return 1.0
+
+
+def test_a_failing_trial_is_recorded_and_the_search_goes_on(data):
+    X, y = data
+    search = GridSearch(Ridge(), {"alpha": [1.0, -1.0, 10.0]}, cv=2)
+    with pytest.warns(FitFailedWarning, match="alpha"):
+        search.fit(X, y)
+    failed = [trial for trial in search.trials_ if trial["state"] == "FAIL"]
+    assert [trial["params"] for trial in failed] == [{"alpha": -1.0}]
+    assert "alpha" in failed[0]["error"] and failed[0]["duration"] >= 0
+    row = search.cv_results_["params"].index({"alpha": -1.0})
+    assert np.isnan(search.cv_results_["mean_test_score"][row])
+    assert search.cv_results_["rank_test_score"][row] == 3
+    assert search.best_params_["alpha"] in (1.0, 10.0)
+    states = {t.params["alpha"]: t.state.name for t in search.study_.trials}
+    assert states[-1.0] == "FAIL"
+
+
+def test_when_every_trial_fails_the_error_names_the_first(data):
+    with pytest.warns(FitFailedWarning), pytest.raises(
+            ValueError, match=r"All 2 trials of GridSearch failed\. The first error "
+                              r"\(trial 0, .*alpha"):
+        GridSearch(Ridge(), {"alpha": [-1.0, -2.0]}, cv=2).fit(*data)
+
+
+class Flat(RegressorMixin, BaseEstimator):
+    """Ridge on flattened windows; predicts windows of y's trailing shape."""
+
+    def __init__(self, alpha=1.0):
+        self.alpha = alpha
+
+    def fit(self, X, y):
+        self.shape_ = y.shape[1:]
+        self.ridge_ = Ridge(alpha=self.alpha).fit(X.reshape(len(X), -1), y.reshape(len(y), -1))
+        return self
+
+    def predict(self, X):
+        return self.ridge_.predict(X.reshape(len(X), -1)).reshape(len(X), *self.shape_)
+
+
+def test_windows_y_scored_by_name_are_finite():
+    series = np.sin(np.arange(200) / 5.0)[:, None]
+    windows = np.lib.stride_tricks.sliding_window_view(series[:, 0], 8)
+    X, y = windows[:, :5, None], windows[:, 5:, None]  # (n, 5, 1) -> (n, 3, 1)
+    search = RandomSearch(Flat(), {"alpha": LogUniform(1e-3, 10)}, n_trials=3,
+                          scoring="neg_mean_squared_error", random_state=0).fit(X, y)
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+    assert search.best_score_ <= 0
+    assert search.predict(X[:4]).shape == (4, 3, 1)
+    assert np.isfinite(search.score(X, y))
+
+
+def test_options_that_optuna_cannot_hold_are_mapped_by_index(data):
+    X, y = data
+    tiny, big = Ridge(alpha=1e-3), Ridge(alpha=1e3)
+    pipeline = Pipeline([MeanStdNormalizer(), Ridge()])
+    space = {"ridge": [tiny, big], "meanstdnormalizer__std_factor": [1, 1.0]}
+    search = GridSearch(pipeline, space, cv=2).fit(X, y)
+    assert len(search.trials_) == 4
+    assert {id(p["ridge"]) for p in search.cv_results_["params"]} == {id(tiny), id(big)}
+    assert {repr(p["meanstdnormalizer__std_factor"]) for p in search.cv_results_["params"]} \
+        == {"1", "1.0"}
+    assert search.best_params_["ridge"] is tiny
+    assert search.best_estimator_.named_steps["ridge"] is not tiny  # a clone, refit
+    assert set(search.study_.trials[0].params.values()) <= {0, 1}
+    sampled = RandomSearch(pipeline, {"ridge__max_iter": LogRandInt(1, 100),
+                                      "ridge": Choice([tiny, big])}, n_trials=3, cv=2,
+                           random_state=0).fit(X, y)
+    assert all(p["ridge"] in (tiny, big) for p in sampled.cv_results_["params"])
+
+
+def test_importing_seqpipe_search_does_not_import_optuna():
+    code = ("import sys, seqpipe, seqpipe.search; assert 'optuna' not in sys.modules; "
+            "from seqpipe.search import TPESearch; assert 'optuna' in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True)
