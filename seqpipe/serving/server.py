@@ -1,0 +1,85 @@
+"""``python -m seqpipe.serving MODEL...``: load saved models and serve them with uvicorn.
+
+The server binds 127.0.0.1 unless ``--host`` says otherwise. ``--port 0`` picks a free
+port. Once listening it prints one line, ``seqpipe serving <names> on
+http://HOST:PORT``, to stdout. A model that cannot be loaded (missing, corrupted, or
+unsigned/tampered while the key's environment variable is set) stops it before it
+listens, with a one-line message on stderr and exit status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import sys
+
+import uvicorn
+
+from seqpipe.persistence import ArtifactError
+from seqpipe.serving.app import Settings, create_app
+from seqpipe.serving.loading import load_models
+
+__all__ = ["build_parser", "main"]
+
+
+def build_parser(prog: str = "python -m seqpipe.serving") -> argparse.ArgumentParser:
+    """The command line's arguments (shared with ``seqpipe serve``)."""
+    defaults = Settings()
+    parser = argparse.ArgumentParser(
+        prog=prog, description="Serve saved seqpipe models over the Open Inference "
+                               "Protocol v2 (HTTP/REST).")
+    parser.add_argument("models", nargs="+", metavar="MODEL",
+                        help="a saved model, PATH (named by its file stem) or NAME=PATH")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address to bind (default: 127.0.0.1, this machine only)")
+    parser.add_argument("--port", type=int, default=8080,
+                        help="port to bind (default: 8080; 0 picks a free one)")
+    parser.add_argument("--key-env", default="SEQPIPE_KEY", metavar="VAR",
+                        help="environment variable holding the signing key; when it is "
+                             "set, unsigned or tampered models are refused "
+                             "(default: SEQPIPE_KEY)")
+    parser.add_argument("--max-body-bytes", type=int, default=defaults.max_body_bytes,
+                        help="largest request body accepted (default: %(default)s)")
+    parser.add_argument("--max-sequences", type=int, default=defaults.max_sequences,
+                        help="most streaming sequences open at once (default: %(default)s)")
+    parser.add_argument("--sequence-idle-seconds", type=float,
+                        default=defaults.sequence_idle_seconds,
+                        help="free a sequence idle this long (default: %(default)s)")
+    return parser
+
+
+def _fail(message: str) -> int:
+    print(f"seqpipe serve: error: {' '.join(message.split())}", file=sys.stderr)
+    return 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the server until interrupted; the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings(max_body_bytes=args.max_body_bytes,
+                            max_sequences=args.max_sequences,
+                            sequence_idle_seconds=args.sequence_idle_seconds)
+    except ValueError as error:
+        return _fail(str(error))
+    key = os.environ.get(args.key_env) or None
+    try:
+        models, headers = load_models(args.models, key=key)
+    except (OSError, ArtifactError, ValueError) as error:
+        return _fail(f"cannot load the models, nothing served: {error}")
+    try:
+        app = create_app(models, settings=settings, headers=headers)
+    except (TypeError, ValueError) as error:
+        return _fail(str(error))
+    try:
+        sock = socket.create_server((args.host, args.port))
+    except OSError as error:
+        return _fail(f"cannot listen on {args.host}:{args.port}: {error}")
+    with sock:
+        host, port = sock.getsockname()[:2]
+        host = f"[{host}]" if ":" in host else host
+        print(f"seqpipe serving {', '.join(models)} on http://{host}:{port}", flush=True)
+        config = uvicorn.Config(app, log_level="warning", access_log=False)
+        uvicorn.Server(config).run(sockets=[sock])
+    return 0

@@ -1,0 +1,248 @@
+"""The served app in process: answers equal the pipeline's, streaming equals
+StreamingPredictor's, every refused request answers 4xx with a JSON error."""
+
+import json
+import time
+
+import numpy as np
+import pytest
+
+from seqpipe import StreamingPredictor, save
+from seqpipe.serving import Settings, create_app, load_models
+
+PAST = 5
+
+
+def tensor(array, datatype="FP64", name="input"):
+    array = np.asarray(array)
+    return {"name": name, "shape": list(array.shape), "datatype": datatype,
+            "data": array.ravel().tolist()}
+
+
+def body_of(array, datatype="FP64", **parameters):
+    body = {"inputs": [tensor(array, datatype)]}
+    if parameters:
+        body["parameters"] = parameters
+    return body
+
+
+def output_of(answer):
+    (output,) = answer["outputs"]
+    return np.reshape(output["data"], output["shape"])
+
+
+@pytest.fixture
+def app(window_pipeline):
+    """'plain' serves the pipeline (input shape unknown, cannot stream); 'stream' serves
+    a StreamingPredictor of it (windows of PAST, streams)."""
+    stream = StreamingPredictor(window_pipeline, window_size_past=PAST)
+    return create_app({"plain": window_pipeline, "stream": stream},
+                      settings=Settings(max_body_bytes=20_000, max_sequences=3))
+
+
+@pytest.fixture
+def client(app, client_of):
+    return client_of(app)
+
+
+# ---------------------------------------------------------------- health and metadata
+def test_health_and_model_ready(client):
+    assert client.get("/v2/health/live").json() == {"live": True}
+    assert client.get("/v2/health/ready").json() == {"ready": True}
+    assert client.get("/v2/models/stream/ready").json() == {"name": "stream", "ready": True}
+
+
+def test_metadata_from_a_loaded_artifact_reports_shapes_and_versions(window_pipeline,
+                                                                     tmp_path, client_of):
+    save(StreamingPredictor(window_pipeline, window_size_past=PAST), tmp_path / "m.seqpipe")
+    models, headers = load_models([str(tmp_path / "m.seqpipe"),
+                                   f"other={tmp_path / 'm.seqpipe'}"])
+    assert sorted(models) == ["m", "other"]
+    client = client_of(create_app(models, headers=headers))
+    meta = client.get("/v2/models/m").json()
+    assert meta["name"] == "m" and meta["platform"] == "seqpipe"
+    assert meta["inputs"] == [{"name": "input", "datatype": "FP64", "shape": [-1, PAST, 2]}]
+    assert meta["outputs"] == [{"name": "output", "datatype": "FP64", "shape": [-1, 2]}]
+    versions = meta["parameters"]["library_versions"]
+    assert versions["scikit-learn"] and versions["numpy"] and versions["seqpipe"]
+    assert meta["parameters"]["streaming"] is True
+
+
+# ---------------------------------------------------------------- infer
+@pytest.mark.parametrize("model", ["plain", "stream"])
+def test_infer_equals_predict(client, window_pipeline, windows, model):
+    X = windows[:7]
+    answer = client.post(f"/v2/models/{model}/infer", json={**body_of(X), "id": "a1"}).json()
+    assert answer["model_name"] == model and answer["id"] == "a1"
+    assert answer["outputs"][0]["datatype"] == "FP64"
+    np.testing.assert_allclose(output_of(answer), window_pipeline.predict(X), rtol=1e-12)
+
+
+def test_infer_takes_nested_data_fp32_and_integers(client, window_pipeline, windows):
+    X = windows[:3]
+    nested = {"inputs": [{**tensor(X), "data": X.tolist()}]}
+    np.testing.assert_allclose(output_of(client.post("/v2/models/stream/infer",
+                                                     json=nested).json()),
+                               window_pipeline.predict(X), rtol=1e-12)
+    X32 = X.astype(np.float32)
+    answer = client.post("/v2/models/stream/infer", json=body_of(X32, "FP32")).json()
+    np.testing.assert_allclose(output_of(answer), window_pipeline.predict(X32), rtol=1e-5)
+    Xint = np.rint(X).astype(np.int64)
+    answer = client.post("/v2/models/stream/infer", json=body_of(Xint, "INT64")).json()
+    np.testing.assert_allclose(output_of(answer), window_pipeline.predict(Xint), rtol=1e-12)
+
+
+# ---------------------------------------------------------------- streaming sequences
+def test_a_sequence_answers_as_streaming_predictor(client, window_pipeline, series):
+    reference = StreamingPredictor(window_pipeline, window_size_past=PAST)
+    start = 0
+    for i, k in enumerate([2, 1, 3, 1, 4]):
+        block = series[start:start + k]
+        start += k
+        expected = [a for a in reference.update_many(block) if a is not None]
+        parameters = {"sequence_id": 7, "sequence_start": i == 0}
+        response = client.post("/v2/models/stream/infer", json=body_of(block, **parameters))
+        assert response.status_code == 200, response.text
+        answer = response.json()
+        if not expected:
+            assert answer["outputs"] == []
+        else:
+            np.testing.assert_allclose(output_of(answer), np.stack(expected), rtol=1e-12)
+    assert start == 11 and answer["parameters"]["sequence_id"] == 7
+
+
+def test_sequences_are_independent_and_end_frees_them(client, window_pipeline, series):
+    url = "/v2/models/stream/infer"
+    client.post(url, json=body_of(series[:4], sequence_id="a", sequence_start=True))
+    client.post(url, json=body_of(series[40:44], sequence_id="b", sequence_start=True))
+    answer_a = client.post(url, json=body_of(series[4:5], sequence_id="a",
+                                             sequence_end=True)).json()
+    answer_b = client.post(url, json=body_of(series[44:45], sequence_id="b")).json()
+    np.testing.assert_allclose(output_of(answer_a), window_pipeline.predict(
+        series[None, :5]), rtol=1e-12)
+    np.testing.assert_allclose(output_of(answer_b), window_pipeline.predict(
+        series[None, 40:45]), rtol=1e-12)
+    ended = client.post(url, json=body_of(series[5:6], sequence_id="a"))
+    assert ended.status_code == 404 and "unknown sequence 'a'" in ended.json()["error"]
+
+
+def test_open_sequences_are_bounded_and_expire(window_pipeline, series, client_of):
+    stream = StreamingPredictor(window_pipeline, window_size_past=PAST)
+    client = client_of(create_app({"s": stream}, settings=Settings(
+        max_sequences=2, sequence_idle_seconds=0.3)))
+    url = "/v2/models/s/infer"
+    for sequence_id in (1, 2):
+        ok = client.post(url, json=body_of(series[:1], sequence_id=sequence_id,
+                                           sequence_start=True))
+        assert ok.status_code == 200
+    full = client.post(url, json=body_of(series[:1], sequence_id=3, sequence_start=True))
+    assert full.status_code == 429 and "too many open sequences (at most 2)" in \
+        full.json()["error"]
+    time.sleep(0.4)
+    expired = client.post(url, json=body_of(series[1:2], sequence_id=1))
+    assert expired.status_code == 404 and "unknown sequence 1" in expired.json()["error"]
+    assert client.post(url, json=body_of(series[:1], sequence_id=3,
+                                         sequence_start=True)).status_code == 200
+
+
+# ---------------------------------------------------------------- refused requests
+def good(series):
+    return body_of(np.stack([series[:PAST]]))
+
+
+def raw(text):
+    return {"content": text.encode(), "headers": {"content-type": "application/json"}}
+
+
+BAD = {
+    "malformed JSON": ("stream", raw('{"inputs": ['), 400, "not valid JSON"),
+    "not an object": ("stream", raw("[1, 2]"), 400, "must be a JSON object"),
+    "no inputs": ("stream", {"json": {"parameters": {}}}, 400, "needs 'inputs'"),
+    "two inputs": ("stream", {"json": {"inputs": [tensor([[[1.0] * 2] * PAST])] * 2}}, 400,
+                   "takes 1 input, the request has 2"),
+    "data shorter than shape": ("stream", {"json": {"inputs": [
+        {"name": "x", "shape": [1, PAST, 2], "datatype": "FP64", "data": [1.0] * 9}]}}, 400,
+        "shape [1, 5, 2] needs 10 values, data holds 9"),
+    "wrong shape for the model": ("stream", {"json": body_of(np.ones((1, 4, 2)))}, 400,
+                                  "has shape [1, 4, 2]; model 'stream' takes shape "
+                                  "[-1, 5, 2]"),
+    "unsupported datatype": ("stream", {"json": body_of(np.ones((1, PAST, 2)), "FP16")}, 400,
+                             'datatype "FP16" is not supported'),
+    "floats as INT32": ("stream", {"json": body_of(np.full((1, PAST, 2), 0.5), "INT32")},
+                        400, "datatype INT32 needs integers"),
+    "INT32 out of range": ("stream", {"json": body_of(np.full((1, PAST, 2), 2 ** 40),
+                                                      "INT32")}, 400,
+                           "out of INT32's range"),
+    "a string in data": ("stream", {"json": {"inputs": [
+        {"name": "x", "shape": [2], "datatype": "FP64", "data": [1.0, "a"]}]}}, 400,
+        'data must hold numbers only, got "a"'),
+    "NaN": ("stream", raw('{"inputs": [{"name": "x", "shape": [1], "datatype": "FP64", '
+                          '"data": [NaN]}]}'), 400, "holds NaN"),
+    "Infinity": ("stream", raw('{"inputs": [{"name": "x", "shape": [1], "datatype": '
+                               '"FP64", "data": [-Infinity]}]}'), 400, "holds -Infinity"),
+    "overflow to inf": ("stream", raw('{"inputs": [{"name": "x", "shape": [1], "datatype": '
+                                      '"FP32", "data": [1e300]}]}'), 400,
+                        "NaN or infinite value"),
+    "unknown model": ("nope", {"json": body_of(np.ones((1, PAST, 2)))}, 404,
+                      "unknown model 'nope'; served models: plain, stream"),
+    "unknown sequence": ("stream", {"json": body_of(np.ones((1, 2)), sequence_id=99)}, 404,
+                         "unknown sequence 99 of model 'stream'"),
+    "bad sequence_id": ("stream", {"json": body_of(np.ones((1, 2)), sequence_id=[1])}, 400,
+                        "sequence_id must be a positive integer"),
+    "start without an id": ("stream", {"json": body_of(np.ones((1, 2)),
+                                                       sequence_start=True)}, 400,
+                            "sequence_start needs a sequence_id"),
+    "model that cannot stream": ("plain", {"json": body_of(np.ones((1, 2)), sequence_id=1,
+                                                           sequence_start=True)}, 400,
+                                 "model 'plain' cannot stream"),
+    "wrong step shape in a sequence": ("stream", {"json": body_of(
+        np.ones((2, 3)), sequence_id=5, sequence_start=True)}, 400,
+        "input 'input' of sequence 5: StreamingPredictor.update_many expects time steps "
+        "of shape (k, 2)"),
+    "model cannot predict": ("plain", {"json": body_of(np.ones((1, 3, 2)))}, 400,
+                             "model 'plain' cannot predict from this input"),
+    "body over the limit": ("stream", {"json": body_of(np.full((1, 3000, 2), 1.5))}, 413,
+                            "is over the limit of 20000 bytes"),
+}
+
+
+@pytest.mark.parametrize("case", BAD, ids=list(BAD))
+def test_a_refused_request_answers_4xx_naming_the_problem_then_serving_goes_on(
+        client, series, window_pipeline, case):
+    model, request, status, message = BAD[case]
+    response = client.post(f"/v2/models/{model}/infer", **request)
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/json"
+    assert message in response.json()["error"]
+    after = client.post("/v2/models/stream/infer", json=good(series))
+    assert after.status_code == 200
+    np.testing.assert_allclose(output_of(after.json()),
+                               window_pipeline.predict(series[None, :PAST]))
+
+
+def test_a_chunked_body_over_the_limit_is_refused_while_read(client, series):
+    async def chunks():
+        for _ in range(30):
+            yield b" " * 1000
+
+    response = client.post("/v2/models/stream/infer", content=chunks())
+    assert "content-length" not in response.request.headers
+    assert response.status_code == 413
+    assert "over the limit of 20000 bytes" in response.json()["error"]
+
+
+def test_unknown_routes_and_methods_answer_json(client):
+    missing = client.get("/v2/nothing")
+    assert missing.status_code == 404 and missing.json() == {
+        "error": "no such endpoint: GET /v2/nothing"}
+    wrong = client.get("/v2/models/stream/infer")
+    assert wrong.status_code == 405 and "method GET is not allowed" in wrong.json()["error"]
+    unknown = client.get("/v2/models/nope/ready")
+    assert unknown.status_code == 404 and "unknown model 'nope'" in unknown.json()["error"]
+
+
+def test_settings_are_checked():
+    with pytest.raises(ValueError, match=r"The 'max_sequences' setting must be an int in "
+                                         r"the range \[1, inf\)\. Got 0 instead\."):
+        Settings(max_sequences=0)
+    assert json.loads(json.dumps(Settings().__dict__))["max_body_bytes"] == 16 * 2 ** 20
