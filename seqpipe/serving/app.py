@@ -126,6 +126,9 @@ class ServedModel:
         else:
             self.stream_error = None
         self.input_shape = self._input_shape(probe)
+        # a series needs window_size_past time steps for one prediction; windows, one
+        self._probe_rows = 1 if probe is None or not probe.takes_series_ else \
+            probe.window_size_past
         self.output_shape, self.output_datatype = self._output_signature()
 
     def new_stream(self) -> StreamingPredictor:
@@ -144,9 +147,9 @@ class ServedModel:
         shape is known; [-1] and FP64 otherwise."""
         if -1 in self.input_shape[1:]:
             return [-1], "FP64"
-        n = self.input_shape[1] if len(self.input_shape) == 2 else 1
         try:
-            y = np.asarray(self.pipeline.predict(np.zeros((n, *self.input_shape[1:]))))
+            y = np.asarray(self.pipeline.predict(np.zeros((self._probe_rows,
+                                                           *self.input_shape[1:]))))
         except Exception:  # noqa: BLE001 - the metadata then says "unknown"
             return [-1], "FP64"
         return [-1, *y.shape[1:]], datatype_of(y.dtype)

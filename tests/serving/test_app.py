@@ -6,9 +6,12 @@ import time
 
 import numpy as np
 import pytest
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.linear_model import Ridge
 
-from seqpipe import StreamingPredictor, save
+from seqpipe import Pipeline, StreamingPredictor, save
 from seqpipe.serving import Settings, create_app, load_models
+from seqpipe.steps import MeanStdNormalizer, Windower
 
 PAST = 5
 
@@ -246,3 +249,32 @@ def test_settings_are_checked():
                                          r"the range \[1, inf\)\. Got 0 instead\."):
         Settings(max_sequences=0)
     assert json.loads(json.dumps(Settings().__dict__))["max_body_bytes"] == 16 * 2 ** 20
+
+
+class FlatRidge(RegressorMixin, BaseEstimator):
+    """Ridge on flattened windows, predicting y of any shape."""
+
+    def fit(self, X, y):
+        self.y_shape_ = np.shape(y)[1:]
+        self.ridge_ = Ridge(alpha=0.1).fit(np.reshape(X, (len(X), -1)),
+                                           np.reshape(y, (len(y), -1)))
+        return self
+
+    def predict(self, X):
+        return self.ridge_.predict(np.reshape(X, (len(X), -1))).reshape(
+            (len(X), *self.y_shape_))
+
+
+def test_a_pipeline_with_a_windower_takes_a_series_and_streams(series, client_of):
+    pipeline = Pipeline([MeanStdNormalizer(), Windower(PAST, 3), FlatRidge()]).fit(series)
+    client = client_of(create_app({"w": pipeline}))
+    meta = client.get("/v2/models/w").json()
+    assert meta["inputs"][0]["shape"] == [-1, 2]
+    assert meta["outputs"][0]["shape"] == [-1, 3, 2]
+    answer = client.post("/v2/models/w/infer", json=body_of(series[:12])).json()
+    np.testing.assert_allclose(output_of(answer), pipeline.predict(series[:12]), rtol=1e-12)
+    reference = StreamingPredictor(pipeline).update_many(series[:7])
+    answer = client.post("/v2/models/w/infer", json=body_of(
+        series[:7], sequence_id=1, sequence_start=True, sequence_end=True)).json()
+    np.testing.assert_allclose(output_of(answer), np.stack(reference[PAST - 1:]),
+                               rtol=1e-12)
