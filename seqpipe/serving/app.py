@@ -188,6 +188,7 @@ class _Sequences:
         self._open: OrderedDict[tuple[str, Any], tuple[StreamingPredictor, float]] = \
             OrderedDict()
         self.lock = threading.Lock()
+        self.clock = time.monotonic  # seconds; replaceable in tests
 
     def __len__(self) -> int:
         return len(self._open)
@@ -201,7 +202,7 @@ class _Sequences:
             del self._open[key]
 
     def get(self, model: ServedModel, sequence_id: Any, *, start: bool) -> StreamingPredictor:
-        now = time.monotonic()
+        now = self.clock()
         self._expire(now)
         key = (model.name, sequence_id)
         if start:

@@ -2,7 +2,6 @@
 StreamingPredictor's, every refused request answers 4xx with a JSON error."""
 
 import json
-import time
 
 import numpy as np
 import pytest
@@ -131,8 +130,11 @@ def test_sequences_are_independent_and_end_frees_them(client, window_pipeline, s
 
 def test_open_sequences_are_bounded_and_expire(window_pipeline, series, client_of):
     stream = StreamingPredictor(window_pipeline, window_size_past=PAST)
-    client = client_of(create_app({"s": stream}, settings=Settings(
-        max_sequences=2, sequence_idle_seconds=0.3)))
+    app = create_app({"s": stream}, settings=Settings(max_sequences=2,
+                                                      sequence_idle_seconds=30))
+    now = [1000.0]
+    app.state.sequences.clock = lambda: now[0]
+    client = client_of(app)
     url = "/v2/models/s/infer"
     for sequence_id in (1, 2):
         ok = client.post(url, json=body_of(series[:1], sequence_id=sequence_id,
@@ -141,11 +143,14 @@ def test_open_sequences_are_bounded_and_expire(window_pipeline, series, client_o
     full = client.post(url, json=body_of(series[:1], sequence_id=3, sequence_start=True))
     assert full.status_code == 429 and "too many open sequences (at most 2)" in \
         full.json()["error"]
-    time.sleep(0.4)
+    now[0] += 20
+    assert client.post(url, json=body_of(series[1:2], sequence_id=2)).status_code == 200
+    now[0] += 20  # sequence 1 idle for 40 s, sequence 2 for 20 s
     expired = client.post(url, json=body_of(series[1:2], sequence_id=1))
     assert expired.status_code == 404 and "unknown sequence 1" in expired.json()["error"]
     assert client.post(url, json=body_of(series[:1], sequence_id=3,
                                          sequence_start=True)).status_code == 200
+    assert client.post(url, json=body_of(series[2:3], sequence_id=2)).status_code == 200
 
 
 # ---------------------------------------------------------------- refused requests
