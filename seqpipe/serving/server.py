@@ -54,9 +54,10 @@ def _fail(message: str) -> int:
     return 1
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the server until interrupted; the exit status."""
-    args = build_parser().parse_args(argv)
+def main(argv: list[str] | None = None, *, prog: str = "python -m seqpipe.serving") -> int:
+    """Run the server until interrupted; the exit status. ``prog`` names the command
+    in usage and help (``seqpipe serve`` delegates here)."""
+    args = build_parser(prog).parse_args(argv)
     try:
         settings = Settings(max_body_bytes=args.max_body_bytes,
                             max_sequences=args.max_sequences,
