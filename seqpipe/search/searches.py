@@ -39,20 +39,43 @@ tell apart such as ``True`` and ``1`` -- are given to Optuna as their indices
 the options themselves, ``study_`` holds the indices. Other distributions (``scipy.stats``
 ones) are refused: Optuna cannot sample them.
 
-Not yet (issue 11): a storage to resume from, ``n_jobs``/Dask execution, timeouts and
-pruning.
+**Resuming** (``storage=``): every trial is written, as it ends, to an Optuna storage:
+
+- a path ending in ``.log`` or ``.journal``: Optuna's journal file
+  (``JournalFileBackend``, file-locked appends): several processes may share it;
+- any other path: an SQLite database (``sqlite:///<path>``, Optuna's ``RDBStorage``);
+  SQLite serialises writers with a file lock, fine for one process or a few; for
+  many processes use a journal file or a server database;
+- a URL (``"postgresql://..."``): ``RDBStorage(url)``; or an Optuna storage object.
+
+The study's name is ``seqpipe-<search>-<hash>``, the hash of the search's
+configuration (estimator and its parameters, space, cv, scoring, seed; not
+``n_trials``) and of the data. Rerunning the same search on the same data with the same
+storage resumes it: finished trials (complete or failed) are read back, not rerun; a
+trial left running by a process of this host that no longer exists (a crash) is marked
+failed and rerun with the same parameters (a trial of another host is left to it); new
+trials run until ``n_trials`` trials have finished (a larger ``n_trials`` extends a
+finished search). ``trials_`` holds those finished trials, not the abandoned ones.
+
+Not yet (issue 11): ``n_jobs``/Dask execution, timeouts and pruning.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
+import os
+import re
+import socket
 import time
 import traceback
 import warnings
 from collections.abc import Mapping, Sequence
 from numbers import Integral
+from pathlib import Path
 from typing import Any
 
+import joblib
 import numpy as np
 import optuna
 from numpy.ma import MaskedArray
@@ -180,6 +203,59 @@ def _seed(random_state: Any, owner: str) -> int | None:
                      f"numpy Generator or a numpy RandomState. Got {random_state!r} instead.")
 
 
+# ------------------------------------------------------------------ storage, resuming
+_JOURNAL_SUFFIXES = (".log", ".journal")
+
+
+def _storage(storage: Any, owner: str) -> Any:
+    if storage is None or isinstance(storage, optuna.storages.BaseStorage):
+        return storage
+    if isinstance(storage, (str, os.PathLike)):
+        text = os.fspath(storage)
+        if "://" in text:
+            return optuna.storages.RDBStorage(text)
+        path = Path(text).expanduser().resolve()
+        if path.suffix in _JOURNAL_SUFFIXES:
+            return optuna.storages.JournalStorage(
+                optuna.storages.journal.JournalFileBackend(str(path)))
+        return optuna.storages.RDBStorage(f"sqlite:///{path}")
+    raise TypeError(f"The 'storage' parameter of {owner} must be None, a path, a database "
+                    f"URL or an Optuna storage. Got {storage!r} instead.")
+
+
+def _fingerprint(value: Any) -> str:
+    """A description of ``value`` that is the same in every process (no addresses)."""
+    if hasattr(value, "get_params") and not isinstance(value, type):
+        params = value.get_params(deep=False)
+        inner = ", ".join(f"{k}={_fingerprint(v)}" for k, v in sorted(params.items()))
+        return f"{type(value).__module__}.{type(value).__qualname__}({inner})"
+    if isinstance(value, Choice):
+        return f"Choice({_fingerprint(value.options)})"
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{k!r}: {_fingerprint(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_fingerprint(v) for v in value) + "]"
+    if callable(value) and hasattr(value, "__qualname__"):
+        return f"{getattr(value, '__module__', '')}.{value.__qualname__}"
+    return re.sub(r" at 0x[0-9a-fA-F]+", "", repr(value))
+
+
+def _process_is_gone(attrs: Mapping[str, Any]) -> bool:
+    """Whether the process that ran a trial (its user attrs) is known to be dead."""
+    if attrs.get("host") != socket.gethostname() or "pid" not in attrs:
+        return False
+    pid = attrs["pid"]
+    if pid == os.getpid():
+        return True  # this process runs one search at a time: a leftover of an earlier fit
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
 # ------------------------------------------------------------------ the searches
 class _BaseSearch(MetaEstimatorMixin, BaseEstimator):
     """The trial loop shared by the searches; a subclass gives the sampler and the
@@ -241,16 +317,29 @@ class _BaseSearch(MetaEstimatorMixin, BaseEstimator):
         scorer = get_scorer(self.scoring)
         folds = list(self._check_cv().split(X, y))
 
+        storage = _storage(self.storage, owner)
+        study_name = None if storage is None else self._study_name(X, y)
+
         verbosity = optuna.logging.get_verbosity()
         optuna.logging.set_verbosity(optuna.logging.ERROR)
         try:
-            study = optuna.create_study(direction="maximize",
+            study = optuna.create_study(direction="maximize", storage=storage,
+                                        study_name=study_name, load_if_exists=True,
                                         sampler=self._make_sampler(params, seed))
-            trials = [self._run_trial(study, params, scorer, folds, X, y)
-                      for _ in range(n_trials)]
+            self._rerun_abandoned(study, params)
+            while True:
+                trials = study.get_trials(deepcopy=False)
+                finished = sum(1 for t in trials if "record" in t.user_attrs
+                               and t.state.is_finished())
+                running = sum(1 for t in trials if t.state == TrialState.RUNNING)
+                if finished + running >= n_trials:
+                    break
+                study.sampler = self._trial_sampler(params, seed, len(trials))
+                self._run_trial(study, params, scorer, folds, X, y)
         finally:
             optuna.logging.set_verbosity(verbosity)
 
+        trials = self._records(study, params)
         self.study_, self.trials_, self.scorer_ = study, trials, scorer
         self.n_splits_ = len(folds)
         self.cv_results_ = self._results(trials, len(folds))
@@ -272,13 +361,13 @@ class _BaseSearch(MetaEstimatorMixin, BaseEstimator):
         return self
 
     def _run_trial(self, study: Any, params: list[_Param], scorer: Any,
-                   folds: list[tuple[np.ndarray, np.ndarray]], X: Any, y: Any) -> dict:
+                   folds: list[tuple[np.ndarray, np.ndarray]], X: Any, y: Any) -> None:
         trial = study.ask({param.name: param.distribution for param in params})
+        trial.set_user_attr("host", socket.gethostname())
+        trial.set_user_attr("pid", os.getpid())
         values = {param.name: param.decode(trial.params[param.name]) for param in params}
-        record: dict[str, Any] = {"number": trial.number, "params": values,
-                                  "state": "COMPLETE", "scores": [], "fit_times": [],
-                                  "score_times": [], "value": math.nan, "duration": 0.0,
-                                  "error": None}
+        record: dict[str, Any] = {"scores": [], "fit_times": [], "score_times": [],
+                                  "duration": 0.0, "error": None}
         start = time.perf_counter()
         try:
             for train, test in folds:
@@ -299,19 +388,62 @@ class _BaseSearch(MetaEstimatorMixin, BaseEstimator):
             if math.isnan(value):
                 raise ValueError(f"the scores are NaN: {record['scores']}")
         except Exception as error:  # a failed trial is data, not a crash
-            record["state"] = "FAIL"
             record["error"] = f"{type(error).__name__}: {error}"
             record["traceback"] = traceback.format_exc()
             record["duration"] = time.perf_counter() - start
+            trial.set_user_attr("record", record)
             study.tell(trial, state=TrialState.FAIL)
             warnings.warn(f"Trial {trial.number} of {type(self).__name__} failed with "
                           f"params {values}: {record['error']}", FitFailedWarning,
                           stacklevel=3)
-            return record
-        record["value"] = value
+            return
         record["duration"] = time.perf_counter() - start
+        trial.set_user_attr("record", record)
         study.tell(trial, value)
-        return record
+
+    def _study_name(self, X: Any, y: Any) -> str:
+        config = {name: value for name, value in self.get_params(deep=False).items()
+                  if name not in ("n_trials", "storage")}
+        text = (f"{type(self).__qualname__} {_fingerprint(config)} "
+                f"{joblib.hash(X)} {joblib.hash(y)}")
+        digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+        return f"seqpipe-{type(self).__name__}-{digest}"
+
+    def _trial_sampler(self, params: list[_Param], seed: int | None, number: int) -> Any:
+        """The sampler for the next trial; a seeded search derives the trial's seed from
+        its number, so that a resumed search does not repeat the first draws."""
+        if seed is None:
+            return self._make_sampler(params, None)
+        derived = int(np.random.SeedSequence([seed, number]).generate_state(1)[0])
+        return self._make_sampler(params, derived)
+
+    @staticmethod
+    def _rerun_abandoned(study: Any, params: list[_Param]) -> None:
+        """Fail the trials left running by a dead process; queue their params again."""
+        names = {param.name for param in params}
+        for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+            if not _process_is_gone(trial.user_attrs):
+                continue
+            study.tell(trial.number, state=TrialState.FAIL, skip_if_finished=True)
+            if set(trial.params) == names:
+                study.enqueue_trial(dict(trial.params))
+
+    @staticmethod
+    def _records(study: Any, params: list[_Param]) -> list[dict]:
+        """``trials_``: one record per finished trial, in the order of their numbers."""
+        records = []
+        for trial in study.get_trials(deepcopy=False):
+            if not trial.state.is_finished() or "record" not in trial.user_attrs:
+                continue
+            record = dict(trial.user_attrs["record"])
+            values = {param.name: param.decode(trial.params[param.name])
+                      for param in params}
+            failed = trial.state != TrialState.COMPLETE
+            records.append({"number": trial.number, "params": values,
+                            "state": "FAIL" if failed else "COMPLETE",
+                            "value": math.nan if failed else float(trial.value),
+                            **record})
+        return records
 
     @staticmethod
     def _results(trials: list[dict], n_splits: int) -> dict[str, Any]:
@@ -372,6 +504,11 @@ _COMMON_TAIL = """
         estimator's ``score``. Greater is better.
     refit : bool, default=True
         Refit a clone with the best parameters on all the data (``best_estimator_``).
+    storage : None, path, URL or Optuna storage, default=None
+        Where the trials are kept: None, in memory; a path ending in ``.log`` or
+        ``.journal``, Optuna's journal file; any other path, an SQLite file; a database
+        URL; or an Optuna storage. Rerunning the same search on the same data with the
+        same storage resumes it (see the module's page).
 
     Attributes
     ----------
@@ -403,13 +540,14 @@ class RandomSearch(_BaseSearch):
 
     def __init__(self, estimator: Any, space: Mapping[str, Any], *, n_trials: int = 10,
                  cv: Any = None, scoring: Any = None, refit: bool = True,
-                 random_state: Any = None) -> None:
+                 storage: Any = None, random_state: Any = None) -> None:
         self.estimator = estimator
         self.space = space
         self.n_trials = n_trials
         self.cv = cv
         self.scoring = scoring
         self.refit = refit
+        self.storage = storage
         self.random_state = random_state
 
     def _n_trials(self, params: list[_Param]) -> int:
@@ -438,9 +576,9 @@ class TPESearch(RandomSearch):
 
     def __init__(self, estimator: Any, space: Mapping[str, Any], *, n_trials: int = 10,
                  n_startup_trials: int = 10, cv: Any = None, scoring: Any = None,
-                 refit: bool = True, random_state: Any = None) -> None:
+                 refit: bool = True, storage: Any = None, random_state: Any = None) -> None:
         super().__init__(estimator, space, n_trials=n_trials, cv=cv, scoring=scoring,
-                         refit=refit, random_state=random_state)
+                         refit=refit, storage=storage, random_state=random_state)
         self.n_startup_trials = n_startup_trials
 
     def _make_sampler(self, params: list[_Param], seed: int | None) -> Any:
@@ -471,12 +609,14 @@ class GridSearch(_BaseSearch):
     """
 
     def __init__(self, estimator: Any, space: Mapping[str, Any], *, cv: Any = None,
-                 scoring: Any = None, refit: bool = True, random_state: Any = None) -> None:
+                 scoring: Any = None, refit: bool = True, storage: Any = None,
+                 random_state: Any = None) -> None:
         self.estimator = estimator
         self.space = space
         self.cv = cv
         self.scoring = scoring
         self.refit = refit
+        self.storage = storage
         self.random_state = random_state
 
     def _parameters(self) -> list[_Param]:
@@ -495,4 +635,8 @@ class GridSearch(_BaseSearch):
     def _make_sampler(self, params: list[_Param], seed: int | None) -> Any:
         grid = {param.name: list(param.distribution.choices) for param in params}
         return _LoopGridSampler(grid, seed=seed)
+
+    def _trial_sampler(self, params: list[_Param], seed: int | None, number: int) -> Any:
+        # one order of the grid for every trial: the sampler picks grid points by number
+        return self._make_sampler(params, seed)
 

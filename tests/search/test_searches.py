@@ -236,3 +236,92 @@ def test_importing_seqpipe_search_does_not_import_optuna():
     code = ("import sys, seqpipe, seqpipe.search; assert 'optuna' not in sys.modules; "
             "from seqpipe.search import TPESearch; assert 'optuna' in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# ------------------------------------------------------------------ storage: resuming
+@pytest.mark.parametrize("file_name", ["trials.db", "trials.log"])
+def test_a_stored_search_resumes_without_rerunning_finished_trials(data, tmp_path, file_name):
+    X, y = data
+    path = tmp_path / file_name
+
+    def run(n_trials, X=X, y=y):
+        CountingRidge.fits.clear()
+        return RandomSearch(CountingRidge(), {"alpha": LogUniform(1e-2, 1e2)},
+                            n_trials=n_trials, cv=2, storage=path, random_state=0).fit(X, y)
+
+    first = run(3)
+    assert len(CountingRidge.fits) == 3 * 2 + 1  # 3 trials of 2 folds, and the refit
+    more = run(5)
+    assert len(CountingRidge.fits) == 2 * 2 + 1  # only the 2 new trials run
+    assert [t["number"] for t in more.trials_] == list(range(5))
+    assert [t["params"] for t in more.trials_[:3]] == [t["params"] for t in first.trials_]
+    assert [t["scores"] for t in more.trials_[:3]] == [t["scores"] for t in first.trials_]
+    assert len({t["params"]["alpha"] for t in more.trials_}) == 5  # no draw repeated
+    again = run(5)
+    assert len(CountingRidge.fits) == 1  # nothing left but the refit
+    assert again.best_params_ == more.best_params_
+    assert list(again.cv_results_["mean_test_score"]) == list(
+        more.cv_results_["mean_test_score"])
+    run(2, X=X[:100], y=y[:100])  # other data: another study
+    assert len(CountingRidge.fits) == 2 * 2 + 1
+
+
+KILLER = '''
+import os, signal
+from sklearn.linear_model import Ridge
+
+class Killer(Ridge):
+    """Logs each fit's alpha and size; with kill set, dies in the third trial (2 folds)."""
+    kill = False
+    log = None
+
+    def fit(self, X, y, sample_weight=None):
+        with open(Killer.log, "a") as file:
+            file.write(f"{self.alpha} {len(X)}\\n")
+        with open(Killer.log) as file:
+            if Killer.kill and len(file.readlines()) == 5:
+                os.kill(os.getpid(), signal.SIGKILL)
+        return super().fit(X, y, sample_weight)
+'''
+
+SCRIPT = '''
+import sys
+import numpy as np
+sys.path.insert(0, sys.argv[1])
+from killer_module import Killer
+from seqpipe.search import GridSearch
+Killer.kill, Killer.log = True, sys.argv[2]
+rng = np.random.default_rng(0)
+X = rng.normal(size=(150, 4))
+y = X @ [1.0, -2.0, 0.5, 0.0] + rng.normal(scale=0.5, size=150)
+GridSearch(Killer(), {"alpha": [1.0, 2.0, 3.0, 4.0, 5.0]}, cv=2, storage=sys.argv[3],
+           random_state=0).fit(X, y)
+'''
+
+
+def test_a_search_killed_mid_trial_resumes_and_reruns_only_the_cut_trial(data, tmp_path,
+                                                                       monkeypatch):
+    X, y = data
+    (tmp_path / "killer_module.py").write_text(KILLER)
+    log, storage = tmp_path / "fits.txt", tmp_path / "search.db"
+    done = subprocess.run([sys.executable, "-c", SCRIPT, str(tmp_path), str(log),
+                           str(storage)], timeout=120)
+    assert done.returncode == -9  # SIGKILL, in the third trial
+    before = [float(line.split()[0]) for line in log.read_text().splitlines()]
+    cut = before[-1]
+    finished = set(before) - {cut}
+    assert len(before) == 5 and len(finished) == 2
+
+    monkeypatch.syspath_prepend(str(tmp_path))
+    from killer_module import Killer
+    Killer.log = str(log)
+    log.write_text("")
+    search = GridSearch(Killer(), {"alpha": [1.0, 2.0, 3.0, 4.0, 5.0]}, cv=2,
+                        storage=storage, random_state=0).fit(X, y)
+    after = [line.split() for line in log.read_text().splitlines()]
+    rerun = {float(a) for a, n in after if int(n) < len(X)}  # cross-validation fits
+    assert cut in rerun and rerun == {1.0, 2.0, 3.0, 4.0, 5.0} - finished  # none finished
+    assert sorted(t["params"]["alpha"] for t in search.trials_) == [1.0, 2.0, 3.0, 4.0, 5.0]
+    assert all(t["state"] == "COMPLETE" for t in search.trials_)
+    states = [t.state.name for t in search.study_.trials]
+    assert states.count("FAIL") == 1 and states.count("COMPLETE") == 5  # the cut trial
