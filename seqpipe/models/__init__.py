@@ -1,5 +1,7 @@
 """Keras model builders, to pass as ``build_fn`` to :class:`~seqpipe.steps.KerasModelStep`."""
 
+from seqpipe.models.classifier import lstm_classifier
+from seqpipe.models.lstm import lstm_regressor
 from seqpipe.models.seq2seq import seq2seq_gru
 
-__all__ = ["seq2seq_gru"]
+__all__ = ["lstm_classifier", "lstm_regressor", "seq2seq_gru"]

@@ -12,6 +12,16 @@ from typing import Any
 
 from seqpipe.models import seq2seq_gru
 from seqpipe.pipeline import Pipeline
+from seqpipe.pipelines._classifier import OneHotClassifier
+from seqpipe.pipelines.seeds import (
+    SEED001_SETTINGS,
+    echo_pipeline,
+    noisy_sine_pipeline,
+    sin_cos_pipeline,
+    sin_pipeline,
+    window_regressor_pipeline,
+    x_sin_pipeline,
+)
 from seqpipe.steps import (
     DataShuffler,
     EpochRepeater,
@@ -26,9 +36,17 @@ from seqpipe.steps import (
 
 __all__ = [
     "EXERCISE_SETTINGS",
+    "SEED001_SETTINGS",
+    "OneHotClassifier",
+    "echo_pipeline",
     "exercise_pipeline",
+    "noisy_sine_pipeline",
     "seed003_training",
     "signal_prediction_pipeline",
+    "sin_cos_pipeline",
+    "sin_pipeline",
+    "window_regressor_pipeline",
+    "x_sin_pipeline",
 ]
 
 #: Settings per exercise: normalization and KerasModelStep parameters. Exercise 1

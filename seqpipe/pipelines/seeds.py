@@ -1,0 +1,191 @@
+"""Ready-made, unfitted pipelines for seeds 000, 001 and 004.
+
+Seeds 000 and 001 predict the next value of a series from a lookback window
+(``X`` of shape ``(n, window, n_features)``, ``y`` of shape ``(n, n_features)``, as
+made by :func:`seqpipe.datasets.make_noisy_sine`, :func:`~seqpipe.datasets.make_sin`,
+:func:`~seqpipe.datasets.make_sin_cos` and :func:`~seqpipe.datasets.make_x_sin`);
+seed 004 classifies one-hot echo sequences
+(:func:`~seqpipe.datasets.make_echo_sequences`).
+
+>>> from seqpipe.pipelines import noisy_sine_pipeline, echo_pipeline
+>>> pipe = noisy_sine_pipeline(epochs=5)
+>>> pipe.get_params()["kerasmodelstep__units"], pipe.get_params()["kerasmodelstep__epochs"]
+(128, 5)
+>>> echo_pipeline().get_params()["onehotclassifier__estimator__units"]
+25
+"""
+
+from __future__ import annotations
+
+from seqpipe.models import lstm_classifier, lstm_regressor
+from seqpipe.pipeline import Pipeline
+from seqpipe.pipelines._classifier import OneHotClassifier
+from seqpipe.steps import KerasModelStep, MeanStdNormalizer, ToNumpy
+
+__all__ = [
+    "echo_pipeline",
+    "noisy_sine_pipeline",
+    "sin_cos_pipeline",
+    "sin_pipeline",
+    "window_regressor_pipeline",
+    "x_sin_pipeline",
+]
+
+
+def window_regressor_pipeline(
+    *,
+    per_sample: bool = False,
+    units: int = 32,
+    layers_stacked_count: int = 1,
+    dropout: float = 0.0,
+    dense_units: int = 0,
+    learning_rate: float | None = 1e-2,
+    epochs: int = 30,
+    batch_size: int = 32,
+    random_state: int | None = 0,
+) -> Pipeline:
+    """Normalize, to numpy, an LSTM predicting the value(s) after the window.
+
+    ``Pipeline([MeanStdNormalizer(per_sample), ToNumpy(), KerasModelStep(lstm_regressor,
+    ...)])``. The normalizer scales y (of shape ``(n, n_features)``) with X's
+    statistics and the pipeline scales predictions back, so ``predict`` answers in
+    y's units.
+
+    Parameters
+    ----------
+    per_sample : bool, default=False
+        ``False``: statistics learned over the whole training set (a stationary
+        signal). ``True``: each window is normalized by its own mean and standard
+        deviation, and its prediction scaled back with them, so the model sees only
+        the window's shape (a signal whose level or amplitude drifts, such as
+        ``x sin(x)``).
+    units, layers_stacked_count, dropout, dense_units
+        Passed to :func:`seqpipe.models.lstm_regressor`.
+    learning_rate, epochs, batch_size, random_state
+        Passed to :class:`seqpipe.steps.KerasModelStep` (Adam, MSE loss).
+
+    Returns
+    -------
+    Pipeline
+        Unfitted; the Keras step is named ``kerasmodelstep`` (e.g.
+        ``set_params(kerasmodelstep__units=8)``).
+    """
+    return Pipeline([
+        MeanStdNormalizer(per_sample=per_sample),
+        ToNumpy(),
+        KerasModelStep(
+            lstm_regressor, units=units, layers_stacked_count=layers_stacked_count,
+            dropout=dropout, dense_units=dense_units, learning_rate=learning_rate,
+            epochs=epochs, batch_size=batch_size, random_state=random_state,
+        ),
+    ])
+
+
+def noisy_sine_pipeline(**overrides: object) -> Pipeline:
+    """Seed 000: an LSTM of 128 units predicting the next value of a noisy sine.
+
+    The seed's settings: one LSTM of 128 units (``hnodes``), dropout 0.1, Adam with
+    learning rate 0.01, 100 epochs of batches of 32, on lookback windows of 10
+    (:func:`seqpipe.datasets.make_noisy_sine`). Global statistics: the sine is
+    stationary.
+
+    Parameters
+    ----------
+    **overrides
+        Any keyword of :func:`window_regressor_pipeline`.
+    """
+    settings = {"units": 128, "dropout": 0.1, "learning_rate": 1e-2, "epochs": 100,
+                "batch_size": 32}
+    return window_regressor_pipeline(**{**settings, **overrides})
+
+
+#: Seed 001's three regressors share one model: the seed's two stacked LSTMs of 5
+#: units and a Dense layer, widened to 16 units and trained with Adam (the seed ran
+#: 130,000 Adagrad steps of 100 samples).
+SEED001_SETTINGS: dict[str, object] = {
+    "units": 16, "layers_stacked_count": 2, "dense_units": 0, "learning_rate": 1e-2,
+    "epochs": 30, "batch_size": 100,
+}
+
+
+def sin_pipeline(**overrides: object) -> Pipeline:
+    """Seed 001: predict the next value of ``sin(x)`` from a window of 5 values.
+
+    Global statistics (the sine is stationary). See :data:`SEED001_SETTINGS`.
+
+    Parameters
+    ----------
+    **overrides
+        Any keyword of :func:`window_regressor_pipeline`.
+    """
+    return window_regressor_pipeline(**{**SEED001_SETTINGS, **overrides})
+
+
+def sin_cos_pipeline(**overrides: object) -> Pipeline:
+    """Seed 001: predict the next ``(sin(x), cos(x))`` pair from a window of 5 pairs.
+
+    Global statistics, per feature. See :data:`SEED001_SETTINGS`.
+
+    Parameters
+    ----------
+    **overrides
+        Any keyword of :func:`window_regressor_pipeline`.
+    """
+    return window_regressor_pipeline(**{**SEED001_SETTINGS, **overrides})
+
+
+def x_sin_pipeline(**overrides: object) -> Pipeline:
+    """Seed 001: predict the next value of ``x sin(x)`` from a window of 5 values.
+
+    The amplitude grows with x, so the later (test) part of the series is larger
+    than anything in the training part: statistics learned on the training part
+    would ask the model to extrapolate. Each window is therefore normalized by its
+    own mean and standard deviation (``per_sample=True``) and its prediction scaled
+    back with them: the model learns the window's shape, whatever the amplitude.
+
+    Parameters
+    ----------
+    **overrides
+        Any keyword of :func:`window_regressor_pipeline`.
+    """
+    return window_regressor_pipeline(**{**SEED001_SETTINGS, "per_sample": True, **overrides})
+
+
+def echo_pipeline(
+    *,
+    units: int = 25,
+    layers_stacked_count: int = 1,
+    learning_rate: float | None = 1e-2,
+    epochs: int = 10,
+    batch_size: int = 32,
+    random_state: int | None = 0,
+) -> Pipeline:
+    """Seed 004: classify one-hot echo sequences by the value at a fixed position.
+
+    ``Pipeline([ToNumpy(), OneHotClassifier(KerasModelStep(lstm_classifier,
+    loss="categorical_crossentropy", ...))])``: an LSTM of 25 units and a softmax
+    over the classes, as in the seed, trained with Adam on batches instead of the
+    seed's one sample at a time. ``fit(X, y)`` takes X of shape ``(n, length,
+    n_classes)`` and integer labels y; the pipeline has ``classes_``,
+    ``predict_proba`` and accuracy as its ``score``.
+
+    Parameters
+    ----------
+    units, layers_stacked_count
+        Passed to :func:`seqpipe.models.lstm_classifier`.
+    learning_rate, epochs, batch_size, random_state
+        Passed to :class:`seqpipe.steps.KerasModelStep`.
+
+    Returns
+    -------
+    Pipeline
+        Unfitted; the Keras step's params are ``onehotclassifier__estimator__<name>``.
+    """
+    return Pipeline([
+        ToNumpy(),
+        OneHotClassifier(KerasModelStep(
+            lstm_classifier, loss="categorical_crossentropy", units=units,
+            layers_stacked_count=layers_stacked_count, learning_rate=learning_rate,
+            epochs=epochs, batch_size=batch_size, random_state=random_state,
+        )),
+    ])
