@@ -1,4 +1,4 @@
-"""The ``seqpipe`` command line: ``list``, ``run exercise1``, ``predict``."""
+"""The ``seqpipe`` command line: ``list``, ``run exercise1``, ``predict``, ``serve``."""
 
 from __future__ import annotations
 
@@ -89,9 +89,16 @@ def predict_file(artifact: Path, inputs: Path, output: Path) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``seqpipe`` command."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["serve"]:
+        from seqpipe.serving.server import main as serve  # FastAPI and uvicorn
+
+        return serve(argv[1:], prog="seqpipe serve")
     parser = argparse.ArgumentParser(prog="seqpipe", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("list", help="list the runnable exercises")
+    commands.add_parser("serve", help="serve saved models over HTTP (Open Inference "
+                        "Protocol v2); see seqpipe serve --help")
     run = commands.add_parser("run", help="train an exercise end to end")
     run.add_argument("exercise", choices=sorted(EXERCISES))
     run.add_argument("--output", type=Path, default=None, help="default: runs/<exercise>")

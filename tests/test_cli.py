@@ -1,6 +1,8 @@
 """The `seqpipe` command: `make run` calls `seqpipe run exercise1`."""
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -36,3 +38,14 @@ def test_unknown_exercise_is_refused(capsys):
     with pytest.raises(SystemExit):
         main(["run", "exercise9"])
     assert "invalid choice: 'exercise9'" in capsys.readouterr().err
+
+
+def test_serve_refuses_a_missing_artifact_in_one_line(tmp_path):
+    """`seqpipe serve` delegates to seqpipe.serving: nothing is served, no traceback."""
+    missing = tmp_path / "nothing.seqpipe"
+    result = subprocess.run([sys.executable, "-m", "seqpipe", "serve", str(missing),
+                             "--port", "0"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    assert result.stderr.strip().startswith("seqpipe serve: error: cannot load the models")
+    assert "nothing.seqpipe" in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
