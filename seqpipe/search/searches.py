@@ -57,7 +57,7 @@ failed and rerun with the same parameters (a trial of another host is left to it
 trials run until ``n_trials`` trials have finished (a larger ``n_trials`` extends a
 finished search). ``trials_`` holds those finished trials, not the abandoned ones.
 
-Not yet (issue 11): ``n_jobs``/Dask execution, timeouts and pruning.
+Not yet (issue 11): Dask execution, timeouts and pruning.
 """
 
 from __future__ import annotations
@@ -101,6 +101,7 @@ from seqpipe.search.walk_forward import WalkForwardSplit
 __all__ = ["GridSearch", "RandomSearch", "TPESearch"]
 
 _PRIMITIVES = (type(None), bool, int, float, str)
+_BACKENDS = ("loky", "threading", "multiprocessing")
 
 
 # ------------------------------------------------------------------ the space in Optuna
@@ -256,6 +257,37 @@ def _process_is_gone(attrs: Mapping[str, Any]) -> bool:
     return False
 
 
+def _evaluate(estimator: Any, values: dict[str, Any], folds: list, X: Any, y: Any,
+              scorer: Any) -> dict[str, Any]:
+    """Fit and score one trial on every fold (in this process or a worker); a raised
+    error ends the trial and is returned in the record, as text."""
+    record: dict[str, Any] = {"scores": [], "fit_times": [], "score_times": [],
+                              "duration": 0.0, "error": None}
+    start = time.perf_counter()
+    try:
+        for train, test in folds:
+            fold_estimator = clone(estimator).set_params(**clone(values, safe=False))
+            fit_start = time.perf_counter()
+            X_train = _safe_indexing(X, train)
+            if y is None:
+                fold_estimator.fit(X_train)
+            else:
+                fold_estimator.fit(X_train, _safe_indexing(y, train))
+            score_start = time.perf_counter()
+            y_test = None if y is None else _safe_indexing(y, test)
+            score = float(scorer(fold_estimator, _safe_indexing(X, test), y_test))
+            record["fit_times"].append(score_start - fit_start)
+            record["score_times"].append(time.perf_counter() - score_start)
+            record["scores"].append(score)
+        if math.isnan(float(np.mean(record["scores"]))):
+            raise ValueError(f"the scores are NaN: {record['scores']}")
+    except Exception as error:  # a failed trial is data, not a crash
+        record["error"] = f"{type(error).__name__}: {error}"
+        record["traceback"] = traceback.format_exc()
+    record["duration"] = time.perf_counter() - start
+    return record
+
+
 # ------------------------------------------------------------------ the searches
 class _BaseSearch(MetaEstimatorMixin, BaseEstimator):
     """The trial loop shared by the searches; a subclass gives the sampler and the
@@ -270,6 +302,18 @@ class _BaseSearch(MetaEstimatorMixin, BaseEstimator):
 
     def _n_trials(self, params: list[_Param]) -> int:
         return self.n_trials
+
+    def _n_jobs(self) -> int:
+        owner = type(self).__name__
+        if (isinstance(self.n_jobs, bool) or not isinstance(self.n_jobs, Integral)
+                or self.n_jobs == 0):
+            raise ValueError(f"The 'n_jobs' parameter of {owner} must be a non-zero int "
+                             f"(-1: every core). Got {self.n_jobs!r} instead.")
+        if self.backend not in _BACKENDS:
+            raise ValueError(f"The 'backend' parameter of {owner} must be one of "
+                             f"{', '.join(map(repr, _BACKENDS))}. Got {self.backend!r} "
+                             f"instead.")
+        return joblib.effective_n_jobs(self.n_jobs)
 
     def _check_cv(self) -> Any:
         if self.cv is None:
@@ -316,6 +360,7 @@ class _BaseSearch(MetaEstimatorMixin, BaseEstimator):
         n_trials = self._n_trials(params)
         scorer = get_scorer(self.scoring)
         folds = list(self._check_cv().split(X, y))
+        n_jobs = self._n_jobs()
 
         storage = _storage(self.storage, owner)
         study_name = None if storage is None else self._study_name(X, y)
@@ -327,15 +372,26 @@ class _BaseSearch(MetaEstimatorMixin, BaseEstimator):
                                         study_name=study_name, load_if_exists=True,
                                         sampler=self._make_sampler(params, seed))
             self._rerun_abandoned(study, params)
-            while True:
-                trials = study.get_trials(deepcopy=False)
-                finished = sum(1 for t in trials if "record" in t.user_attrs
-                               and t.state.is_finished())
-                running = sum(1 for t in trials if t.state == TrialState.RUNNING)
-                if finished + running >= n_trials:
-                    break
-                study.sampler = self._trial_sampler(params, seed, len(trials))
-                self._run_trial(study, params, scorer, folds, X, y)
+            with joblib.Parallel(n_jobs=n_jobs, backend=self.backend) as parallel:
+                while True:
+                    trials = study.get_trials(deepcopy=False)
+                    finished = sum(1 for t in trials if "record" in t.user_attrs
+                                   and t.state.is_finished())
+                    running = sum(1 for t in trials if t.state == TrialState.RUNNING)
+                    free = n_trials - finished - running
+                    if free <= 0:
+                        break
+                    batch = []
+                    for _ in range(min(n_jobs, free)):
+                        number = len(study.get_trials(deepcopy=False))
+                        study.sampler = self._trial_sampler(params, seed, number)
+                        batch.append(self._ask(study, params))
+                    tasks = (joblib.delayed(_evaluate)(self.estimator, values, folds, X, y,
+                                                       scorer) for _, values in batch)
+                    records = ([_evaluate(self.estimator, batch[0][1], folds, X, y, scorer)]
+                               if n_jobs == 1 else parallel(tasks))
+                    for (trial, values), record in zip(batch, records):
+                        self._tell(study, trial, values, record)
         finally:
             optuna.logging.set_verbosity(verbosity)
 
@@ -360,50 +416,25 @@ class _BaseSearch(MetaEstimatorMixin, BaseEstimator):
             self.refit_time_ = time.perf_counter() - start
         return self
 
-    def _run_trial(self, study: Any, params: list[_Param], scorer: Any,
-                   folds: list[tuple[np.ndarray, np.ndarray]], X: Any, y: Any) -> None:
+    def _ask(self, study: Any, params: list[_Param]) -> tuple[Any, dict[str, Any]]:
         trial = study.ask({param.name: param.distribution for param in params})
         trial.set_user_attr("host", socket.gethostname())
         trial.set_user_attr("pid", os.getpid())
-        values = {param.name: param.decode(trial.params[param.name]) for param in params}
-        record: dict[str, Any] = {"scores": [], "fit_times": [], "score_times": [],
-                                  "duration": 0.0, "error": None}
-        start = time.perf_counter()
-        try:
-            for train, test in folds:
-                estimator = clone(self.estimator).set_params(**clone(values, safe=False))
-                fit_start = time.perf_counter()
-                X_train = _safe_indexing(X, train)
-                if y is None:
-                    estimator.fit(X_train)
-                else:
-                    estimator.fit(X_train, _safe_indexing(y, train))
-                score_start = time.perf_counter()
-                y_test = None if y is None else _safe_indexing(y, test)
-                score = float(scorer(estimator, _safe_indexing(X, test), y_test))
-                record["fit_times"].append(score_start - fit_start)
-                record["score_times"].append(time.perf_counter() - score_start)
-                record["scores"].append(score)
-            value = float(np.mean(record["scores"]))
-            if math.isnan(value):
-                raise ValueError(f"the scores are NaN: {record['scores']}")
-        except Exception as error:  # a failed trial is data, not a crash
-            record["error"] = f"{type(error).__name__}: {error}"
-            record["traceback"] = traceback.format_exc()
-            record["duration"] = time.perf_counter() - start
-            trial.set_user_attr("record", record)
-            study.tell(trial, state=TrialState.FAIL)
-            warnings.warn(f"Trial {trial.number} of {type(self).__name__} failed with "
-                          f"params {values}: {record['error']}", FitFailedWarning,
-                          stacklevel=3)
-            return
-        record["duration"] = time.perf_counter() - start
+        return trial, {param.name: param.decode(trial.params[param.name])
+                       for param in params}
+
+    def _tell(self, study: Any, trial: Any, values: dict[str, Any], record: dict) -> None:
         trial.set_user_attr("record", record)
-        study.tell(trial, value)
+        if record["error"] is None:
+            study.tell(trial, float(np.mean(record["scores"])))
+            return
+        study.tell(trial, state=TrialState.FAIL)
+        warnings.warn(f"Trial {trial.number} of {type(self).__name__} failed with params "
+                      f"{values}: {record['error']}", FitFailedWarning, stacklevel=4)
 
     def _study_name(self, X: Any, y: Any) -> str:
         config = {name: value for name, value in self.get_params(deep=False).items()
-                  if name not in ("n_trials", "storage")}
+                  if name not in ("n_trials", "storage", "n_jobs", "backend")}
         text = (f"{type(self).__qualname__} {_fingerprint(config)} "
                 f"{joblib.hash(X)} {joblib.hash(y)}")
         digest = hashlib.sha256(text.encode()).hexdigest()[:16]
@@ -504,6 +535,13 @@ _COMMON_TAIL = """
         estimator's ``score``. Greater is better.
     refit : bool, default=True
         Refit a clone with the best parameters on all the data (``best_estimator_``).
+    n_jobs : int, default=1
+        Trials run at once, each in a joblib worker (-1: one per core). The search
+        asks Optuna for ``n_jobs`` trials, runs them, tells their scores, and goes on
+        (TPE then models the scores of finished batches). A seeded RandomSearch or
+        GridSearch runs the same trials whatever ``n_jobs``.
+    backend : {"loky", "threading", "multiprocessing"}, default="loky"
+        joblib's backend for ``n_jobs > 1``: loky runs each trial in a worker process.
     storage : None, path, URL or Optuna storage, default=None
         Where the trials are kept: None, in memory; a path ending in ``.log`` or
         ``.journal``, Optuna's journal file; any other path, an SQLite file; a database
@@ -539,14 +577,17 @@ class RandomSearch(_BaseSearch):
     """
 
     def __init__(self, estimator: Any, space: Mapping[str, Any], *, n_trials: int = 10,
-                 cv: Any = None, scoring: Any = None, refit: bool = True,
-                 storage: Any = None, random_state: Any = None) -> None:
+                 cv: Any = None, scoring: Any = None, refit: bool = True, n_jobs: int = 1,
+                 backend: str = "loky", storage: Any = None,
+                 random_state: Any = None) -> None:
         self.estimator = estimator
         self.space = space
         self.n_trials = n_trials
         self.cv = cv
         self.scoring = scoring
         self.refit = refit
+        self.n_jobs = n_jobs
+        self.backend = backend
         self.storage = storage
         self.random_state = random_state
 
@@ -576,9 +617,11 @@ class TPESearch(RandomSearch):
 
     def __init__(self, estimator: Any, space: Mapping[str, Any], *, n_trials: int = 10,
                  n_startup_trials: int = 10, cv: Any = None, scoring: Any = None,
-                 refit: bool = True, storage: Any = None, random_state: Any = None) -> None:
+                 refit: bool = True, n_jobs: int = 1, backend: str = "loky",
+                 storage: Any = None, random_state: Any = None) -> None:
         super().__init__(estimator, space, n_trials=n_trials, cv=cv, scoring=scoring,
-                         refit=refit, storage=storage, random_state=random_state)
+                         refit=refit, n_jobs=n_jobs, backend=backend, storage=storage,
+                         random_state=random_state)
         self.n_startup_trials = n_startup_trials
 
     def _make_sampler(self, params: list[_Param], seed: int | None) -> Any:
@@ -609,13 +652,16 @@ class GridSearch(_BaseSearch):
     """
 
     def __init__(self, estimator: Any, space: Mapping[str, Any], *, cv: Any = None,
-                 scoring: Any = None, refit: bool = True, storage: Any = None,
+                 scoring: Any = None, refit: bool = True, n_jobs: int = 1,
+                 backend: str = "loky", storage: Any = None,
                  random_state: Any = None) -> None:
         self.estimator = estimator
         self.space = space
         self.cv = cv
         self.scoring = scoring
         self.refit = refit
+        self.n_jobs = n_jobs
+        self.backend = backend
         self.storage = storage
         self.random_state = random_state
 

@@ -325,3 +325,37 @@ def test_a_search_killed_mid_trial_resumes_and_reruns_only_the_cut_trial(data, t
     assert all(t["state"] == "COMPLETE" for t in search.trials_)
     states = [t.state.name for t in search.study_.trials]
     assert states.count("FAIL") == 1 and states.count("COMPLETE") == 5  # the cut trial
+
+
+# ------------------------------------------------------------------ n_jobs: joblib
+def test_trials_run_in_parallel_workers_give_the_same_search(data):
+    X, y = data
+    space = {"alpha": Choice([-1.0, 0.1, 1.0, 10.0]), "fit_intercept": [True, False]}
+
+    def run(**kwargs):
+        with pytest.warns(FitFailedWarning):  # alpha=-1.0 fails, in a worker too
+            return RandomSearch(Ridge(), space, n_trials=7, cv=2, random_state=5,
+                                **kwargs).fit(X, y)
+
+    one, two = run(), run(n_jobs=2, backend="loky")
+    assert [t["params"] for t in two.trials_] == [t["params"] for t in one.trials_]
+    assert [t["state"] for t in two.trials_] == [t["state"] for t in one.trials_]
+    np.testing.assert_array_equal(two.cv_results_["mean_test_score"],
+                                  one.cv_results_["mean_test_score"])
+    assert "FAIL" in [t["state"] for t in two.trials_]
+    assert two.best_params_ == one.best_params_
+    threads = GridSearch(Ridge(), {"alpha": ALPHAS}, cv=2, n_jobs=3,
+                         backend="threading").fit(X, y)
+    assert threads.best_params_ == GridSearch(Ridge(), {"alpha": ALPHAS}, cv=2).fit(
+        X, y).best_params_
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"n_jobs": 0}, "The 'n_jobs' parameter of RandomSearch must be a non-zero int"),
+    ({"backend": "dask"}, "The 'backend' parameter of RandomSearch must be one of 'loky'"),
+])
+def test_bad_execution_parameters_are_refused_before_any_trial(data, kwargs, message):
+    CountingRidge.fits.clear()
+    with pytest.raises(ValueError, match=re.escape(message)):
+        RandomSearch(CountingRidge(), {"alpha": [1.0]}, cv=2, **kwargs).fit(*data)
+    assert CountingRidge.fits == []
