@@ -100,18 +100,25 @@ def noisy_sine_pipeline(**overrides: object) -> Pipeline:
 
 
 #: Seed 001's three regressors share one model: the seed's two stacked LSTMs of 5
-#: units and a Dense layer, widened to 16 units and trained with Adam (the seed ran
-#: 130,000 Adagrad steps of 100 samples).
+#: units, widened to 16 units and trained with Adam for 30 epochs of batches of 100
+#: (the seed ran 130,000 Adagrad steps). Each window is normalized by its own mean
+#: and standard deviation (``per_sample=True``), its prediction scaled back with
+#: them: the signals are noise-free and smooth, so the next value follows from the
+#: window's shape, whatever its level or amplitude. On the seed's data (last 10 %
+#: held out) this reaches test MSEs far below the seed's (sin 0.000776, sin+cos
+#: 0.001144, x sin 61.0) and below the last-value baseline; statistics learned over
+#: the training part reach 7e-5 on sin (worse than last-value, 5e-5) and fail on
+#: x sin, whose test part is larger than anything seen in training.
 SEED001_SETTINGS: dict[str, object] = {
-    "units": 16, "layers_stacked_count": 2, "dense_units": 0, "learning_rate": 1e-2,
-    "epochs": 30, "batch_size": 100,
+    "per_sample": True, "units": 16, "layers_stacked_count": 2, "dense_units": 0,
+    "learning_rate": 1e-2, "epochs": 30, "batch_size": 100,
 }
 
 
 def sin_pipeline(**overrides: object) -> Pipeline:
     """Seed 001: predict the next value of ``sin(x)`` from a window of 5 values.
 
-    Global statistics (the sine is stationary). See :data:`SEED001_SETTINGS`.
+    See :data:`SEED001_SETTINGS` (windows normalized one by one).
 
     Parameters
     ----------
@@ -124,7 +131,7 @@ def sin_pipeline(**overrides: object) -> Pipeline:
 def sin_cos_pipeline(**overrides: object) -> Pipeline:
     """Seed 001: predict the next ``(sin(x), cos(x))`` pair from a window of 5 pairs.
 
-    Global statistics, per feature. See :data:`SEED001_SETTINGS`.
+    See :data:`SEED001_SETTINGS` (windows normalized one by one, per feature).
 
     Parameters
     ----------
@@ -139,16 +146,18 @@ def x_sin_pipeline(**overrides: object) -> Pipeline:
 
     The amplitude grows with x, so the later (test) part of the series is larger
     than anything in the training part: statistics learned on the training part
-    would ask the model to extrapolate. Each window is therefore normalized by its
-    own mean and standard deviation (``per_sample=True``) and its prediction scaled
-    back with them: the model learns the window's shape, whatever the amplitude.
+    would ask the model to extrapolate (on 400 training windows of ``make_x_sin(500)``
+    that gives a test MSE 4-7 times the last-value baseline's). Each window is
+    therefore normalized by its own mean and standard deviation (``per_sample=True``,
+    as in :data:`SEED001_SETTINGS`) and its prediction scaled back with them: the
+    model learns the window's shape, whatever the amplitude.
 
     Parameters
     ----------
     **overrides
         Any keyword of :func:`window_regressor_pipeline`.
     """
-    return window_regressor_pipeline(**{**SEED001_SETTINGS, "per_sample": True, **overrides})
+    return window_regressor_pipeline(**{**SEED001_SETTINGS, **overrides})
 
 
 def echo_pipeline(

@@ -65,11 +65,11 @@ def test_factories_defaults_and_overrides():
             params["kerasmodelstep__learning_rate"]) == (128, 0.1, 100, 32, 1e-2)
     assert params["meanstdnormalizer__per_sample"] is False
     assert params["kerasmodelstep__build_fn"] is lstm_regressor
-    for factory in (sin_pipeline, sin_cos_pipeline):
+    for factory in (sin_pipeline, sin_cos_pipeline, x_sin_pipeline):
         params = factory().get_params()
-        assert params["meanstdnormalizer__per_sample"] is False
-        assert {k: params[f"kerasmodelstep__{k}"] for k in SEED001_SETTINGS} == SEED001_SETTINGS
-    assert x_sin_pipeline().get_params()["meanstdnormalizer__per_sample"] is True
+        assert params["meanstdnormalizer__per_sample"] is True  # each window on its own
+        model = {k: v for k, v in SEED001_SETTINGS.items() if k != "per_sample"}
+        assert {k: params[f"kerasmodelstep__{k}"] for k in model} == model
     assert x_sin_pipeline(per_sample=False).get_params()["meanstdnormalizer__per_sample"] is False
     pipe = sin_pipeline(random_state=7, units=3)
     assert pipe.get_params()["kerasmodelstep__random_state"] == 7
