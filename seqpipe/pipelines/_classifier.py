@@ -24,7 +24,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.utils import get_tags
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 __all__ = ["OneHotClassifier"]
 
@@ -71,12 +71,10 @@ class OneHotClassifier(ClassifierMixin, BaseEstimator):
         -------
         self : OneHotClassifier
         """
-        y = np.asarray(y)
-        if y.ndim == 2 and y.shape[1] == 1:
-            y = y[:, 0]
-        if y.ndim != 1:
-            raise ValueError(f"OneHotClassifier needs y of class labels, of shape "
-                             f"(n_samples,). Got y of shape {y.shape} instead.")
+        if y is None:
+            raise ValueError("OneHotClassifier requires y to be passed, but the target y "
+                             "is None.")
+        y = column_or_1d(y, warn=True)  # a column vector is accepted with a warning
         check_classification_targets(y)
         self.classes_, encoded = np.unique(y, return_inverse=True)
         one_hot = np.eye(len(self.classes_), dtype=np.float32)[encoded]
@@ -99,11 +97,14 @@ class OneHotClassifier(ClassifierMixin, BaseEstimator):
 
     def predict(self, X: Any) -> np.ndarray:
         """The most probable class of each sample."""
-        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+        proba = self.predict_proba(X)  # checks that it is fitted
+        return self.classes_[proba.argmax(axis=1)]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         inner = get_tags(self.estimator)
         tags.input_tags = inner.input_tags
         tags.non_deterministic = inner.non_deterministic
+        if inner.regressor_tags is not None:  # e.g. a Keras step trained for one epoch
+            tags.classifier_tags.poor_score = inner.regressor_tags.poor_score
         return tags

@@ -3,10 +3,12 @@ baselines on held-out later samples; params, clones and seeding behave as in skl
 
 import re
 
+import keras
 import numpy as np
 import pytest
 from sklearn.base import clone, is_classifier
 from sklearn.exceptions import NotFittedError
+from sklearn.utils import estimator_checks
 
 from seqpipe import Pipeline
 from seqpipe.datasets import (
@@ -160,10 +162,37 @@ def test_one_hot_classifier_refuses_continuous_or_multi_column_targets():
     X = np.zeros((10, 4, 3))
     with pytest.raises(ValueError, match="Unknown label type"):
         tiny_classifier().fit(X, np.linspace(0, 1, 10))
-    with pytest.raises(ValueError, match=re.escape("Got y of shape (10, 3) instead.")):
+    with pytest.raises(ValueError, match=re.escape("got an array of shape (10, 3) instead")):
         tiny_classifier().fit(X, np.zeros((10, 3)))
 
 
 def test_one_hot_classifier_predict_before_fit_is_an_error():
     with pytest.raises(NotFittedError):
         tiny_classifier().predict_proba(np.zeros((2, 4, 3)))
+
+
+class DenseSoftmax:
+    """A tiny softmax builder for 2-D X (scikit-learn's checks), with a stable repr."""
+
+    def __repr__(self):
+        return "DenseSoftmax()"
+
+    def __call__(self, input_shape, output_dim, units=8):
+        inputs = keras.Input(shape=input_shape)
+        hidden = keras.layers.Dense(units, activation="tanh")(keras.layers.Flatten()(inputs))
+        return keras.Model(inputs, keras.layers.Dense(output_dim, activation="softmax")(hidden))
+
+
+# The API checks of scikit-learn that concern a classifier wrapper (the whole suite
+# passes too, in about 30 s: too slow for every run).
+@pytest.mark.parametrize("check", [
+    "check_estimator_cloneable", "check_no_attributes_set_in_init",
+    "check_get_params_invariance", "check_set_params", "check_estimators_unfitted",
+    "check_requires_y_none", "check_supervised_y_2d", "check_classifiers_classes",
+    "check_classifiers_train", "check_classifiers_one_label", "check_estimators_pickle",
+    "check_fit_idempotent", "check_n_features_in", "check_dict_unchanged",
+])
+def test_one_hot_classifier_passes_sklearn_api_checks(check):
+    estimator = OneHotClassifier(KerasModelStep(
+        DenseSoftmax(), loss="categorical_crossentropy", random_state=0))
+    getattr(estimator_checks, check)("OneHotClassifier", estimator)
