@@ -10,7 +10,7 @@ from sklearn.base import clone, is_classifier
 from sklearn.exceptions import NotFittedError
 from sklearn.utils import estimator_checks
 
-from seqpipe import Pipeline
+from seqpipe import Pipeline, load, save
 from seqpipe.datasets import (
     make_echo_sequences,
     make_noisy_sine,
@@ -123,6 +123,19 @@ def test_echo_classifier_learns_the_echo_far_above_the_majority_class():
     accuracy = pipe.score(X_test, y_test)
     assert accuracy == pytest.approx(float(np.mean(y_pred == y_test)))
     assert accuracy > 0.9 > 10 * majority_accuracy
+
+
+def test_fitted_seed_pipelines_survive_save_and_load(tmp_path):
+    X, y = make_echo_sequences(100, length=4, n_classes=3, output_index=1, random_state=0)
+    echo = echo_pipeline(units=4, epochs=1).fit(X, y)
+    save(echo, tmp_path / "echo.seqpipe")
+    loaded = load(tmp_path / "echo.seqpipe")
+    np.testing.assert_array_equal(loaded.classes_, echo.classes_)
+    np.testing.assert_array_equal(loaded.predict_proba(X), echo.predict_proba(X))
+    X, y = make_x_sin(100)
+    x_sin = x_sin_pipeline(units=4, epochs=1).fit(X, y)
+    save(x_sin, tmp_path / "x_sin.seqpipe")
+    np.testing.assert_array_equal(load(tmp_path / "x_sin.seqpipe").predict(X), x_sin.predict(X))
 
 
 def test_echo_pipeline_params_reach_the_keras_step():
