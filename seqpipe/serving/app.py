@@ -2,13 +2,15 @@
 
 :func:`create_app` serves models by name: ``GET /v2/health/live``,
 ``GET /v2/health/ready``, ``GET /v2/models/{name}``, ``GET /v2/models/{name}/ready`` and
-``POST /v2/models/{name}/infer``. An infer request with ``parameters.sequence_id``
+``POST /v2/models/{name}/infer``, and ``GET /metrics`` in Prometheus' text format
+(:mod:`seqpipe.serving.metrics`). An infer request with ``parameters.sequence_id``
 streams, as in Triton's sequence extension: the server keeps one
 :class:`~seqpipe.StreamingPredictor` per (model, sequence), opened by
 ``sequence_start``, freed by ``sequence_end`` or after ``sequence_idle_seconds``.
 
 Every refused request answers 4xx with ``{"error": "<message>"}``; the server keeps
-serving.
+serving. Model calls run in a worker thread, so a slow prediction does not hold up
+other requests (health checks, metrics).
 
 >>> import asyncio
 >>> import httpx
@@ -42,9 +44,12 @@ from typing import Any
 import numpy as np
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from seqpipe.serving.metrics import Metrics, MetricsMiddleware
 from seqpipe.serving.protocol import (
     ProtocolError,
     array_to_tensor,
@@ -72,11 +77,16 @@ class Settings:
         Most streaming sequences open at once, over all models; one more answers 429.
     sequence_idle_seconds : float, default=600
         A sequence without a request for this long is freed.
+    graceful_shutdown_seconds : float, default=30
+        On SIGTERM the server stops accepting connections and waits this long for the
+        requests in flight to finish before cancelling them (uvicorn's
+        ``timeout_graceful_shutdown``; used by the server, not by the app).
     """
 
     max_body_bytes: int = 16 * 2 ** 20
     max_sequences: int = 1000
     sequence_idle_seconds: float = 600.0
+    graceful_shutdown_seconds: float = 30.0
 
     def __post_init__(self) -> None:
         for name in ("max_body_bytes", "max_sequences"):
@@ -84,10 +94,12 @@ class Settings:
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"The '{name}' setting must be an int in the range "
                                  f"[1, inf). Got {value!r} instead.")
-        idle = self.sequence_idle_seconds
-        if isinstance(idle, bool) or not isinstance(idle, (int, float)) or not idle > 0:
-            raise ValueError(f"The 'sequence_idle_seconds' setting must be a number in "
-                             f"the range (0, inf). Got {idle!r} instead.")
+        for name in ("sequence_idle_seconds", "graceful_shutdown_seconds"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or \
+                    not 0 < value < float("inf"):
+                raise ValueError(f"The '{name}' setting must be a number in the range "
+                                 f"(0, inf). Got {value!r} instead.")
 
 
 class ServedModel:
@@ -145,7 +157,7 @@ class ServedModel:
     def _output_signature(self) -> tuple[list[int], str]:
         """Shape and datatype of the answers, from a prediction on zeros when the input
         shape is known; [-1] and FP64 otherwise."""
-        if -1 in self.input_shape[1:]:
+        if self.input_shape == [-1] or -1 in self.input_shape[1:]:  # unknown: no probe
             return [-1], "FP64"
         try:
             y = np.asarray(self.pipeline.predict(np.zeros((self._probe_rows,
@@ -283,6 +295,23 @@ def _predict(model: ServedModel, X: np.ndarray) -> np.ndarray:
     return y
 
 
+def _stream(sequences: _Sequences, model: ServedModel, sequence_id: Any, start: bool,
+            end: bool, X: np.ndarray, tensor_name: Any
+            ) -> tuple[StreamingPredictor, list]:
+    """Feed ``X``'s time steps to the sequence's predictor: (predictor, answers)."""
+    with sequences.lock:  # StreamingPredictor is not thread-safe
+        predictor = sequences.get(model, sequence_id, start=start)
+        try:
+            predictions = predictor.update_many(X)
+        except (ValueError, TypeError) as error:
+            raise ProtocolError(f"input '{tensor_name}' of sequence {sequence_id!r}: "
+                                f"{error}") from None
+        finally:
+            if end:
+                sequences.end(model, sequence_id)
+    return predictor, predictions
+
+
 def create_app(models: dict[str, Any], *, settings: Settings | None = None,
                headers: dict[str, dict] | None = None) -> FastAPI:
     """A FastAPI app serving ``models`` by name over the Open Inference Protocol v2.
@@ -303,10 +332,13 @@ def create_app(models: dict[str, Any], *, settings: Settings | None = None,
     served = {name: ServedModel(name, model, headers.get(name))
               for name, model in models.items()}
     sequences = _Sequences(settings)
+    app_metrics = Metrics(set(served))
     app = FastAPI(title="seqpipe", docs_url=None, redoc_url=None, openapi_url=None)
+    app.add_middleware(MetricsMiddleware, metrics=app_metrics)
     app.state.models = served
     app.state.sequences = sequences
     app.state.settings = settings
+    app.state.metrics = app_metrics
 
     @app.exception_handler(ProtocolError)
     async def protocol_error(request: Request, error: ProtocolError) -> JSONResponse:
@@ -344,6 +376,11 @@ def create_app(models: dict[str, Any], *, settings: Settings | None = None,
     async def ready() -> dict:
         return {"ready": True}
 
+    @app.get("/metrics")
+    async def metrics() -> Response:
+        return Response(generate_latest(app_metrics.registry),
+                        headers={"Content-Type": CONTENT_TYPE_LATEST})
+
     @app.get("/v2/models/{name}")
     async def metadata(name: str) -> dict:
         return model_named(name).metadata()
@@ -371,19 +408,14 @@ def create_app(models: dict[str, Any], *, settings: Settings | None = None,
             if X.shape[0] == 0:
                 raise ProtocolError(f"input '{tensor_name}' has no sample (shape "
                                     f"{list(X.shape)})")
-            answer["outputs"] = [array_to_tensor("output", _predict(model, X))]
+            y = await run_in_threadpool(_predict, model, X)
+            app_metrics.batch_size.labels(name).observe(X.shape[0])
+            answer["outputs"] = [array_to_tensor("output", y)]
             return answer
         sequence_id, start, end = sequence
-        with sequences.lock:  # StreamingPredictor is not thread-safe
-            predictor = sequences.get(model, sequence_id, start=start)
-            try:
-                predictions = predictor.update_many(X)
-            except (ValueError, TypeError) as error:
-                raise ProtocolError(f"input '{tensor_name}' of sequence {sequence_id!r}: "
-                                    f"{error}") from None
-            finally:
-                if end:
-                    sequences.end(model, sequence_id)
+        predictor, predictions = await run_in_threadpool(
+            _stream, sequences, model, sequence_id, start, end, X, tensor_name)
+        app_metrics.batch_size.labels(name).observe(X.shape[0] if X.ndim else 1)
         full = [p for p in predictions if p is not None]
         answer["outputs"] = [array_to_tensor("output", np.stack(full))] if full else []
         answer["parameters"] = {"sequence_id": sequence_id,

@@ -5,14 +5,20 @@ port. Once listening it prints one line, ``seqpipe serving <names> on
 http://HOST:PORT``, to stdout. A model that cannot be loaded (missing, corrupted, or
 unsigned/tampered while the key's environment variable is set) stops it before it
 listens, with a one-line message on stderr and exit status 1.
+
+SIGTERM (or Ctrl-C) stops it gracefully: it closes the listening socket at once (new
+connections are refused), lets the requests in flight finish (for at most
+``--graceful-shutdown-seconds``, then cancels them) and exits with status 0.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import socket
 import sys
+import threading
 
 import uvicorn
 
@@ -46,6 +52,10 @@ def build_parser(prog: str = "python -m seqpipe.serving") -> argparse.ArgumentPa
     parser.add_argument("--sequence-idle-seconds", type=float,
                         default=defaults.sequence_idle_seconds,
                         help="free a sequence idle this long (default: %(default)s)")
+    parser.add_argument("--graceful-shutdown-seconds", type=float,
+                        default=defaults.graceful_shutdown_seconds,
+                        help="on SIGTERM, wait this long for the requests in flight "
+                             "before cancelling them (default: %(default)s)")
     return parser
 
 
@@ -61,7 +71,8 @@ def main(argv: list[str] | None = None, *, prog: str = "python -m seqpipe.servin
     try:
         settings = Settings(max_body_bytes=args.max_body_bytes,
                             max_sequences=args.max_sequences,
-                            sequence_idle_seconds=args.sequence_idle_seconds)
+                            sequence_idle_seconds=args.sequence_idle_seconds,
+                            graceful_shutdown_seconds=args.graceful_shutdown_seconds)
     except ValueError as error:
         return _fail(str(error))
     key = os.environ.get(args.key_env) or None
@@ -81,6 +92,34 @@ def main(argv: list[str] | None = None, *, prog: str = "python -m seqpipe.servin
         host, port = sock.getsockname()[:2]
         host = f"[{host}]" if ":" in host else host
         print(f"seqpipe serving {', '.join(models)} on http://{host}:{port}", flush=True)
-        config = uvicorn.Config(app, log_level="warning", access_log=False)
-        uvicorn.Server(config).run(sockets=[sock])
+        config = uvicorn.Config(app, log_level="warning", access_log=False,
+                                timeout_graceful_shutdown=settings.graceful_shutdown_seconds)
+        _run_until_stopped(uvicorn.Server(config), sock)
     return 0
+
+
+class _Stopped(Exception):
+    """SIGTERM, raised again by uvicorn once its graceful shutdown is over."""
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise _Stopped
+
+
+def _run_until_stopped(server: uvicorn.Server, sock: socket.socket) -> None:
+    """Serve until SIGTERM or SIGINT, then return once the shutdown is complete.
+
+    uvicorn handles both signals itself (stop accepting, finish the requests in flight,
+    ``timeout_graceful_shutdown``), then restores the handlers it found and raises the
+    signal again; our handlers turn that into a normal return, so the process exits
+    with status 0 rather than being killed by the signal (or printing a traceback).
+    """
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _stop) if in_main_thread else None
+    try:
+        server.run(sockets=[sock])
+    except (_Stopped, KeyboardInterrupt):
+        pass
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)

@@ -253,6 +253,9 @@ def test_settings_are_checked():
     with pytest.raises(ValueError, match=r"The 'max_sequences' setting must be an int in "
                                          r"the range \[1, inf\)\. Got 0 instead\."):
         Settings(max_sequences=0)
+    with pytest.raises(ValueError, match=r"The 'graceful_shutdown_seconds' setting must be "
+                                         r"a number in the range \(0, inf\)\. Got inf"):
+        Settings(graceful_shutdown_seconds=float("inf"))
     assert json.loads(json.dumps(Settings().__dict__))["max_body_bytes"] == 16 * 2 ** 20
 
 

@@ -1,7 +1,9 @@
 """A real server: ``python -m seqpipe.serving`` in a subprocess, spoken to over HTTP."""
 
+import contextlib
 import os
 import queue
+import signal
 import subprocess
 import sys
 import threading
@@ -10,17 +12,22 @@ import time
 import httpx
 import numpy as np
 import pytest
+from slow_model import SlowSum
 
 from seqpipe import StreamingPredictor, save
 
+HERE = os.path.dirname(os.path.abspath(__file__))
+
 PAST = 5
 START_TIMEOUT = 60  # seconds: imports on a loaded CI machine
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ROOT = os.path.dirname(os.path.dirname(HERE))
 
 
 def environment(key=None):
+    """The server's environment: seqpipe and this directory (slow_model) importable."""
     env = {k: v for k, v in os.environ.items() if k != "SEQPIPE_KEY"}
-    env["PYTHONPATH"] = os.pathsep.join([ROOT, env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    env["PYTHONPATH"] = os.pathsep.join([ROOT, HERE, env.get("PYTHONPATH", "")]
+                                        ).rstrip(os.pathsep)
     if key is not None:
         env["SEQPIPE_KEY"] = key
     return env
@@ -36,18 +43,16 @@ def first_line(stream, timeout):
         return None
 
 
-@pytest.fixture(scope="module")
-def server(window_pipeline, tmp_path_factory):
-    """The base URL of a server of model 'model' (port 0: the server picks a free one)."""
-    path = tmp_path_factory.mktemp("served") / "model.seqpipe"
-    save(StreamingPredictor(window_pipeline, window_size_past=PAST), path, key="k")
+@contextlib.contextmanager
+def running_server(path, *options):
+    """(process, base URL) of a live server of ``path`` on a free port; always stopped."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "seqpipe.serving", str(path), "--port", "0"],
+        [sys.executable, "-m", "seqpipe.serving", str(path), "--port", "0", *options],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment())
     try:
         line = first_line(process.stdout, START_TIMEOUT)
-        assert line and line.startswith("seqpipe serving model on http://127.0.0.1:"), (
-            line, process.poll())
+        assert line and line.startswith(f"seqpipe serving {path.stem} on "
+                                        f"http://127.0.0.1:"), (line, process.poll())
         url = line.split()[-1]
         deadline = time.monotonic() + START_TIMEOUT
         while True:
@@ -58,7 +63,7 @@ def server(window_pipeline, tmp_path_factory):
                 pass
             assert time.monotonic() < deadline and process.poll() is None, "not live"
             time.sleep(0.05)
-        yield url
+        yield process, url
     finally:
         process.terminate()
         try:
@@ -68,6 +73,15 @@ def server(window_pipeline, tmp_path_factory):
             process.wait()
         process.stdout.close()
         process.stderr.close()
+
+
+@pytest.fixture(scope="module")
+def server(window_pipeline, tmp_path_factory):
+    """The base URL of a server of model 'model' (port 0: the server picks a free one)."""
+    path = tmp_path_factory.mktemp("served") / "model.seqpipe"
+    save(StreamingPredictor(window_pipeline, window_size_past=PAST), path, key="k")
+    with running_server(path) as (_, url):
+        yield url
 
 
 def test_a_real_server_answers_the_protocol(server, window_pipeline, windows):
@@ -110,3 +124,37 @@ def test_an_unsigned_or_foreign_artifact_is_refused_at_start_up_when_a_key_is_se
     assert len(lines) == 1, done.stderr
     assert lines[0].startswith("seqpipe serve: error: cannot load the models, nothing served:")
     assert message in lines[0]
+
+
+def test_sigterm_finishes_the_request_in_flight_then_exits_0(tmp_path):
+    marker = tmp_path / "predicting"
+    path = tmp_path / "slow.seqpipe"
+    save(SlowSum(delay=1.5, marker=str(marker)).fit(np.zeros((1, 2))), path)
+    with running_server(path, "--graceful-shutdown-seconds", "20") as (process, url):
+        marker.unlink(missing_ok=True)
+        answers = queue.Queue()
+
+        def infer():
+            body = {"inputs": [{"name": "x", "shape": [2, 2], "datatype": "FP64",
+                                "data": [1.0, 2.0, 3.0, 4.0]}]}
+            try:
+                answers.put(httpx.post(f"{url}/v2/models/slow/infer", json=body,
+                                       timeout=30))
+            except Exception as error:  # noqa: BLE001 - reported by the assertion below
+                answers.put(error)
+
+        thread = threading.Thread(target=infer, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 20
+        while not marker.exists():  # the prediction has started: the request is in flight
+            assert time.monotonic() < deadline and thread.is_alive(), "never predicted"
+            time.sleep(0.01)
+        process.send_signal(signal.SIGTERM)
+        answer = answers.get(timeout=30)
+        assert isinstance(answer, httpx.Response), answer
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["outputs"][0]["data"] == [3.0, 7.0]
+        assert process.wait(timeout=20) == 0
+        assert "Traceback" not in process.stderr.read()
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(f"{url}/v2/health/live", timeout=5)
