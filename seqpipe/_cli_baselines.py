@@ -9,7 +9,7 @@ training part's majority class.
 >>> X = np.arange(6.0).reshape(2, 3, 1)
 >>> y = np.array([[3.0], [6.0]])
 >>> regression_baselines(X, y)
-{'zero_mse': 22.5, 'last_value_mse': 2.5}
+{'zero_mse': 22.5, 'last_value_mse': 1.0}
 >>> classification_baselines(np.array([1, 1, 2]), np.array([1, 2]))
 {'majority_accuracy': 0.5}
 """
