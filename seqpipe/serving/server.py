@@ -8,7 +8,9 @@ listens, with a one-line message on stderr and exit status 1.
 
 SIGTERM (or Ctrl-C) stops it gracefully: it closes the listening socket at once (new
 connections are refused), lets the requests in flight finish (for at most
-``--graceful-shutdown-seconds``, then cancels them) and exits with status 0.
+``--graceful-shutdown-seconds``, then cancels them) and exits with status 0. A model
+call still running in its worker thread once that delay is over does not hold the
+process: it exits at once.
 """
 
 from __future__ import annotations
@@ -95,6 +97,14 @@ def main(argv: list[str] | None = None, *, prog: str = "python -m seqpipe.servin
         config = uvicorn.Config(app, log_level="warning", access_log=False,
                                 timeout_graceful_shutdown=settings.graceful_shutdown_seconds)
         _run_until_stopped(uvicorn.Server(config), sock)
+    if threading.current_thread() is threading.main_thread() and any(
+            not thread.daemon for thread in threading.enumerate()
+            if thread is not threading.current_thread()):
+        # a model call outlived the graceful shutdown's timeout: its worker thread
+        # cannot be interrupted, and Python would wait for it before exiting
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
     return 0
 
 

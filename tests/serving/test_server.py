@@ -126,29 +126,35 @@ def test_an_unsigned_or_foreign_artifact_is_refused_at_start_up_when_a_key_is_se
     assert message in lines[0]
 
 
+def infer_in_flight(url, marker):
+    """Send an infer request to the slow model in a thread; return once its prediction
+    has started. The queue receives the answer (or the client's exception)."""
+    answers = queue.Queue()
+
+    def infer():
+        body = {"inputs": [{"name": "x", "shape": [2, 2], "datatype": "FP64",
+                            "data": [1.0, 2.0, 3.0, 4.0]}]}
+        try:
+            answers.put(httpx.post(f"{url}/v2/models/slow/infer", json=body, timeout=30))
+        except Exception as error:  # noqa: BLE001 - reported by the test's assertions
+            answers.put(error)
+
+    thread = threading.Thread(target=infer, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not marker.exists():  # the prediction has started: the request is in flight
+        assert time.monotonic() < deadline and thread.is_alive(), "never predicted"
+        time.sleep(0.01)
+    return answers
+
+
 def test_sigterm_finishes_the_request_in_flight_then_exits_0(tmp_path):
     marker = tmp_path / "predicting"
     path = tmp_path / "slow.seqpipe"
     save(SlowSum(delay=1.5, marker=str(marker)).fit(np.zeros((1, 2))), path)
     with running_server(path, "--graceful-shutdown-seconds", "20") as (process, url):
         marker.unlink(missing_ok=True)
-        answers = queue.Queue()
-
-        def infer():
-            body = {"inputs": [{"name": "x", "shape": [2, 2], "datatype": "FP64",
-                                "data": [1.0, 2.0, 3.0, 4.0]}]}
-            try:
-                answers.put(httpx.post(f"{url}/v2/models/slow/infer", json=body,
-                                       timeout=30))
-            except Exception as error:  # noqa: BLE001 - reported by the assertion below
-                answers.put(error)
-
-        thread = threading.Thread(target=infer, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 20
-        while not marker.exists():  # the prediction has started: the request is in flight
-            assert time.monotonic() < deadline and thread.is_alive(), "never predicted"
-            time.sleep(0.01)
+        answers = infer_in_flight(url, marker)
         process.send_signal(signal.SIGTERM)
         answer = answers.get(timeout=30)
         assert isinstance(answer, httpx.Response), answer
@@ -158,3 +164,20 @@ def test_sigterm_finishes_the_request_in_flight_then_exits_0(tmp_path):
         assert "Traceback" not in process.stderr.read()
         with pytest.raises(httpx.ConnectError):
             httpx.get(f"{url}/v2/health/live", timeout=5)
+
+
+def test_sigterm_stops_waiting_after_the_graceful_shutdown_timeout(tmp_path):
+    """A model call outliving --graceful-shutdown-seconds is cancelled; the process
+    does not wait for its worker thread."""
+    marker = tmp_path / "predicting"
+    path = tmp_path / "slow.seqpipe"
+    save(SlowSum(delay=10.0, marker=str(marker)).fit(np.zeros((1, 2))), path)
+    with running_server(path, "--graceful-shutdown-seconds", "0.3") as (process, url):
+        marker.unlink(missing_ok=True)
+        answers = infer_in_flight(url, marker)
+        start = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=20) == 0
+        assert time.monotonic() - start < 6  # not the model call's 10 s
+        answer = answers.get(timeout=30)
+        assert not isinstance(answer, httpx.Response) or answer.status_code >= 500
