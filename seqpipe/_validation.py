@@ -237,7 +237,9 @@ def check_int_param(owner: Any, name: str, value: Any, low: int = 1) -> int:
 def own_random_state(random_state: Any) -> np.random.RandomState | np.random.Generator:
     """A generator for ``random_state`` that never draws from NumPy's global one.
 
-    An int or a generator behaves as in :func:`sklearn.utils.check_random_state`;
+    An int or a generator behaves as in :func:`sklearn.utils.check_random_state` (an
+    int seeds a ``RandomState``, unlike :func:`check_generator`, so that seeded
+    shuffles keep their order);
     ``None`` gives a fresh generator seeded from the operating system, so that the
     user's ``np.random`` draws are left as they were (and nothing depends on who last
     reseeded the global generator).
@@ -245,3 +247,21 @@ def own_random_state(random_state: Any) -> np.random.RandomState | np.random.Gen
     if random_state is None:
         return np.random.default_rng()
     return check_random_state(random_state)
+
+
+def check_generator(random_state: Any, *, name: str = "random_state",
+                    error: type[Exception] = ValueError,
+                    ) -> np.random.Generator | np.random.RandomState:
+    """A NumPy generator for ``random_state``: a Generator or RandomState as it is,
+    ``None`` or an int through ``numpy.random.default_rng`` (never the global one).
+
+    Anything else raises ``error`` naming ``name`` (e.g. "The 'random_state' argument
+    of Uniform.rvs").
+    """
+    if isinstance(random_state, (np.random.Generator, np.random.RandomState)):
+        return random_state
+    if random_state is None or (isinstance(random_state, numbers.Integral)
+                                and not isinstance(random_state, bool)):
+        return np.random.default_rng(random_state)
+    raise error(f"{name} must be None, an int, a numpy.random.Generator or a "
+                f"numpy.random.RandomState. Got {random_state!r} instead.")

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from seqpipe._validation import check_int_param
+from seqpipe._validation import check_generator, check_int_param
 from seqpipe.datasets.btc import load_btc_usd_eur
 
 RandomStateLike = int | np.random.Generator | np.random.RandomState | None
@@ -23,22 +23,6 @@ RandomStateLike = int | np.random.Generator | np.random.RandomState | None
 _DEFAULTS = {1: (1000, 10, None), 2: (10000, 15, None), 3: (10000, 30, None), 4: (None, 40, 40)}
 BTC_EXERCISE_END = "2017-12-01"
 BTC_SKIPPED_DAYS = 1000
-
-
-def _check_random_state(
-    random_state: RandomStateLike,
-) -> np.random.Generator | np.random.RandomState:
-    """Pass generators through; ``None`` or an int seeds ``numpy.random.default_rng``."""
-    if isinstance(random_state, (np.random.Generator, np.random.RandomState)):
-        return random_state
-    if random_state is None or (
-        isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool)
-    ):
-        return np.random.default_rng(random_state)
-    raise ValueError(
-        "random_state must be None, an int, a numpy.random.Generator or a "
-        f"numpy.random.RandomState. Got {random_state!r} instead."
-    )
 
 
 def _check_sizes(owner: str, n_samples: Any, past: Any,
@@ -152,7 +136,7 @@ def make_sin_cos_exercise(
     """
     sizes = _check_sizes("make_sin_cos_exercise", n_samples, window_size_past,
                          window_size_future)
-    return _sin_cos(*sizes, _check_random_state(random_state))
+    return _sin_cos(*sizes, check_generator(random_state))
 
 
 def make_two_frequencies(
@@ -208,7 +192,7 @@ def make_two_frequencies(
     """
     sizes = _check_sizes("make_two_frequencies", n_samples, window_size_past,
                          window_size_future)
-    return _two_frequencies(*sizes, noise, _check_random_state(random_state))
+    return _two_frequencies(*sizes, noise, check_generator(random_state))
 
 
 def load_exercise(
@@ -292,7 +276,7 @@ def load_exercise(
     if number == 4:
         return _btc_windows(n_samples, past, future)
     n_samples = default_n if n_samples is None else n_samples
-    rng = _check_random_state(random_state)
+    rng = check_generator(random_state)
     if number == 1:
         return _sin_cos(n_samples, past, future, rng)
     return _two_frequencies(n_samples, past, future, number == 3, rng)

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from seqpipe._validation import check_int_param
+from seqpipe._validation import check_generator, check_int_param
 
 __all__ = [
     "make_echo_sequences",
@@ -57,20 +57,6 @@ def _windows(series: np.ndarray, window_size: int) -> tuple[np.ndarray, np.ndarr
     X = sliding_window_view(series[:-1], window_size, axis=0)  # (n, n_features, window)
     X = np.ascontiguousarray(np.moveaxis(X, -1, 1))
     return X, np.ascontiguousarray(series[window_size:])
-
-
-def _rng(random_state: RandomStateLike) -> np.random.Generator | np.random.RandomState:
-    accepted = (numbers.Integral, np.random.Generator, np.random.RandomState)
-    if isinstance(random_state, bool) or (
-        random_state is not None and not isinstance(random_state, accepted)
-    ):
-        raise ValueError(
-            "random_state must be None, an int, a numpy.random.Generator or a "
-            f"numpy.random.RandomState. Got {random_state!r} instead."
-        )
-    if isinstance(random_state, (np.random.Generator, np.random.RandomState)):
-        return random_state
-    return np.random.default_rng(random_state)
 
 
 def _noise(rng: Any, scale: float, shape: tuple[int, ...]) -> np.ndarray | float:
@@ -131,7 +117,7 @@ def make_noisy_sine(
     window_size = check_int_param(owner, "window_size", window_size)
     time_step = _check_float(owner, "time_step", time_step, low=0, strict=True)
     noise_std = _check_float(owner, "noise_std", noise_std, low=0, strict=False)
-    rng = _rng(random_state)
+    rng = check_generator(random_state)
     n_points = n_samples + window_size
     t = np.arange(n_points) * time_step
     series = np.sin(t) + _noise(rng, noise_std, (n_points,))
@@ -145,7 +131,7 @@ def _seed001(owner: str, fct: Any, n_samples: Any, window_size: Any, x_max: Any,
     window_size = check_int_param(owner, "window_size", window_size)
     x_max = _check_float(owner, "x_max", x_max, low=0, strict=True)
     noise_std = _check_float(owner, "noise_std", noise_std, low=0, strict=False)
-    rng = _rng(random_state)
+    rng = check_generator(random_state)
     x = np.linspace(0.0, x_max, n_samples + window_size)
     series = fct(x)
     series = series + _noise(rng, noise_std, series.shape)
@@ -331,7 +317,7 @@ def make_echo_sequences(
             f"The 'output_index' parameter of {owner} must be an int in the range "
             f"[0, {length - 1}] (length={length}). Got {output_index!r} instead."
         )
-    rng = _rng(random_state)
+    rng = check_generator(random_state)
     draw = rng.integers if isinstance(rng, np.random.Generator) else rng.randint
     sequences = draw(0, n_classes, size=(n_samples, length))
     X = np.zeros((n_samples, length, n_classes))

@@ -37,6 +37,7 @@ True
 
 from __future__ import annotations
 
+import abc
 import math
 from collections.abc import Sequence
 from numbers import Integral, Real
@@ -44,20 +45,12 @@ from typing import Any
 
 import numpy as np
 
+from seqpipe._validation import check_generator
+
 __all__ = ["Distribution", "Uniform", "LogUniform", "RandInt", "LogRandInt", "Choice"]
 
 Size = int | tuple[int, ...] | None
 RandomState = int | np.random.Generator | np.random.RandomState | None
-
-
-def _rng(random_state: RandomState, owner: str) -> np.random.Generator | np.random.RandomState:
-    if isinstance(random_state, (np.random.Generator, np.random.RandomState)):
-        return random_state
-    if random_state is None or (isinstance(random_state, Integral)
-                                and not isinstance(random_state, bool)):
-        return np.random.default_rng(random_state)
-    raise TypeError(f"The 'random_state' argument of {owner}.rvs must be None, an int, a "
-                    f"numpy Generator or a numpy RandomState. Got {random_state!r} instead.")
 
 
 def _check_size(size: Any, owner: str) -> None:
@@ -94,7 +87,7 @@ def _same(a: Any, b: Any) -> bool:
         return False
 
 
-class Distribution:
+class Distribution(abc.ABC):
     """Base of seqpipe's distributions: repr, equality and hashing from the parameters.
 
     A subclass sets ``_params`` (the names of its constructor's arguments, in order),
@@ -116,13 +109,17 @@ class Distribution:
         """
         owner = type(self).__name__
         _check_size(size, owner)
-        return self._draw(_rng(random_state, owner), size)
+        rng = check_generator(random_state, name=f"The 'random_state' argument of {owner}.rvs",
+                              error=TypeError)
+        return self._draw(rng, size)
 
-    def _draw(self, rng: Any, size: Size) -> Any:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abc.abstractmethod
+    def _draw(self, rng: Any, size: Size) -> Any:
+        """``size`` draws (one scalar for None) from ``rng``."""
 
-    def __contains__(self, value: Any) -> bool:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abc.abstractmethod
+    def __contains__(self, value: Any) -> bool:
+        """Whether ``value`` can be drawn."""
 
     def _values(self) -> tuple[Any, ...]:
         return tuple(getattr(self, name) for name in self._params)

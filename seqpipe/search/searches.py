@@ -62,6 +62,7 @@ Not yet (issue 11): Dask execution, timeouts and pruning.
 
 from __future__ import annotations
 
+import abc
 import hashlib
 import math
 import os
@@ -289,7 +290,7 @@ def _evaluate(estimator: Any, values: dict[str, Any], folds: list, X: Any, y: An
 
 
 # ------------------------------------------------------------------ the searches
-class _BaseSearch(MetaEstimatorMixin, BaseEstimator):
+class _BaseSearch(MetaEstimatorMixin, BaseEstimator, metaclass=abc.ABCMeta):
     """The trial loop shared by the searches; a subclass gives the sampler and the
     number of trials."""
 
@@ -297,8 +298,9 @@ class _BaseSearch(MetaEstimatorMixin, BaseEstimator):
         owner = type(self).__name__
         return [_to_optuna(name, values, owner) for name, values in self.space.items()]
 
+    @abc.abstractmethod
     def _make_sampler(self, params: list[_Param], seed: int | None) -> Any:
-        raise NotImplementedError  # pragma: no cover - each search defines it
+        """The Optuna sampler of this search."""
 
     def _n_trials(self, params: list[_Param]) -> int:
         return self.n_trials
