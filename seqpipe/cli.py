@@ -1,4 +1,4 @@
-"""The ``seqpipe`` command line: ``list``, ``run NAME``, ``predict``, ``serve``."""
+"""The ``seqpipe`` command line: ``list``, ``run NAME``, ``predict``, ``serve``, ``search``."""
 
 from __future__ import annotations
 
@@ -187,6 +187,8 @@ def _parser() -> tuple[_Parser, _Parser]:
                         description="List the runnable exercises, one per line.")
     commands.add_parser("serve", help="serve saved models over HTTP (Open Inference "
                         "Protocol v2); see seqpipe serve --help")
+    commands.add_parser("search", help="search an exercise's hyperparameters; see "
+                        "seqpipe search --help")
     run = commands.add_parser(
         "run", help="train an exercise end to end",
         description="Train an exercise on its generated data (the last 15%% validates, "
@@ -220,6 +222,10 @@ def main(argv: list[str] | None = None) -> int:
         from seqpipe.serving.server import main as serve  # FastAPI and uvicorn
 
         return serve(argv[1:], prog="seqpipe serve")
+    if argv[:1] == ["search"]:
+        from seqpipe.search._cli import main as search  # Optuna, Keras
+
+        return search(argv[1:], prog="seqpipe search")
     parser, run_parser = _parser()
     args = parser.parse_args(argv)
 
