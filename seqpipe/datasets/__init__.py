@@ -10,6 +10,7 @@ from .generators import (
     make_sin_cos,
     make_x_sin,
 )
+from .synthetic_series import make_random_walk, make_seasonal_series
 
 __all__ = [
     "load_exercise",
@@ -24,4 +25,6 @@ __all__ = [
     "load_csv_series",
     "CsvSeries",
     "Gap",
+    "make_random_walk",
+    "make_seasonal_series",
 ]

@@ -22,6 +22,7 @@ from seqpipe.pipelines.seeds import (
     window_regressor_pipeline,
     x_sin_pipeline,
 )
+from seqpipe.pipelines.stock import stock_pipeline
 from seqpipe.steps import (
     DataShuffler,
     EpochRepeater,
@@ -45,6 +46,7 @@ __all__ = [
     "signal_prediction_pipeline",
     "sin_cos_pipeline",
     "sin_pipeline",
+    "stock_pipeline",
     "window_regressor_pipeline",
     "x_sin_pipeline",
 ]
