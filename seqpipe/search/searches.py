@@ -69,7 +69,6 @@ import os
 import re
 import socket
 import time
-import traceback
 import warnings
 from collections.abc import Mapping, Sequence
 from numbers import Integral
@@ -91,10 +90,13 @@ from scipy.stats import rankdata
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
 from sklearn.exceptions import FitFailedWarning
 from sklearn.model_selection import check_cv
-from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import check_is_fitted
+from tqdm.auto import tqdm
 
+from seqpipe.base import iter_steps
 from seqpipe.scoring import get_scorer
+from seqpipe.search._execution import DaskRunner, InlineRunner, IsolatedRunner, PoolRunner
+from seqpipe.search._trial import TrialTask, accepts_epoch_callback
 from seqpipe.search.distributions import Choice, LogRandInt, LogUniform, RandInt, Uniform
 from seqpipe.search.space import check_space
 from seqpipe.search.walk_forward import WalkForwardSplit
@@ -102,7 +104,8 @@ from seqpipe.search.walk_forward import WalkForwardSplit
 __all__ = ["GridSearch", "RandomSearch", "TPESearch"]
 
 _PRIMITIVES = (type(None), bool, int, float, str)
-_BACKENDS = ("loky", "threading", "multiprocessing")
+_BACKENDS = ("loky", "threading", "multiprocessing", "dask")
+_PRUNERS = ("median", "hyperband")
 
 
 # ------------------------------------------------------------------ the space in Optuna
@@ -258,35 +261,40 @@ def _process_is_gone(attrs: Mapping[str, Any]) -> bool:
     return False
 
 
-def _evaluate(estimator: Any, values: dict[str, Any], folds: list, X: Any, y: Any,
-              scorer: Any) -> dict[str, Any]:
-    """Fit and score one trial on every fold (in this process or a worker); a raised
-    error ends the trial and is returned in the record, as text."""
-    record: dict[str, Any] = {"scores": [], "fit_times": [], "score_times": [],
-                              "duration": 0.0, "error": None}
-    start = time.perf_counter()
-    try:
-        for train, test in folds:
-            fold_estimator = clone(estimator).set_params(**clone(values, safe=False))
-            fit_start = time.perf_counter()
-            X_train = _safe_indexing(X, train)
-            if y is None:
-                fold_estimator.fit(X_train)
-            else:
-                fold_estimator.fit(X_train, _safe_indexing(y, train))
-            score_start = time.perf_counter()
-            y_test = None if y is None else _safe_indexing(y, test)
-            score = float(scorer(fold_estimator, _safe_indexing(X, test), y_test))
-            record["fit_times"].append(score_start - fit_start)
-            record["score_times"].append(time.perf_counter() - score_start)
-            record["scores"].append(score)
-        if math.isnan(float(np.mean(record["scores"]))):
-            raise ValueError(f"the scores are NaN: {record['scores']}")
-    except Exception as error:  # a failed trial is data, not a crash
-        record["error"] = f"{type(error).__name__}: {error}"
-        record["traceback"] = traceback.format_exc()
-    record["duration"] = time.perf_counter() - start
-    return record
+def _finished(study: Any) -> list:
+    """Copies of the finished trials with intermediate values, for a trial's pruner."""
+    return [optuna.trial.create_trial(state=trial.state, value=trial.value,
+                                      intermediate_values=dict(trial.intermediate_values))
+            for trial in study.get_trials(deepcopy=False,
+                                          states=(TrialState.COMPLETE, TrialState.PRUNED))
+            if trial.intermediate_values]
+
+
+class _Progress:
+    """A tqdm bar of the trials ended, with the best score so far and the failures."""
+
+    def __init__(self, study: Any, n_trials: int, verbose: int) -> None:
+        self.bar = None
+        if verbose:
+            self.bar = tqdm(total=n_trials, unit="trial", leave=True, desc="search")
+            self.update(study)
+
+    def update(self, study: Any) -> None:
+        if self.bar is None:
+            return
+        trials = [t for t in study.get_trials(deepcopy=False)
+                  if t.state.is_finished() and "record" in t.user_attrs]
+        counts = {state: sum(t.state == state for t in trials) for state in TrialState}
+        scores = [t.value for t in trials if t.state == TrialState.COMPLETE]
+        best = f"{max(scores):.5g}" if scores else "-"
+        self.bar.set_postfix(best=best, failed=counts[TrialState.FAIL],
+                             pruned=counts[TrialState.PRUNED], refresh=False)
+        self.bar.n = len(trials)
+        self.bar.refresh()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
 
 
 # ------------------------------------------------------------------ the searches
@@ -315,7 +323,114 @@ class _BaseSearch(MetaEstimatorMixin, BaseEstimator, metaclass=abc.ABCMeta):
             raise ValueError(f"The 'backend' parameter of {owner} must be one of "
                              f"{', '.join(map(repr, _BACKENDS))}. Got {self.backend!r} "
                              f"instead.")
+        if self.backend == "dask":
+            return None if self.n_jobs == -1 else abs(self.n_jobs)
         return joblib.effective_n_jobs(self.n_jobs)
+
+    def _isolate(self) -> bool:
+        """Whether each trial runs in a fresh process of its own."""
+        owner = type(self).__name__
+        timeout = self.timeout
+        if timeout is not None and (isinstance(timeout, bool) or not isinstance(
+                timeout, (Integral, float)) or not timeout > 0):
+            raise ValueError(f"The 'timeout' parameter of {owner} must be None or a "
+                             f"number of seconds > 0. Got {timeout!r} instead.")
+        if self.isolate == "auto":
+            # a Keras model (training state) gets a fresh process: no TensorFlow state
+            # or memory carried from trial to trial
+            keras = any(hasattr(step, "get_training_state")
+                        for step in iter_steps(self.estimator))
+            return keras or timeout is not None
+        if not isinstance(self.isolate, bool):
+            raise ValueError(f"The 'isolate' parameter of {owner} must be True, False or "
+                             f"'auto'. Got {self.isolate!r} instead.")
+        if timeout is not None and not self.isolate:
+            raise ValueError(f"{owner} stops a trial past its timeout by killing its "
+                             f"process: timeout={timeout!r} needs isolate=True or 'auto'.")
+        return self.isolate
+
+    def _pruner(self) -> Any:
+        """The Optuna pruner (NopPruner without one); checks that trials can report."""
+        owner = type(self).__name__
+        pruner = self.pruner
+        if pruner is None:
+            return optuna.pruners.NopPruner()
+        if pruner == "median":
+            pruner = optuna.pruners.MedianPruner()
+        elif pruner == "hyperband":
+            pruner = optuna.pruners.HyperbandPruner()
+        elif not isinstance(pruner, optuna.pruners.BasePruner):
+            raise ValueError(f"The 'pruner' parameter of {owner} must be None, "
+                             f"{', '.join(map(repr, _PRUNERS))} or an Optuna pruner. Got "
+                             f"{pruner!r} instead.")
+        if not any(accepts_epoch_callback(step) for step in iter_steps(self.estimator)):
+            raise ValueError(f"{owner} prunes trials on the validation scores their "
+                             f"estimator reports every epoch: pruner={self.pruner!r} needs "
+                             f"an EpochRepeater (around a ValidationSplit) in the "
+                             f"estimator; {type(self.estimator).__name__} has none.")
+        return pruner
+
+    def _runner(self, X: Any, y: Any, n_jobs: int | None, isolate: bool) -> Any:
+        if self.backend == "dask":
+            return DaskRunner(self._dask_client(), X, y, n_jobs, isolate, self.timeout)
+        if isolate:
+            return IsolatedRunner(X, y, n_jobs, self.timeout)
+        if n_jobs == 1:
+            return InlineRunner(X, y)
+        return PoolRunner(X, y, n_jobs, self.backend)
+
+    def _dask_client(self) -> Any:
+        owner = type(self).__name__
+        try:
+            import distributed
+        except ImportError:  # pragma: no cover - the dask extra is missing
+            raise ImportError(f"{owner}(backend='dask') needs dask.distributed: pip "
+                              f"install 'seqpipe[dask]'.") from None
+        if self.scheduler is None:
+            try:
+                return distributed.get_client()
+            except ValueError:
+                raise ValueError(f"{owner}(backend='dask') found no Dask client: create "
+                                 f"one (distributed.Client(...)) or give the scheduler's "
+                                 f"address, scheduler='tcp://host:8786'.") from None
+        if isinstance(self.scheduler, str):
+            return distributed.Client(self.scheduler, set_as_default=False)
+        if hasattr(self.scheduler, "submit"):
+            return self.scheduler
+        raise ValueError(f"The 'scheduler' parameter of {owner} must be None, an address "
+                         f"or a distributed.Client. Got {self.scheduler!r} instead.")
+
+    def _run_trials(self, study: Any, params: list[_Param], seed: int | None,
+                    n_trials: int, runner: Any, folds: list, scorer: Any,
+                    pruner: Any) -> None:
+        """Keep up to ``runner.capacity`` trials running until ``n_trials`` have ended."""
+        running: dict[Any, tuple[Any, dict[str, Any]]] = {}
+        pruning = not isinstance(pruner, optuna.pruners.NopPruner)
+        progress = _Progress(study, n_trials, self.verbose)
+        try:
+            while True:
+                while len(running) < runner.capacity and self._free(study, n_trials) > 0:
+                    number = len(study.get_trials(deepcopy=False))
+                    study.sampler = self._trial_sampler(params, seed, number)
+                    trial, values = self._ask(study, params)
+                    task = TrialTask(self.estimator, values, folds, scorer,
+                                     (pruner, _finished(study)) if pruning else None)
+                    running[runner.submit(task)] = trial, values
+                if not running:
+                    return
+                for future in runner.wait(list(running)):
+                    trial, values = running.pop(future)
+                    self._tell(study, trial, values, runner.result(future))
+                    progress.update(study)
+        finally:
+            progress.close()
+
+    @staticmethod
+    def _free(study: Any, n_trials: int) -> int:
+        trials = study.get_trials(deepcopy=False)
+        finished = sum(1 for t in trials if "record" in t.user_attrs and t.state.is_finished())
+        running = sum(1 for t in trials if t.state == TrialState.RUNNING)
+        return n_trials - finished - running
 
     def _check_cv(self) -> Any:
         if self.cv is None:
@@ -364,6 +479,8 @@ class _BaseSearch(MetaEstimatorMixin, BaseEstimator, metaclass=abc.ABCMeta):
         folds = list(self._check_cv().split(X, y))
         n_jobs = self._n_jobs()
 
+        pruner = self._pruner()
+        isolate = self._isolate()
         storage = _storage(self.storage, owner)
         study_name = None if storage is None else self._study_name(X, y)
 
@@ -372,28 +489,15 @@ class _BaseSearch(MetaEstimatorMixin, BaseEstimator, metaclass=abc.ABCMeta):
         try:
             study = optuna.create_study(direction="maximize", storage=storage,
                                         study_name=study_name, load_if_exists=True,
-                                        sampler=self._make_sampler(params, seed))
+                                        sampler=self._make_sampler(params, seed),
+                                        pruner=pruner)
             self._rerun_abandoned(study, params)
-            with joblib.Parallel(n_jobs=n_jobs, backend=self.backend) as parallel:
-                while True:
-                    trials = study.get_trials(deepcopy=False)
-                    finished = sum(1 for t in trials if "record" in t.user_attrs
-                                   and t.state.is_finished())
-                    running = sum(1 for t in trials if t.state == TrialState.RUNNING)
-                    free = n_trials - finished - running
-                    if free <= 0:
-                        break
-                    batch = []
-                    for _ in range(min(n_jobs, free)):
-                        number = len(study.get_trials(deepcopy=False))
-                        study.sampler = self._trial_sampler(params, seed, number)
-                        batch.append(self._ask(study, params))
-                    tasks = (joblib.delayed(_evaluate)(self.estimator, values, folds, X, y,
-                                                       scorer) for _, values in batch)
-                    records = ([_evaluate(self.estimator, batch[0][1], folds, X, y, scorer)]
-                               if n_jobs == 1 else parallel(tasks))
-                    for (trial, values), record in zip(batch, records):
-                        self._tell(study, trial, values, record)
+            runner = self._runner(X, y, n_jobs, isolate)
+            try:
+                self._run_trials(study, params, seed, n_trials, runner, folds, scorer,
+                                 pruner)
+            finally:
+                runner.close()
         finally:
             optuna.logging.set_verbosity(verbosity)
 
@@ -401,12 +505,11 @@ class _BaseSearch(MetaEstimatorMixin, BaseEstimator, metaclass=abc.ABCMeta):
         self.study_, self.trials_, self.scorer_ = study, trials, scorer
         self.n_splits_ = len(folds)
         self.cv_results_ = self._results(trials, len(folds))
-        failed = [trial for trial in trials if trial["state"] == "FAIL"]
-        if len(failed) == len(trials):
-            first = failed[0]
+        if all(trial["state"] != "COMPLETE" for trial in trials):
+            first = trials[0]
             raise ValueError(f"All {len(trials)} trials of {owner} failed. The first error "
                              f"(trial {first['number']}, params {first['params']}): "
-                             f"{first['error']}")
+                             f"{first['error'] or 'pruned'}")
         self.best_index_ = int(np.argmin(self.cv_results_["rank_test_score"]))
         self.best_params_ = self.cv_results_["params"][self.best_index_]
         self.best_score_ = float(self.cv_results_["mean_test_score"][self.best_index_])
@@ -427,6 +530,11 @@ class _BaseSearch(MetaEstimatorMixin, BaseEstimator, metaclass=abc.ABCMeta):
 
     def _tell(self, study: Any, trial: Any, values: dict[str, Any], record: dict) -> None:
         trial.set_user_attr("record", record)
+        for step, value in record.get("intermediate", {}).items():
+            trial.report(value, int(step))
+        if record.get("pruned"):
+            study.tell(trial, state=TrialState.PRUNED)
+            return
         if record["error"] is None:
             study.tell(trial, float(np.mean(record["scores"])))
             return
@@ -436,7 +544,8 @@ class _BaseSearch(MetaEstimatorMixin, BaseEstimator, metaclass=abc.ABCMeta):
 
     def _study_name(self, X: Any, y: Any) -> str:
         config = {name: value for name, value in self.get_params(deep=False).items()
-                  if name not in ("n_trials", "storage", "n_jobs", "backend")}
+                  if name not in ("n_trials", "storage", "n_jobs", "backend", "scheduler",
+                                  "isolate", "verbose")}
         text = (f"{type(self).__qualname__} {_fingerprint(config)} "
                 f"{joblib.hash(X)} {joblib.hash(y)}")
         digest = hashlib.sha256(text.encode()).hexdigest()[:16]
@@ -469,11 +578,15 @@ class _BaseSearch(MetaEstimatorMixin, BaseEstimator, metaclass=abc.ABCMeta):
             if not trial.state.is_finished() or "record" not in trial.user_attrs:
                 continue
             record = dict(trial.user_attrs["record"])
+            record["intermediate"] = {int(step): value for step, value
+                                      in trial.intermediate_values.items()}
+            record.setdefault("pruned", False)
             values = {param.name: param.decode(trial.params[param.name])
                       for param in params}
             failed = trial.state != TrialState.COMPLETE
             records.append({"number": trial.number, "params": values,
-                            "state": "FAIL" if failed else "COMPLETE",
+                            "state": "FAIL" if trial.state == TrialState.FAIL
+                            else trial.state.name,
                             "value": math.nan if failed else float(trial.value),
                             **record})
         return records
@@ -538,12 +651,39 @@ _COMMON_TAIL = """
     refit : bool, default=True
         Refit a clone with the best parameters on all the data (``best_estimator_``).
     n_jobs : int, default=1
-        Trials run at once, each in a joblib worker (-1: one per core). The search
-        asks Optuna for ``n_jobs`` trials, runs them, tells their scores, and goes on
-        (TPE then models the scores of finished batches). A seeded RandomSearch or
-        GridSearch runs the same trials whatever ``n_jobs``.
-    backend : {"loky", "threading", "multiprocessing"}, default="loky"
-        joblib's backend for ``n_jobs > 1``: loky runs each trial in a worker process.
+        Trials running at once (-1: one per core; with Dask, the cluster's threads).
+        As a trial ends, its score is told to Optuna and the next trial is asked (TPE
+        models the trials ended so far). A seeded RandomSearch or GridSearch runs the
+        same trials whatever ``n_jobs``.
+    backend : {"loky", "threading", "multiprocessing", "dask"}, default="loky"
+        Where trials run when ``n_jobs > 1`` and not isolated: reusable loky worker
+        processes (joblib's), threads, or spawned processes; ``"dask"``: futures on a
+        ``dask.distributed`` client (``scheduler``), always, whatever ``n_jobs``.
+    timeout : None or float, default=None
+        Seconds a trial may run (all its folds, its process's start-up included);
+        past it, its process is killed and the trial recorded as failed
+        (``"TimeoutError: ..."``). Implies ``isolate``.
+    isolate : bool or "auto", default="auto"
+        Run every trial in a fresh Python process of its own (``n_jobs`` at a time):
+        nothing, TensorFlow's state and memory included, outlives a trial, and a trial
+        whose process dies is recorded as failed (``"ProcessDied: ..."``) while the
+        search goes on. ``"auto"``: when the estimator holds a Keras model (a step
+        with ``get_training_state``) or ``timeout`` is set. Costs a process start per
+        trial (about a second, more with TensorFlow); on Dask the fresh process
+        starts on the worker.
+    pruner : None, "median", "hyperband" or an Optuna pruner, default=None
+        Stop hopeless trials early (state ``"PRUNED"``): an ``EpochRepeater`` in the
+        estimator reports its ``ValidationSplit``'s score after every epoch and the
+        pruner compares it with the trials already ended (see
+        :mod:`seqpipe.search._trial`). ``"median"``: ``optuna.pruners.MedianPruner()``,
+        ``"hyperband"``: ``optuna.pruners.HyperbandPruner()``.
+    scheduler : None, str or distributed.Client, default=None
+        With ``backend="dask"``: None, the current client (``distributed.get_client()``);
+        an address (``"tcp://scheduler:8786"``), a client connected for the search; or a
+        client.
+    verbose : int, default=0
+        Show the progress (trials ended, best score so far, failed and pruned trials)
+        in a tqdm bar.
     storage : None, path, URL or Optuna storage, default=None
         Where the trials are kept: None, in memory; a path ending in ``.log`` or
         ``.journal``, Optuna's journal file; any other path, an SQLite file; a database
@@ -580,8 +720,9 @@ class RandomSearch(_BaseSearch):
 
     def __init__(self, estimator: Any, space: Mapping[str, Any], *, n_trials: int = 10,
                  cv: Any = None, scoring: Any = None, refit: bool = True, n_jobs: int = 1,
-                 backend: str = "loky", storage: Any = None,
-                 random_state: Any = None) -> None:
+                 backend: str = "loky", storage: Any = None, timeout: float | None = None,
+                 isolate: bool | str = "auto", pruner: Any = None, scheduler: Any = None,
+                 verbose: int = 0, random_state: Any = None) -> None:
         self.estimator = estimator
         self.space = space
         self.n_trials = n_trials
@@ -591,6 +732,11 @@ class RandomSearch(_BaseSearch):
         self.n_jobs = n_jobs
         self.backend = backend
         self.storage = storage
+        self.timeout = timeout
+        self.isolate = isolate
+        self.pruner = pruner
+        self.scheduler = scheduler
+        self.verbose = verbose
         self.random_state = random_state
 
     def _n_trials(self, params: list[_Param]) -> int:
@@ -620,10 +766,13 @@ class TPESearch(RandomSearch):
     def __init__(self, estimator: Any, space: Mapping[str, Any], *, n_trials: int = 10,
                  n_startup_trials: int = 10, cv: Any = None, scoring: Any = None,
                  refit: bool = True, n_jobs: int = 1, backend: str = "loky",
-                 storage: Any = None, random_state: Any = None) -> None:
+                 storage: Any = None, timeout: float | None = None,
+                 isolate: bool | str = "auto", pruner: Any = None, scheduler: Any = None,
+                 verbose: int = 0, random_state: Any = None) -> None:
         super().__init__(estimator, space, n_trials=n_trials, cv=cv, scoring=scoring,
                          refit=refit, n_jobs=n_jobs, backend=backend, storage=storage,
-                         random_state=random_state)
+                         timeout=timeout, isolate=isolate, pruner=pruner,
+                         scheduler=scheduler, verbose=verbose, random_state=random_state)
         self.n_startup_trials = n_startup_trials
 
     def _make_sampler(self, params: list[_Param], seed: int | None) -> Any:
@@ -655,8 +804,9 @@ class GridSearch(_BaseSearch):
 
     def __init__(self, estimator: Any, space: Mapping[str, Any], *, cv: Any = None,
                  scoring: Any = None, refit: bool = True, n_jobs: int = 1,
-                 backend: str = "loky", storage: Any = None,
-                 random_state: Any = None) -> None:
+                 backend: str = "loky", storage: Any = None, timeout: float | None = None,
+                 isolate: bool | str = "auto", pruner: Any = None, scheduler: Any = None,
+                 verbose: int = 0, random_state: Any = None) -> None:
         self.estimator = estimator
         self.space = space
         self.cv = cv
@@ -665,6 +815,11 @@ class GridSearch(_BaseSearch):
         self.n_jobs = n_jobs
         self.backend = backend
         self.storage = storage
+        self.timeout = timeout
+        self.isolate = isolate
+        self.pruner = pruner
+        self.scheduler = scheduler
+        self.verbose = verbose
         self.random_state = random_state
 
     def _parameters(self) -> list[_Param]:

@@ -44,6 +44,11 @@ class EpochRepeater(HistoryMixin, MetaStepMixin, BaseEstimator):
     epochs : int, default=1
     verbose : int, default=0
         Show a progress bar with the latest metrics (tqdm).
+    epoch_callback : callable or None, default=None
+        Called as ``epoch_callback(self, epoch)`` after each completed epoch (its
+        validation included), e.g. by a search that reports the validation score of
+        every epoch to its pruner (:mod:`seqpipe.search`). An exception it raises ends
+        training and propagates; the weights are those of the last completed epoch.
 
     Attributes
     ----------
@@ -59,10 +64,12 @@ class EpochRepeater(HistoryMixin, MetaStepMixin, BaseEstimator):
 
     _validates_input = True
 
-    def __init__(self, step: Any, epochs: int = 1, verbose: int = 0) -> None:
+    def __init__(self, step: Any, epochs: int = 1, verbose: int = 0,
+                 epoch_callback: Any = None) -> None:
         self.step = step
         self.epochs = epochs
         self.verbose = verbose
+        self.epoch_callback = epoch_callback
 
     def fit(self, X: Any, y: Any = None) -> EpochRepeater:
         """Train the wrapped step for ``epochs`` passes over ``(X, y)``."""
@@ -82,6 +89,8 @@ class EpochRepeater(HistoryMixin, MetaStepMixin, BaseEstimator):
             try:
                 for epoch in range(self.epochs):
                     self._run_epoch(step, checkpoint, epoch, X, y)
+                    if self.epoch_callback is not None:
+                        self.epoch_callback(self, epoch)
                     if progress is not None:
                         progress.set_postfix(self._latest_metrics(), refresh=False)
                         progress.update()

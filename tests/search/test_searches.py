@@ -352,7 +352,16 @@ def test_trials_run_in_parallel_workers_give_the_same_search(data):
 
 @pytest.mark.parametrize("kwargs, message", [
     ({"n_jobs": 0}, "The 'n_jobs' parameter of RandomSearch must be a non-zero int"),
-    ({"backend": "dask"}, "The 'backend' parameter of RandomSearch must be one of 'loky'"),
+    ({"backend": "spark"}, "The 'backend' parameter of RandomSearch must be one of 'loky'"),
+    ({"backend": "dask"}, "RandomSearch(backend='dask') found no Dask client"),
+    ({"timeout": 0}, "The 'timeout' parameter of RandomSearch must be None or a number of "
+                     "seconds > 0. Got 0 instead."),
+    ({"timeout": 5, "isolate": False}, "timeout=5 needs isolate=True or 'auto'"),
+    ({"isolate": "yes"}, "The 'isolate' parameter of RandomSearch must be True, False or"),
+    ({"pruner": "mean"}, "The 'pruner' parameter of RandomSearch must be None, 'median', "
+                         "'hyperband' or an Optuna pruner. Got 'mean' instead."),
+    ({"pruner": "median"}, "pruner='median' needs an EpochRepeater (around a "
+                           "ValidationSplit) in the estimator; CountingRidge has none."),
 ])
 def test_bad_execution_parameters_are_refused_before_any_trial(data, kwargs, message):
     CountingRidge.fits.clear()

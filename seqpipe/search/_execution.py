@@ -1,0 +1,203 @@
+"""Where a search's trials run: runners with one interface (submit, wait, result).
+
+- :class:`InlineRunner`: in the search's own process, one at a time;
+- :class:`PoolRunner`: ``n_jobs`` reusable workers (loky processes, threads, or
+  spawned processes for ``backend="multiprocessing"``);
+- :class:`IsolatedRunner`: every trial in a fresh Python process of its own
+  (:func:`run_in_child`), ``n_jobs`` at a time: a trial past its ``timeout`` is killed,
+  a trial whose process dies is reported, and nothing (TensorFlow's state, memory)
+  outlives a trial;
+- :class:`DaskRunner`: futures on a ``dask.distributed`` client; with ``isolate`` or a
+  timeout, each task runs its trial in a fresh process on the worker.
+
+Whatever happens to a trial (an error, a timeout, a dead worker or process), its
+result is a record: :meth:`result` never raises, so the search never hangs on a trial.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import multiprocessing
+import os
+import pickle
+import subprocess
+import sys
+import time
+from typing import Any
+
+import cloudpickle
+from joblib.externals.loky import get_reusable_executor
+
+from seqpipe.search._trial import TrialTask, evaluate, failed_record
+
+__all__ = ["DaskRunner", "InlineRunner", "IsolatedRunner", "PoolRunner", "TrialProcessError",
+           "run_in_child", "run_trial"]
+
+_STDERR_TAIL = 1500
+
+
+class TrialProcessError(RuntimeError):
+    """A trial's own process ran past its timeout, or died without answering."""
+
+
+def run_in_child(function: Any, args: tuple, timeout: float | None = None) -> Any:
+    """``function(*args)`` in a fresh Python process; its return value.
+
+    Raises
+    ------
+    TrialProcessError
+        The process ran longer than ``timeout`` seconds (it is killed), died (a
+        signal, ``os._exit``), or the function raised (its traceback in the message).
+    """
+    payload = pickle.dumps(list(sys.path)) + cloudpickle.dumps((function, args))
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2")}
+    process = subprocess.Popen([sys.executable, "-m", "seqpipe.search._child"],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, env=env)
+    try:
+        out, err = process.communicate(payload, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        raise TrialProcessError(f"TimeoutError: the trial ran longer than its timeout of "
+                                f"{timeout:g} s and its process was killed") from None
+    except BaseException:  # KeyboardInterrupt: leave no orphan behind
+        process.kill()
+        process.communicate()
+        raise
+    if not out:
+        code = process.returncode
+        how = f"signal {-code}" if code < 0 else f"exit status {code}"
+        tail = err.decode(errors="replace")[-_STDERR_TAIL:].strip()
+        raise TrialProcessError(f"ProcessDied: the trial's process died ({how}) without "
+                                f"answering{': ' + tail if tail else ''}")
+    status, value = pickle.loads(out)
+    if status != "ok":
+        raise TrialProcessError(value)
+    return value
+
+
+def run_trial(task: TrialTask, X: Any, y: Any, isolate: bool,
+              timeout: float | None) -> dict[str, Any]:
+    """The record of one trial, run here or (``isolate``) in a fresh process."""
+    if not isolate:
+        return evaluate(task, X, y)
+    start = time.perf_counter()
+    try:
+        return run_in_child(evaluate, (task, X, y), timeout)
+    except TrialProcessError as error:
+        return failed_record(str(error), time.perf_counter() - start)
+
+
+def _record_of(future: Any) -> dict[str, Any]:
+    try:
+        return future.result()
+    except Exception as error:  # a dead worker, a lost Dask task
+        return failed_record(f"WorkerDied: {type(error).__name__}: {error}")
+
+
+class InlineRunner:
+    """Trials in this process, one at a time (each runs when submitted)."""
+
+    capacity = 1
+
+    def __init__(self, X: Any, y: Any) -> None:
+        self.X, self.y = X, y
+
+    def submit(self, task: TrialTask) -> concurrent.futures.Future:
+        future: concurrent.futures.Future = concurrent.futures.Future()
+        future.set_result(evaluate(task, self.X, self.y))
+        return future
+
+    @staticmethod
+    def wait(futures: list) -> list:
+        done, _ = concurrent.futures.wait(futures, return_when="FIRST_COMPLETED")
+        return list(done)
+
+    result = staticmethod(_record_of)
+
+    def close(self) -> None:
+        pass
+
+
+class PoolRunner(InlineRunner):
+    """``capacity`` reusable workers: ``"loky"`` processes (joblib's), ``"threading"``
+    threads, or ``"multiprocessing"`` processes (started by spawn, never fork)."""
+
+    def __init__(self, X: Any, y: Any, capacity: int, backend: str) -> None:
+        super().__init__(X, y)
+        self.capacity, self.backend = capacity, backend
+        if backend == "threading":
+            self.executor = concurrent.futures.ThreadPoolExecutor(capacity)
+        elif backend == "multiprocessing":
+            self.executor = concurrent.futures.ProcessPoolExecutor(
+                capacity, mp_context=multiprocessing.get_context("spawn"))
+        else:
+            self.executor = None
+
+    def submit(self, task: TrialTask) -> concurrent.futures.Future:
+        # loky: a broken executor (a worker died) is replaced by a new one here
+        executor = self.executor or get_reusable_executor(max_workers=self.capacity)
+        return executor.submit(evaluate, task, self.X, self.y)
+
+    def close(self) -> None:
+        if self.executor is not None:
+            self.executor.shutdown(wait=True)
+
+
+class IsolatedRunner(InlineRunner):
+    """Every trial in a fresh process (killed past ``timeout``), ``capacity`` at once."""
+
+    def __init__(self, X: Any, y: Any, capacity: int, timeout: float | None) -> None:
+        super().__init__(X, y)
+        self.capacity, self.timeout = capacity, timeout
+        self.threads = concurrent.futures.ThreadPoolExecutor(capacity)
+
+    def submit(self, task: TrialTask) -> concurrent.futures.Future:
+        return self.threads.submit(run_trial, task, self.X, self.y, True, self.timeout)
+
+    def close(self) -> None:
+        self.threads.shutdown(wait=True)
+
+
+class DaskRunner:
+    """Trials as futures on a ``distributed.Client``: ``capacity`` in flight.
+
+    Parameters
+    ----------
+    client : distributed.Client
+    X, y : the data, scattered to the workers once
+    capacity : int or None
+        None: the cluster's threads.
+    isolate : bool
+        Run each trial in a fresh process on its worker.
+    timeout : float or None
+        Per trial (implies ``isolate``).
+    """
+
+    def __init__(self, client: Any, X: Any, y: Any, capacity: int | None, isolate: bool,
+                 timeout: float | None) -> None:
+        import distributed
+
+        self.distributed, self.client = distributed, client
+        self.capacity = capacity or max(1, sum(client.nthreads().values()))
+        self.isolate, self.timeout = isolate or timeout is not None, timeout
+        [self.data] = client.scatter([(X, y)], broadcast=True)
+
+    def submit(self, task: TrialTask) -> Any:
+        return self.client.submit(_run_on_data, task, self.data, self.isolate, self.timeout,
+                                  pure=False)
+
+    def wait(self, futures: list) -> list:
+        return list(self.distributed.wait(futures, return_when="FIRST_COMPLETED").done)
+
+    result = staticmethod(_record_of)
+
+    def close(self) -> None:
+        self.client.cancel([self.data])
+
+
+def _run_on_data(task: TrialTask, data: tuple[Any, Any], isolate: bool,
+                 timeout: float | None) -> dict[str, Any]:
+    X, y = data
+    return run_trial(task, X, y, isolate, timeout)

@@ -1,0 +1,132 @@
+"""One trial of a search: fit and score a parameter set on every fold, wherever it runs.
+
+:func:`evaluate` is what runs in the search's process, in a joblib worker, in a fresh
+process of its own or on a Dask worker. It never raises: an error ends the trial and
+is returned in its record, as text.
+
+**Pruning.** With a pruner, every ``EpochRepeater`` inside the estimator gets an
+``epoch_callback`` (:class:`EpochReporter`): after each epoch it reports the validation
+score of the ``ValidationSplit`` inside (its ``validation_scores_``, greater is better)
+as the trial's intermediate value at step *s*, the number of epochs the trial has
+trained so far (folds in turn: with E epochs per fold, step ``k * E + e`` is epoch
+``e`` of fold ``k``). The pruner decides where the trial runs, on an in-memory copy of
+the trials that had finished when it started (their intermediate values): no shared
+storage nor channel back to the search is needed, so pruning works in every
+execution mode. A pruned trial stops at once and returns its intermediate values.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+import traceback
+from typing import Any
+
+import numpy as np
+import optuna
+from sklearn.base import clone
+from sklearn.utils import _safe_indexing
+
+from seqpipe.base import iter_steps
+
+__all__ = ["EpochReporter", "TrialTask", "accepts_epoch_callback", "evaluate", "failed_record"]
+
+
+@dataclasses.dataclass
+class TrialTask:
+    """What a trial needs, apart from the data.
+
+    ``pruning`` is None or ``(pruner, finished)``: an Optuna pruner and the finished
+    trials (``FrozenTrial`` with intermediate values) it compares against.
+    """
+
+    estimator: Any
+    values: dict[str, Any]
+    folds: list
+    scorer: Any
+    pruning: tuple[Any, list] | None = None
+
+
+def accepts_epoch_callback(step: Any) -> bool:
+    """Whether ``step`` has an ``epoch_callback`` parameter (an EpochRepeater)."""
+    return hasattr(step, "get_params") and "epoch_callback" in step.get_params(deep=False)
+
+
+class EpochReporter:
+    """An ``epoch_callback`` reporting each epoch's validation score to a pruner.
+
+    Parameters
+    ----------
+    pruner : optuna.pruners.BasePruner
+    finished : list of optuna.trial.FrozenTrial
+        The trials the pruner compares against.
+    """
+
+    def __init__(self, pruner: Any, finished: list) -> None:
+        study = optuna.create_study(direction="maximize", pruner=pruner,
+                                    sampler=optuna.samplers.RandomSampler(seed=0))
+        study.add_trials(finished)
+        self.trial = study.ask()
+        self.intermediate: dict[int, float] = {}
+
+    def __call__(self, repeater: Any, epoch: int) -> None:
+        score = _latest_validation_score(repeater)
+        if score is None or not math.isfinite(score):
+            return
+        step = len(self.intermediate)
+        self.intermediate[step] = score
+        self.trial.report(score, step)
+        if self.trial.should_prune():
+            raise optuna.TrialPruned(f"pruned at step {step} (score {score:.6g})")
+
+
+def _latest_validation_score(repeater: Any) -> float | None:
+    for inner in iter_steps(repeater):
+        scores = getattr(inner, "validation_scores_", None)
+        if scores:
+            return float(scores[-1])
+    return None
+
+
+def failed_record(error: str, duration: float = 0.0) -> dict[str, Any]:
+    """The record of a trial that ended before any score (its process died, timed out)."""
+    return {"scores": [], "fit_times": [], "score_times": [], "duration": duration,
+            "error": error, "pruned": False, "intermediate": {}}
+
+
+def evaluate(task: TrialTask, X: Any, y: Any) -> dict[str, Any]:
+    """Fit and score ``task`` on every fold; its record (scores, times, error...)."""
+    record = failed_record(None)
+    reporter = None if task.pruning is None else EpochReporter(*task.pruning)
+    start = time.perf_counter()
+    try:
+        for train, test in task.folds:
+            estimator = clone(task.estimator).set_params(**clone(task.values, safe=False))
+            if reporter is not None:
+                for inner in iter_steps(estimator):
+                    if accepts_epoch_callback(inner):
+                        inner.set_params(epoch_callback=reporter)
+            fit_start = time.perf_counter()
+            X_train = _safe_indexing(X, train)
+            if y is None:
+                estimator.fit(X_train)
+            else:
+                estimator.fit(X_train, _safe_indexing(y, train))
+            score_start = time.perf_counter()
+            y_test = None if y is None else _safe_indexing(y, test)
+            score = float(task.scorer(estimator, _safe_indexing(X, test), y_test))
+            record["fit_times"].append(score_start - fit_start)
+            record["score_times"].append(time.perf_counter() - score_start)
+            record["scores"].append(score)
+        if math.isnan(float(np.mean(record["scores"]))):
+            raise ValueError(f"the scores are NaN: {record['scores']}")
+    except optuna.TrialPruned:
+        record["pruned"] = True
+    except Exception as error:  # a failed trial is data, not a crash
+        record["error"] = f"{type(error).__name__}: {error}"
+        record["traceback"] = traceback.format_exc()
+    if reporter is not None:
+        record["intermediate"] = dict(reporter.intermediate)
+    record["duration"] = time.perf_counter() - start
+    return record
