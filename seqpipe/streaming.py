@@ -36,7 +36,15 @@ from sklearn.utils.validation import check_is_fitted
 from seqpipe._composition import StepComposition
 from seqpipe.steps.window import Windower
 
-__all__ = ["StreamingPredictor"]
+__all__ = ["StreamingPredictor", "takes_series"]
+
+
+def takes_series(pipeline: Any) -> bool:
+    """Whether ``pipeline`` holds a Windower (anywhere inside): it predicts from a whole
+    series, whose rows are time steps, rather than from independent windows or samples.
+    """
+    return any(isinstance(step, Windower) for step in _inner_steps(pipeline))
+
 
 def _inner_steps(step: Any) -> Iterator[Any]:
     """``step`` and every step inside it, in the order data flows through them.

@@ -12,6 +12,12 @@ Every refused request answers 4xx with ``{"error": "<message>"}``; the server ke
 serving. Model calls run in a worker thread, so a slow prediction does not hold up
 other requests (health checks, metrics).
 
+Concurrent infer requests to one model are stacked into one model call by its
+:class:`~seqpipe.serving.batching.Batcher` (``Settings.max_batch_size`` rows at most,
+waiting at most ``Settings.max_queue_delay_ms`` for companions; requests of different
+per-sample shapes or datatypes are never stacked together). Streaming-sequence requests
+are not batched: each feeds its own sequence's predictor, in order, as it arrives.
+
 >>> import asyncio
 >>> import httpx
 >>> import numpy as np
@@ -35,6 +41,7 @@ step recording ``n_timesteps_in_`` inside, or a saved ``StreamingPredictor``; it
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import threading
 import time
@@ -49,6 +56,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from seqpipe.serving.batching import Batcher
 from seqpipe.serving.metrics import Metrics, MetricsMiddleware
 from seqpipe.serving.protocol import (
     ProtocolError,
@@ -57,12 +65,13 @@ from seqpipe.serving.protocol import (
     parse_body,
     tensor_to_array,
 )
-from seqpipe.streaming import StreamingPredictor
+from seqpipe.streaming import StreamingPredictor, takes_series
 
 __all__ = ["ServedModel", "Settings", "create_app"]
 
 PLATFORM = "seqpipe"
 _MAX_SEQUENCE_ID_LENGTH = 256
+_MAX_QUEUE_DELAY_MS = 10_000  # a longer wait is a mistake, not a setting
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,15 +90,24 @@ class Settings:
         On SIGTERM the server stops accepting connections and waits this long for the
         requests in flight to finish before cancelling them (uvicorn's
         ``timeout_graceful_shutdown``; used by the server, not by the app).
+    max_batch_size : int, default=32
+        Dynamic batching (:mod:`seqpipe.serving.batching`): most rows stacked into one
+        model call from concurrent infer requests; 1 switches batching off (each
+        request is its own model call, several may run at once).
+    max_queue_delay_ms : float, default=2
+        Longest wait, in milliseconds, for more requests to join a batch (only while
+        other requests to the model are being received; 0: never wait).
     """
 
     max_body_bytes: int = 16 * 2 ** 20
     max_sequences: int = 1000
     sequence_idle_seconds: float = 600.0
     graceful_shutdown_seconds: float = 30.0
+    max_batch_size: int = 32
+    max_queue_delay_ms: float = 2.0
 
     def __post_init__(self) -> None:
-        for name in ("max_body_bytes", "max_sequences"):
+        for name in ("max_body_bytes", "max_sequences", "max_batch_size"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"The '{name}' setting must be an int in the range "
@@ -100,6 +118,11 @@ class Settings:
                     not 0 < value < float("inf"):
                 raise ValueError(f"The '{name}' setting must be a number in the range "
                                  f"(0, inf). Got {value!r} instead.")
+        delay = self.max_queue_delay_ms
+        if isinstance(delay, bool) or not isinstance(delay, (int, float)) or \
+                not 0 <= delay <= _MAX_QUEUE_DELAY_MS:
+            raise ValueError(f"The 'max_queue_delay_ms' setting must be a number in the "
+                             f"range [0, {_MAX_QUEUE_DELAY_MS}]. Got {delay!r} instead.")
 
 
 class ServedModel:
@@ -142,6 +165,8 @@ class ServedModel:
         self._probe_rows = 1 if probe is None or not probe.takes_series_ else \
             probe.window_size_past
         self.output_shape, self.output_datatype = self._output_signature()
+        # rows of a series are time steps, not samples: stacking requests would mix them
+        self.batchable = not takes_series(self.pipeline)
 
     def new_stream(self) -> StreamingPredictor:
         """A fresh StreamingPredictor for one sequence."""
@@ -312,6 +337,17 @@ def _stream(sequences: _Sequences, model: ServedModel, sequence_id: Any, start: 
     return predictor, predictions
 
 
+def _batcher_of(model: ServedModel, settings: Settings, metrics: Metrics
+                ) -> Batcher | None:
+    """The model's dynamic batcher, or None when its requests are run one by one
+    (batching off, or a model taking a series)."""
+    if settings.max_batch_size == 1 or not model.batchable:
+        return None
+    return Batcher(lambda X: _predict(model, X), max_batch_size=settings.max_batch_size,
+                   max_queue_delay_ms=settings.max_queue_delay_ms,
+                   on_call=lambda rows: metrics.batch_size.labels(model.name).observe(rows))
+
+
 def create_app(models: dict[str, Any], *, settings: Settings | None = None,
                headers: dict[str, dict] | None = None) -> FastAPI:
     """A FastAPI app serving ``models`` by name over the Open Inference Protocol v2.
@@ -339,6 +375,9 @@ def create_app(models: dict[str, Any], *, settings: Settings | None = None,
     app.state.sequences = sequences
     app.state.settings = settings
     app.state.metrics = app_metrics
+    batchers = {name: _batcher_of(model, settings, app_metrics)
+                for name, model in served.items()}
+    app.state.batchers = batchers
 
     @app.exception_handler(ProtocolError)
     async def protocol_error(request: Request, error: ProtocolError) -> JSONResponse:
@@ -392,24 +431,31 @@ def create_app(models: dict[str, Any], *, settings: Settings | None = None,
     @app.post("/v2/models/{name}/infer")
     async def infer(name: str, request: Request) -> dict:
         model = model_named(name)
-        body = parse_body(await _read_body(request, settings.max_body_bytes))
-        inputs = body["inputs"]
-        if len(inputs) != 1:
-            raise ProtocolError(f"model '{name}' takes 1 input, the request has "
-                                f"{len(inputs)}")
-        tensor_name = inputs[0].get("name") if isinstance(inputs[0], dict) else None
-        X = tensor_to_array(inputs[0])
-        sequence = _sequence_parameters(body.get("parameters", {}))
+        batcher = batchers[name]
+        with batcher.receiving() if batcher else contextlib.nullcontext():
+            body = parse_body(await _read_body(request, settings.max_body_bytes))
+            inputs = body["inputs"]
+            if len(inputs) != 1:
+                raise ProtocolError(f"model '{name}' takes 1 input, the request has "
+                                    f"{len(inputs)}")
+            tensor_name = inputs[0].get("name") if isinstance(inputs[0], dict) else None
+            X = tensor_to_array(inputs[0])
+            sequence = _sequence_parameters(body.get("parameters", {}))
+            if sequence is None:
+                model.check_input(X, tensor_name)
+                if X.ndim == 0 or X.shape[0] == 0:
+                    raise ProtocolError(f"input '{tensor_name}' has no sample (shape "
+                                        f"{list(X.shape)}; the first dimension counts "
+                                        f"the samples)")
         answer: dict = {"model_name": name}
         if body.get("id") is not None:
             answer["id"] = body["id"]
         if sequence is None:
-            model.check_input(X, tensor_name)
-            if X.shape[0] == 0:
-                raise ProtocolError(f"input '{tensor_name}' has no sample (shape "
-                                    f"{list(X.shape)})")
-            y = await run_in_threadpool(_predict, model, X)
-            app_metrics.batch_size.labels(name).observe(X.shape[0])
+            if batcher is None:
+                y = await run_in_threadpool(_predict, model, X)
+                app_metrics.batch_size.labels(name).observe(X.shape[0])
+            else:
+                y = await batcher.predict(X)
             answer["outputs"] = [array_to_tensor("output", y)]
             return answer
         sequence_id, start, end = sequence

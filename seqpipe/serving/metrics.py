@@ -6,8 +6,9 @@ in one process do not clash. ``GET /metrics`` answers :func:`generate_latest` of
 - ``seqpipe_requests_total{model, endpoint, code}``: every answered request;
 - ``seqpipe_errors_total{model, endpoint, code}``: those answered 4xx or 5xx;
 - ``seqpipe_request_duration_seconds{model, endpoint}``: latency histogram;
-- ``seqpipe_batch_size{model}``: rows per answered model call (the rows of each infer
-  request, or the time steps of each streaming request).
+- ``seqpipe_batch_size{model}``: rows per model call (with dynamic batching, the rows
+  of every infer request stacked into the call), or the time steps of each streaming
+  request.
 
 ``endpoint`` is the route's name (``infer``, ``metadata``, ``model_ready``, ``live``,
 ``ready``, ``metrics``; ``unknown`` when no route matches); ``model`` is the served

@@ -6,6 +6,9 @@ http://HOST:PORT``, to stdout. A model that cannot be loaded (missing, corrupted
 unsigned/tampered while the key's environment variable is set) stops it before it
 listens, with a one-line message on stderr and exit status 1.
 
+Bad arguments (including a setting out of its range, e.g. ``--max-batch-size 0``) print
+the usage and a one-line error naming the flag, and exit with status 2.
+
 SIGTERM (or Ctrl-C) stops it gracefully: it closes the listening socket at once (new
 connections are refused), lets the requests in flight finish (for at most
 ``--graceful-shutdown-seconds``, then cancels them) and exits with status 0. A model
@@ -16,6 +19,7 @@ process: it exits at once.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import signal
 import socket
@@ -28,7 +32,7 @@ from seqpipe.persistence import ArtifactError
 from seqpipe.serving.app import Settings, create_app
 from seqpipe.serving.loading import load_models
 
-__all__ = ["build_parser", "main"]
+__all__ = ["build_parser", "main", "settings_of"]
 
 
 def build_parser(prog: str = "python -m seqpipe.serving") -> argparse.ArgumentParser:
@@ -58,7 +62,29 @@ def build_parser(prog: str = "python -m seqpipe.serving") -> argparse.ArgumentPa
                         default=defaults.graceful_shutdown_seconds,
                         help="on SIGTERM, wait this long for the requests in flight "
                              "before cancelling them (default: %(default)s)")
+    parser.add_argument("--max-batch-size", type=int, default=defaults.max_batch_size,
+                        metavar="N",
+                        help="dynamic batching: most rows stacked into one model call "
+                             "from concurrent requests; 1 switches batching off "
+                             "(default: %(default)s)")
+    parser.add_argument("--max-queue-delay-ms", type=float,
+                        default=defaults.max_queue_delay_ms, metavar="MS",
+                        help="dynamic batching: longest wait for more requests to join a "
+                             "batch, in milliseconds (default: %(default)s)")
     return parser
+
+
+def settings_of(args: argparse.Namespace) -> Settings:
+    """The Settings the command line asks for; ValueError naming the flag otherwise."""
+    fields = [field.name for field in dataclasses.fields(Settings)]
+    try:
+        return Settings(**{name: getattr(args, name) for name in fields})
+    except ValueError as error:
+        message = str(error)
+        for name in fields:
+            message = message.replace(f"The '{name}' setting must",
+                                      f"argument --{name.replace('_', '-')}: must")
+        raise ValueError(message) from None
 
 
 def _fail(message: str) -> int:
@@ -69,14 +95,12 @@ def _fail(message: str) -> int:
 def main(argv: list[str] | None = None, *, prog: str = "python -m seqpipe.serving") -> int:
     """Run the server until interrupted; the exit status. ``prog`` names the command
     in usage and help (``seqpipe serve`` delegates here)."""
-    args = build_parser(prog).parse_args(argv)
+    parser = build_parser(prog)
+    args = parser.parse_args(argv)
     try:
-        settings = Settings(max_body_bytes=args.max_body_bytes,
-                            max_sequences=args.max_sequences,
-                            sequence_idle_seconds=args.sequence_idle_seconds,
-                            graceful_shutdown_seconds=args.graceful_shutdown_seconds)
+        settings = settings_of(args)
     except ValueError as error:
-        return _fail(str(error))
+        parser.error(str(error))  # usage, the message, exit status 2
     key = os.environ.get(args.key_env) or None
     try:
         models, headers = load_models(args.models, key=key)
