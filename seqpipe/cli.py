@@ -20,10 +20,19 @@ from seqpipe._cli_baselines import (
     regression_baselines,
 )
 from seqpipe._cli_exercises import EXERCISES, Exercise, build_pipeline
+from seqpipe._cli_series import SeriesSpec, load_series, read_spec
 from seqpipe._time_split import holdout_split, resolve_gap
 from seqpipe.plotting import plot_predictions
 
 VALIDATION_SIZE = 0.15
+
+#: The series tasks of ``seqpipe run`` besides the generated exercises.
+SERIES_TASKS = {
+    "stock": "seed 002: LSTM, next closing price from the last 30 (linear trend removed, "
+             "optional CPI deflation); --data FILE.csv, else the shipped BTC USD closes",
+    "csv": "your own series: --data FILE.csv --column NAME; a seq2seq GRU or a linear "
+           "autoregression, chosen on the training part",
+}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -172,15 +181,71 @@ def _split(exercise: Exercise, n_samples: int | None, random_state: int
     return X, y, gap, train, validation
 
 
-def predict_file(artifact: Path, inputs: Path, output: Path) -> int:
-    """Load a saved pipeline, predict on a .npy array, write the predictions as .npy."""
+def predict_file(artifact: Path, inputs: Path, output: Path | None) -> int:
+    """Load a saved pipeline and predict.
+
+    A ``.npy`` input gives ``.npy`` predictions (``output`` is required). A ``.csv``
+    input, for a model trained by ``seqpipe run csv``/``stock`` on a CSV series, gives
+    the forecast of the ``window_future`` values after the series' end as CSV (with
+    their dates when the series has a date column), to ``output`` or stdout.
+    """
+    if not artifact.is_file():
+        raise ValueError(f"no saved model at {artifact}")
+    if inputs.suffix.lower() == ".csv":
+        return _forecast_csv(artifact, inputs, output)
+    if output is None:
+        raise ValueError("predicting from a .npy file needs --out FILE.npy")
+    try:
+        X = np.load(inputs, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as error:
+        raise ValueError(f"{inputs} is not a readable .npy array ({error})") from None
     pipeline = load(artifact)
-    np.save(output, pipeline.predict(np.load(inputs)))
+    np.save(output, pipeline.predict(X))
     return 0
 
 
-def _parser() -> tuple[_Parser, _Parser]:
-    """The ``seqpipe`` parser and its ``run`` subparser."""
+def _forecast_csv(artifact: Path, inputs: Path, output: Path | None) -> int:
+    """The forecast after the end of a CSV series (see predict_file)."""
+    import pandas as pd
+
+    from seqpipe.datasets import load_csv_series
+
+    spec = read_spec(artifact)
+    if spec is None:
+        raise ValueError(f"{artifact} was not trained on a CSV series (no "
+                         f"{artifact.name}.series.json beside it): give a .npy input")
+    series = load_csv_series(inputs, spec.column, spec.date_column, gaps="ignore")
+    if len(series.values) < spec.window_past:
+        raise ValueError(f"{inputs} has {len(series.values)} value(s) in column "
+                         f"{spec.column!r}; the model needs the last {spec.window_past}")
+    pipeline = load(artifact)
+    forecast = np.asarray(pipeline.predict(series.values[-spec.window_past:]))
+    values = forecast[-1].reshape(spec.window_future)
+    if series.dates is not None and series.step is not None:
+        frame = pd.DataFrame({spec.date_column: series.future_dates(spec.window_future),
+                              spec.column: values})
+    else:
+        frame = pd.DataFrame({"step": np.arange(1, spec.window_future + 1),
+                              spec.column: values})
+    text = frame.to_csv(index=False, date_format="%Y-%m-%d %H:%M:%S"
+                        if _has_time(frame) else "%Y-%m-%d")
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        Path(output).write_text(text)
+    return 0
+
+
+def _has_time(frame: Any) -> bool:
+    """Whether a date column holds times of day (hourly data), not only dates."""
+    import pandas as pd
+
+    dates = [c for c in frame.columns if pd.api.types.is_datetime64_any_dtype(frame[c])]
+    return bool(dates) and bool((frame[dates[0]] != frame[dates[0]].dt.normalize()).any())
+
+
+def _parser() -> tuple[_Parser, _Parser, _Parser]:
+    """The ``seqpipe`` parser and its ``run`` and ``predict`` subparsers."""
     parser = _Parser(prog="seqpipe", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("list", help="list the runnable exercises",
@@ -191,11 +256,13 @@ def _parser() -> tuple[_Parser, _Parser]:
                         "seqpipe search --help")
     run = commands.add_parser(
         "run", help="train an exercise end to end",
-        description="Train an exercise on its generated data (the last 15%% validates, "
-        "after a gap), print train and validation scores beside naive baselines, write "
-        "metrics.json, pipeline.seqpipe and a plot, and check a reload in a fresh process.")
-    run.add_argument("exercise", metavar="NAME", choices=list(EXERCISES),
-                     help="one of: " + ", ".join(EXERCISES))
+        description="Train an exercise on its data (the last 15%% validates, after a gap "
+        "where windows overlap), print train and validation scores beside naive "
+        "baselines, write metrics.json, pipeline.seqpipe and plots, and check a reload "
+        "in a fresh process. 'stock' and 'csv' train on a series of yours (--data).")
+    names = [*EXERCISES, *SERIES_TASKS]
+    run.add_argument("exercise", metavar="NAME", choices=names,
+                     help="one of: " + ", ".join(names))
     run.add_argument("--out", "--output", dest="out", type=Path, default=None,
                      metavar="DIR", help="where to write (default: runs/NAME)")
     run.add_argument("--epochs", type=positive_int, default=None,
@@ -208,11 +275,38 @@ def _parser() -> tuple[_Parser, _Parser]:
                      help="number of samples to generate (default: the seed's)")
     run.add_argument("--random-state", type=int, default=0)
     run.add_argument("--quiet", action="store_true", help="no progress display")
-    predict = commands.add_parser("predict", help="predict with a saved pipeline")
-    predict.add_argument("artifact", type=Path)
-    predict.add_argument("inputs", type=Path, help=".npy file of X")
-    predict.add_argument("output", type=Path, help=".npy file to write")
-    return parser, run
+    series = run.add_argument_group("series (stock and csv only)")
+    series.add_argument("--data", type=Path, default=None, metavar="FILE",
+                        help="a CSV with a header line (stock: default the shipped BTC "
+                        "USD closes)")
+    series.add_argument("--column", default=None, metavar="NAME",
+                        help="the column of values (stock: default 'close')")
+    series.add_argument("--date-column", default=None, metavar="NAME",
+                        help="the column of dates (rows are sorted by it)")
+    series.add_argument("--cpi", type=Path, default=None, metavar="FILE",
+                        help="stock: a CSV of a price index (date, value) to deflate by")
+    series.add_argument("--cpi-column", default=None, metavar="NAME",
+                        help="the CPI file's value column (default: its second)")
+    series.add_argument("--window-past", type=positive_int, default=None, metavar="N",
+                        help="values per input window (stock 30; csv: 30, or 2 seasons)")
+    series.add_argument("--window-future", type=positive_int, default=None, metavar="M",
+                        help="values forecast (stock: 1; csv default 1)")
+    series.add_argument("--season", type=positive_int, default=None, metavar="K",
+                        help="the cycle's length in time steps (default: detected on the "
+                        "training part)")
+    predict = commands.add_parser(
+        "predict", help="predict with a saved pipeline",
+        description="Predict with a saved pipeline: X.npy in, predictions .npy out; or, "
+        "for a model trained by 'seqpipe run csv/stock' on a CSV, a CSV of the series "
+        "in and the forecast of the values after its end out, as CSV (stdout without "
+        "--out).")
+    predict.add_argument("artifact", type=Path, metavar="MODEL")
+    predict.add_argument("inputs", type=Path, metavar="INPUT",
+                         help=".npy file of X, or .csv of the series")
+    predict.add_argument("output", type=Path, nargs="?", default=None, metavar="OUTPUT",
+                         help="where to write (the same as --out)")
+    predict.add_argument("--out", dest="out", type=Path, default=None, metavar="FILE")
+    return parser, run, predict
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -226,16 +320,32 @@ def main(argv: list[str] | None = None) -> int:
         from seqpipe.search._cli import main as search  # Optuna, Keras
 
         return search(argv[1:], prog="seqpipe search")
-    parser, run_parser = _parser()
+    parser, run_parser, predict_parser = _parser()
     args = parser.parse_args(argv)
 
     if args.command == "list":
-        width = max(map(len, EXERCISES))
-        print("\n".join(f"{name:<{width}}  {exercise.description}"
-                        for name, exercise in EXERCISES.items()))
+        tasks = {**{name: e.description for name, e in EXERCISES.items()}, **SERIES_TASKS}
+        width = max(map(len, tasks))
+        print("\n".join(f"{name:<{width}}  {description}"
+                        for name, description in tasks.items()))
         return 0
     if args.command == "predict":
-        return predict_file(args.artifact, args.inputs, args.output)
+        if args.output is not None and args.out is not None:
+            predict_parser.error("give the output once: OUTPUT or --out FILE")
+        try:
+            return predict_file(args.artifact, args.inputs, args.out or args.output)
+        except (ValueError, OSError) as error:
+            predict_parser.error(_one_line(error))
+    if args.exercise in SERIES_TASKS:
+        try:
+            return _run_series(args)
+        except (ValueError, OSError) as error:
+            run_parser.error(_one_line(error))
+    given = [f"--{name.replace('_', '-')}" for name in _SERIES_OPTIONS
+             if getattr(args, name) is not None]
+    if given:
+        run_parser.error(f"{', '.join(given)}: only for 'stock' and 'csv', not "
+                         f"{args.exercise}")
     try:
         data = _split(EXERCISES[args.exercise], args.n_samples, args.random_state)
     except ValueError as error:
@@ -246,3 +356,64 @@ def main(argv: list[str] | None = None) -> int:
                         epochs=args.epochs, batch_size=args.batch_size,
                         hidden_dim=args.hidden_dim, learning_rate=args.learning_rate,
                         random_state=args.random_state, quiet=args.quiet, data=data)
+
+
+_SERIES_OPTIONS = ("data", "column", "date_column", "cpi", "cpi_column", "window_past",
+                   "window_future", "season")
+
+
+def _one_line(error: BaseException) -> str:
+    """An exception as one line: its message (a file error's path and reason)."""
+    if isinstance(error, OSError) and error.filename is not None:
+        return f"{error.filename}: {error.strerror or error}"
+    return " ".join(str(error).split()).rstrip(".")
+
+
+def _run_series(args: argparse.Namespace) -> int:
+    """``seqpipe run stock`` / ``seqpipe run csv``."""
+    from seqpipe._cli_csv import SeriesRun, run_series  # Keras
+
+    task = args.exercise
+    if args.n_samples is not None:
+        raise ValueError(f"--n-samples is for the generated exercises, not {task} (its "
+                         f"length is the series')")
+    notes = []
+    if task == "csv":
+        missing = [flag for flag, value in (("--data", args.data), ("--column", args.column))
+                   if value is None]
+        if missing:
+            raise ValueError(f"csv needs {' and '.join(missing)} (a CSV file and the "
+                             f"column of values)")
+        if args.cpi is not None:
+            raise ValueError("--cpi is for stock only")
+        past, future = args.window_past, args.window_future or 1
+    else:
+        if args.window_future not in (None, 1):
+            raise ValueError("stock predicts the next value only: --window-future must "
+                             "be 1")
+        past, future = args.window_past or 30, 1
+        if args.data is None:
+            given = [f for f, v in (("--column", args.column), ("--date-column",
+                                                                 args.date_column)) if v]
+            if given:
+                raise ValueError(f"{', '.join(given)} without --data: give the CSV too")
+            notes.append("no --data given: running on the shipped BTC USD daily closes")
+    column = args.column or ("close" if args.data is not None else "close_usd")
+    date_column = args.date_column if args.data is not None else "date"
+    series = load_series(args.data, column, date_column, args.cpi, args.cpi_column)
+    if past is None:
+        from seqpipe._cli_series import detect_season, split_series
+
+        season = args.season or detect_season(
+            series.values[split_series(len(series.values), 1, future)[0]])
+        past = max(30, 2 * season) if season else 30
+    spec = None
+    if args.cpi is None:
+        spec = SeriesSpec(column, date_column, past, future, None)
+    else:
+        notes.append("prices deflated by the CPI: predictions are in CPI-deflated units")
+    run = SeriesRun(task, past, future, season=args.season, epochs=args.epochs,
+                    batch_size=args.batch_size, hidden_dim=args.hidden_dim,
+                    learning_rate=args.learning_rate, random_state=args.random_state,
+                    quiet=args.quiet, spec=spec, notes=notes)
+    return run_series(run, series, args.out or Path("runs") / task)

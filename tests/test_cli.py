@@ -11,7 +11,7 @@ from seqpipe.cli import main
 from seqpipe.datasets import load_exercise
 
 NAMES = ["exercise1", "exercise2", "exercise3", "exercise4", "noisy-sine", "sin", "sin-cos",
-         "x-sin", "echo"]
+         "x-sin", "echo", "stock", "csv"]
 
 
 def seqpipe(*args, timeout=240):
