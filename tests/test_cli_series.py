@@ -1,0 +1,208 @@
+"""`seqpipe run stock`, `seqpipe run csv` and `seqpipe predict` on CSV series."""
+
+import io
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from seqpipe.cli import main
+from seqpipe.datasets import make_random_walk, make_seasonal_series
+from seqpipe.steps import Windower
+
+
+def seqpipe(*args, cwd=None, timeout=240):
+    """Run ``python -m seqpipe ARGS`` in a fresh process."""
+    return subprocess.run([sys.executable, "-m", "seqpipe", *args], capture_output=True,
+                          text=True, timeout=timeout, cwd=cwd)
+
+
+@pytest.fixture(scope="module")
+def stock_run(tmp_path_factory):
+    """`seqpipe run stock` on a 300-day random walk CSV, in a fresh process."""
+    folder = tmp_path_factory.mktemp("stock")
+    make_random_walk(300, drift=0.05, random_state=1).to_frame().to_csv(folder / "walk.csv")
+    result = seqpipe("run", "stock", "--data", str(folder / "walk.csv"), "--column",
+                     "close", "--date-column", "date", "--epochs", "2", "--hidden-dim",
+                     "4", "--quiet", "--out", str(folder / "run"))
+    return folder, result
+
+
+def test_run_stock_reports_baselines_and_writes_everything(stock_run):
+    folder, result = stock_run
+    assert result.returncode == 0, result.stderr
+    for name in ("predict zero", "last value", "linear AR", "validation MSE"):
+        assert name in result.stdout
+    assert "predictions identical (bitwise)" in result.stdout
+    assert "Epoch" not in result.stdout  # --quiet: no progress display
+    metrics = json.loads((folder / "run" / "metrics.json").read_text())
+    assert metrics["task"] == "stock" and metrics["chosen"] == "stock_lstm"
+    assert metrics["n_train"] == 255 and metrics["n_validation"] == 45  # the last 15%
+    assert set(metrics["baselines"]) >= {"zero_mse", "last_value_mse", "linear_ar_mse"}
+    # a random walk: near last value, never far below it (that would be a leak)
+    assert 0.8 < metrics["validation_mse"] / metrics["baselines"]["last_value_mse"] < 1.5
+    for name in ("pipeline.seqpipe", "validation_predictions.png", "metric_curves.png"):
+        assert (folder / "run" / name).stat().st_size > 0
+
+
+def test_predict_a_csv_series_forecasts_the_next_day(stock_run, capsys):
+    folder, _ = stock_run
+    assert main(["predict", str(folder / "run" / "pipeline.seqpipe"),
+                 str(folder / "walk.csv")]) == 0
+    forecast = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    walk = pd.read_csv(folder / "walk.csv")
+    assert forecast.columns.tolist() == ["date", "close"]
+    assert forecast["date"].tolist() == ["2020-10-27"]  # the day after the last date
+    assert walk["date"].iloc[-1] == "2020-10-26"
+    assert abs(forecast["close"].iloc[0] - walk["close"].iloc[-1]) < 5.0  # price units
+
+
+def test_predict_npy_in_and_out_both_forms(stock_run):
+    folder, _ = stock_run
+    run = folder / "run"
+    out_flag, out_positional = folder / "a.npy", folder / "b.npy"
+    result = seqpipe("predict", str(run / "pipeline.seqpipe"),
+                     str(run / "validation_series.npy"), "--out", str(out_flag))
+    assert result.returncode == 0, result.stderr
+    assert main(["predict", str(run / "pipeline.seqpipe"), str(run / "validation_series.npy"),
+                 str(out_positional)]) == 0
+    np.testing.assert_array_equal(np.load(out_flag), np.load(out_positional))
+    np.testing.assert_array_equal(np.load(out_flag),
+                                  np.load(run / "validation_pred_reloaded.npy"))
+
+
+def test_run_csv_beats_seasonal_naive_on_a_cycle(tmp_path):
+    series = make_seasonal_series(500, period=12, random_state=2)
+    series.to_frame().to_csv(tmp_path / "cycle.csv")
+    result = seqpipe("run", "csv", "--data", str(tmp_path / "cycle.csv"), "--column",
+                     "value", "--date-column", "date", "--window-future", "2", "--epochs",
+                     "2", "--quiet", "--out", str(tmp_path / "run"))
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "season: 12 (detected on the training part)" in out
+    assert "candidate gru" in out and "candidate ridge" in out
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert set(metrics["candidates"]) == {"gru", "ridge"}
+    scores = {name: c["selection_mse"] for name, c in metrics["candidates"].items()}
+    assert metrics["chosen"] == min(scores, key=scores.get)
+    baselines = metrics["baselines"]
+    assert metrics["validation_mse"] < baselines["seasonal_naive_mse"]
+    assert metrics["validation_mse"] < 0.2 * baselines["last_value_mse"]
+    spec = json.loads((tmp_path / "run" / "pipeline.seqpipe.series.json").read_text())
+    assert spec["window_past"] == 30 and spec["window_future"] == 2
+    assert main(["predict", str(tmp_path / "run" / "pipeline.seqpipe"),
+                 str(tmp_path / "cycle.csv"), "--out", str(tmp_path / "next.csv")]) == 0
+    forecast = pd.read_csv(tmp_path / "next.csv")
+    last = series.index[-1]
+    assert pd.to_datetime(forecast["date"]).tolist() == [last + pd.Timedelta(hours=1),
+                                                         last + pd.Timedelta(hours=2)]
+
+
+def _ratio_to_last_value(metrics):
+    return metrics["validation_mse"] / metrics["baselines"]["last_value_mse"]
+
+
+def test_random_walk_control_no_leak(tmp_path):
+    """`run csv` on a random walk lands near last value; far below it would mean that
+    the model sees the values it forecasts."""
+    make_random_walk(600, random_state=4).to_frame().to_csv(tmp_path / "walk.csv")
+    assert main(["run", "csv", "--data", str(tmp_path / "walk.csv"), "--column", "close",
+                 "--epochs", "2", "--quiet", "--out", str(tmp_path / "run")]) == 0
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["season"] is None
+    assert 0.9 < _ratio_to_last_value(metrics) < 1.1
+
+
+def test_the_control_catches_a_leaking_forecaster():
+    """A forecaster whose window holds the value it forecasts scores far below last
+    value on a random walk, outside the control's bounds; the honest linear
+    autoregression stays inside them."""
+    from seqpipe._cli_csv import ridge_pipeline
+
+    walk = make_random_walk(600, random_state=4).to_numpy()[:, None]
+    validation = walk[500 - 30:]
+    X, y = Windower(30, 1).fit(validation).resample(validation)
+    last_value = np.mean((y[:, 0, 0] - X[:, -1, 0]) ** 2)
+    honest = ridge_pipeline(30, 1).fit(walk[:500])
+    y_true, y_pred = honest.predict_with_truth(validation)
+    assert 0.9 < np.mean((y_true - y_pred) ** 2) / last_value < 1.1
+    # a peeking forecaster: windows cut one step late, each ending with its own target
+    late = Windower(30, 1).fit(walk).transform(validation)[1:]
+    peeking = np.mean((y[:, 0, 0] - late[:, -1, 0]) ** 2)
+    assert peeking / last_value < 0.9  # outside the control's bounds
+
+
+@pytest.mark.parametrize("args, message", [
+    (["run", "csv"], "csv needs --data and --column"),
+    (["run", "csv", "--data", "nowhere.csv", "--column", "x"], "nowhere.csv"),
+    (["run", "stock", "--window-past", "0"], "argument --window-past: must be a positive "
+                                             "integer, got '0'"),
+    (["run", "csv", "--window-future", "-2"], "argument --window-future: must be a "
+                                              "positive integer, got '-2'"),
+    (["run", "stock", "--season", "x"], "argument --season: expected a positive integer"),
+    (["run", "stock", "--window-future", "3"], "--window-future must be 1"),
+    (["run", "sin", "--data", "x.csv"], "--data: only for 'stock' and 'csv', not sin"),
+    (["run", "stock", "--column", "close"], "--column without --data"),
+    (["run", "stock", "--n-samples", "100"], "--n-samples is for the generated exercises"),
+    (["run", "nothing"], "argument NAME: invalid choice: 'nothing'"),
+])
+def test_bad_run_arguments_exit_2_with_one_line(args, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(args)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("seqpipe run: error: ") and message in err, err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_bad_files_exit_2_with_one_line(tmp_path, capsys, stock_run):
+    folder, _ = stock_run
+    model = str(folder / "run" / "pipeline.seqpipe")
+    (tmp_path / "bad.npy").write_bytes(b"not an array")
+    (tmp_path / "other.csv").write_text("day,price\n2020-01-01,1\n")
+    (tmp_path / "short.csv").write_text("date,close\n2020-01-01,1\n2020-01-02,2\n")
+    (tmp_path / "values.csv").write_text("date,value\n" + "".join(
+        f"2020-01-{d:02d},{d}\n" for d in range(1, 29)) + "2020-01-29,oops\n")
+    cases = [
+        (["predict", str(tmp_path / "none.seqpipe"), "x.npy", "--out", "y.npy"],
+         "no saved model at"),
+        (["predict", model, str(tmp_path / "bad.npy"), "--out", "y.npy"],
+         "bad.npy is not a readable .npy array"),
+        (["predict", model, str(tmp_path / "missing.npy"), "--out", "y.npy"], "missing.npy"),
+        (["predict", model, str(folder / "run" / "validation_series.npy")],
+         "needs --out FILE.npy"),
+        (["predict", model, str(tmp_path / "other.csv")], "no column named 'date'"),
+        (["predict", model, str(tmp_path / "short.csv")], "the model needs the last 30"),
+        (["run", "csv", "--data", str(tmp_path / "values.csv"), "--column", "value"],
+         "non-numeric or infinite value(s): line 30 ('oops')"),
+        (["run", "csv", "--data", str(tmp_path / "values.csv"), "--column", "price"],
+         "no column named 'price'"),
+        (["run", "csv", "--data", str(tmp_path / "short.csv"), "--column", "close"],
+         "too few for windows"),
+        (["predict", model, "a.npy", "b.npy", "--out", "c.npy"], "give the output once"),
+    ]
+    for args, message in cases:
+        with pytest.raises(SystemExit) as exit_info:
+            main(args)
+        assert exit_info.value.code == 2, args
+        err = capsys.readouterr().err
+        assert message in err and len(err.strip().splitlines()) == 1, (args, err)
+
+
+def test_bad_file_in_a_fresh_process_shows_no_traceback(tmp_path):
+    (tmp_path / "bad.npy").write_bytes(b"\x93NUMPY garbage")
+    (tmp_path / "m.seqpipe").write_bytes(b"garbage")
+    result = seqpipe("predict", str(tmp_path / "m.seqpipe"), str(tmp_path / "bad.npy"),
+                     "--out", str(tmp_path / "o.npy"))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("seqpipe predict: error: ")
+
+
+@pytest.mark.parametrize("command", [["run"], ["predict"], ["list"], []])
+def test_help_everywhere(command):
+    with pytest.raises(SystemExit) as exit_info:
+        main([*command, "--help"])
+    assert exit_info.value.code == 0
