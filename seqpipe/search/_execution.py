@@ -20,14 +20,18 @@ import concurrent.futures
 import multiprocessing
 import os
 import pickle
+import select
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from typing import Any
 
 import cloudpickle
 from joblib.externals.loky import get_reusable_executor
 
+from seqpipe.search import _child
 from seqpipe.search._trial import TrialTask, evaluate, failed_record
 
 __all__ = ["DaskRunner", "InlineRunner", "IsolatedRunner", "PoolRunner", "TrialProcessError",
@@ -43,38 +47,76 @@ class TrialProcessError(RuntimeError):
 def run_in_child(function: Any, args: tuple, timeout: float | None = None) -> Any:
     """``function(*args)`` in a fresh Python process; its return value.
 
+    ``timeout`` counts from the moment the process has started and read its task
+    (Python's start-up and imports are not counted, so that a loaded machine does not
+    time trials out).
+
     Raises
     ------
     TrialProcessError
-        The process ran longer than ``timeout`` seconds (it is killed), died (a
-        signal, ``os._exit``), or the function raised (its traceback in the message).
+        The call ran longer than ``timeout`` seconds (its process is killed), the
+        process died (a signal, ``os._exit``), or the function raised (its traceback
+        in the message).
     """
     payload = pickle.dumps(list(sys.path)) + cloudpickle.dumps((function, args))
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2")}
-    process = subprocess.Popen([sys.executable, "-m", "seqpipe.search._child"],
-                               stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, env=env)
-    try:
-        out, err = process.communicate(payload, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.communicate()
-        raise TrialProcessError(f"TimeoutError: the trial ran longer than its timeout of "
-                                f"{timeout:g} s and its process was killed") from None
-    except BaseException:  # KeyboardInterrupt: leave no orphan behind
-        process.kill()
-        process.communicate()
-        raise
-    if not out:
-        code = process.returncode
-        how = f"signal {-code}" if code < 0 else f"exit status {code}"
-        tail = err.decode(errors="replace")[-_STDERR_TAIL:].strip()
-        raise TrialProcessError(f"ProcessDied: the trial's process died ({how}) without "
-                                f"answering{': ' + tail if tail else ''}")
+    with tempfile.TemporaryFile() as errors:
+        process = subprocess.Popen([sys.executable, "-m", "seqpipe.search._child"],
+                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                   stderr=errors, env=env)
+        try:
+            out = _answer(process, payload, timeout)
+        finally:
+            if process.poll() is None:
+                process.kill()
+            process.wait()
+            process.stdout.close()
+        if out is None:
+            raise TrialProcessError(f"TimeoutError: the trial ran longer than its timeout "
+                                    f"of {timeout:g} s and its process was killed")
+        if not out:
+            errors.seek(0)
+            tail = errors.read().decode(errors="replace")[-_STDERR_TAIL:].strip()
+            code = process.returncode
+            how = f"signal {-code}" if code < 0 else f"exit status {code}"
+            raise TrialProcessError(f"ProcessDied: the trial's process died ({how}) "
+                                    f"without answering{': ' + tail if tail else ''}")
     status, value = pickle.loads(out)
     if status != "ok":
         raise TrialProcessError(value)
     return value
+
+
+def _answer(process: subprocess.Popen, payload: bytes, timeout: float | None
+            ) -> bytes | None:
+    """What the child answers (b"" if it died first); None past ``timeout``."""
+    try:
+        process.stdin.write(payload)
+        process.stdin.close()
+    except BrokenPipeError:
+        return b""
+    if _read(process.stdout, 1, None) != _child.STARTED:
+        return b""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    return _read(process.stdout, None, deadline)
+
+
+def _read(stream: Any, size: int | None, deadline: float | None) -> bytes | None:
+    """Up to ``size`` bytes (None: until the end) of ``stream``; None past ``deadline``."""
+    chunks, count, fd = [], 0, stream.fileno()
+    while size is None or count < size:
+        remaining = None if deadline is None else deadline - time.monotonic()
+        if remaining is not None and remaining <= 0:
+            return None
+        ready, _, _ = select.select([fd], [], [], remaining)
+        if not ready:
+            return None
+        chunk = os.read(fd, 1 << 16 if size is None else size - count)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        count += len(chunk)
+    return b"".join(chunks)
 
 
 def run_trial(task: TrialTask, X: Any, y: Any, isolate: bool,
@@ -165,7 +207,8 @@ class DaskRunner:
 
     Parameters
     ----------
-    client : distributed.Client
+    client : distributed.Client or str
+        A client, or a scheduler's address (a client is connected, then closed).
     X, y : the data, scattered to the workers once
     capacity : int or None
         None: the cluster's threads.
@@ -177,9 +220,12 @@ class DaskRunner:
 
     def __init__(self, client: Any, X: Any, y: Any, capacity: int | None, isolate: bool,
                  timeout: float | None) -> None:
-        import distributed
+        self.owns_client = isinstance(client, str)
+        if self.owns_client:
+            import distributed
 
-        self.distributed, self.client = distributed, client
+            client = distributed.Client(client, set_as_default=False)
+        self.client = client
         self.capacity = capacity or max(1, sum(client.nthreads().values()))
         self.isolate, self.timeout = isolate or timeout is not None, timeout
         [self.data] = client.scatter([(X, y)], broadcast=True)
@@ -188,13 +234,21 @@ class DaskRunner:
         return self.client.submit(_run_on_data, task, self.data, self.isolate, self.timeout,
                                   pure=False)
 
-    def wait(self, futures: list) -> list:
-        return list(self.distributed.wait(futures, return_when="FIRST_COMPLETED").done)
+    @staticmethod
+    def wait(futures: list) -> list:
+        # distributed.wait would look for a default client, which this one need not be
+        ended = threading.Event()
+        for future in futures:
+            future.add_done_callback(lambda _: ended.set())
+        ended.wait()
+        return [future for future in futures if future.done()]
 
     result = staticmethod(_record_of)
 
     def close(self) -> None:
         self.client.cancel([self.data])
+        if self.owns_client:
+            self.client.close()
 
 
 def _run_on_data(task: TrialTask, data: tuple[Any, Any], isolate: bool,

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import time
 import traceback
 from typing import Any
@@ -92,12 +93,13 @@ def _latest_validation_score(repeater: Any) -> float | None:
 def failed_record(error: str, duration: float = 0.0) -> dict[str, Any]:
     """The record of a trial that ended before any score (its process died, timed out)."""
     return {"scores": [], "fit_times": [], "score_times": [], "duration": duration,
-            "error": error, "pruned": False, "intermediate": {}}
+            "error": error, "pruned": False, "intermediate": {}, "pid": None}
 
 
 def evaluate(task: TrialTask, X: Any, y: Any) -> dict[str, Any]:
     """Fit and score ``task`` on every fold; its record (scores, times, error...)."""
     record = failed_record(None)
+    record["pid"] = os.getpid()
     reporter = None if task.pruning is None else EpochReporter(*task.pruning)
     start = time.perf_counter()
     try:

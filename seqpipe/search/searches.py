@@ -394,7 +394,7 @@ class _BaseSearch(MetaEstimatorMixin, BaseEstimator, metaclass=abc.ABCMeta):
                                  f"one (distributed.Client(...)) or give the scheduler's "
                                  f"address, scheduler='tcp://host:8786'.") from None
         if isinstance(self.scheduler, str):
-            return distributed.Client(self.scheduler, set_as_default=False)
+            return self.scheduler  # connected by the runner, for the search only
         if hasattr(self.scheduler, "submit"):
             return self.scheduler
         raise ValueError(f"The 'scheduler' parameter of {owner} must be None, an address "
@@ -660,7 +660,7 @@ _COMMON_TAIL = """
         processes (joblib's), threads, or spawned processes; ``"dask"``: futures on a
         ``dask.distributed`` client (``scheduler``), always, whatever ``n_jobs``.
     timeout : None or float, default=None
-        Seconds a trial may run (all its folds, its process's start-up included);
+        Seconds a trial may run (all its folds; its process's start-up not counted);
         past it, its process is killed and the trial recorded as failed
         (``"TimeoutError: ..."``). Implies ``isolate``.
     isolate : bool or "auto", default="auto"
