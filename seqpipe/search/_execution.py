@@ -31,7 +31,7 @@ from typing import Any
 import cloudpickle
 from joblib.externals.loky import get_reusable_executor
 
-from seqpipe.search import _child
+from seqpipe.search._child import STARTED
 from seqpipe.search._trial import TrialTask, evaluate, failed_record
 
 __all__ = ["DaskRunner", "InlineRunner", "IsolatedRunner", "PoolRunner", "TrialProcessError",
@@ -95,7 +95,7 @@ def _answer(process: subprocess.Popen, payload: bytes, timeout: float | None
         process.stdin.close()
     except BrokenPipeError:
         return b""
-    if _read(process.stdout, 1, None) != _child.STARTED:
+    if _read(process.stdout, 1, None) != STARTED:
         return b""
     deadline = None if timeout is None else time.monotonic() + timeout
     return _read(process.stdout, None, deadline)
