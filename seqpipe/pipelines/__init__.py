@@ -26,6 +26,7 @@ from seqpipe.pipelines.seeds import (
     window_regressor_pipeline,
     x_sin_pipeline,
 )
+from seqpipe.pipelines.spaces import default_space
 from seqpipe.pipelines.stock import stock_pipeline
 from seqpipe.steps import (
     DataShuffler,
@@ -53,6 +54,7 @@ __all__ = [
     "stock_pipeline",
     "window_regressor_pipeline",
     "x_sin_pipeline",
+    "default_space",
 ]
 
 #: Settings per exercise: normalization, model, optimizer and training composition.
