@@ -1,0 +1,307 @@
+"""Benchmark: ``seqpipe serve`` against a bare FastAPI endpoint calling the same Keras model.
+
+In a temporary directory it trains and saves a small pipeline (MeanStdNormalizer, then
+an LSTM regressor reading windows of ``--window`` time steps, a few epochs on a noisy
+sine), then starts three servers, each a uvicorn process on 127.0.0.1 (port 0):
+
+* ``seqpipe``          -- ``python -m seqpipe.serving`` with its default dynamic
+                          batching (``--max-batch-size 32 --max-queue-delay-ms 2``);
+* ``seqpipe no batch`` -- the same with ``--max-batch-size 1`` (batching off);
+* ``bare FastAPI``     -- a minimal app defined here (``--bare``): one POST endpoint that
+                          parses the same Open Inference Protocol body, calls the Keras
+                          model of the saved pipeline directly (a traced
+                          ``model(x, training=False)``, as seqpipe's predict does; no
+                          normalization, no checks) in a worker thread and answers the
+                          output tensor.
+
+For 1 and for 32 concurrent clients (httpx, asyncio; each client sends one window per
+request, one request at a time), it measures every server in turn, interleaved over
+``--rounds`` rounds: p50 and p99 latency (per request, seen by the client) and
+throughput (answered requests per second of wall time). Each measure is bounded by
+``--requests`` requests and ``--seconds`` seconds. The answers are checked against the
+pipeline's ``predict`` in this process before timing (float32 tolerance).
+
+Targets (PASS/FAIL, exit code 0 either way):
+
+* 1 client: seqpipe's p50 latency <= 1.2x the bare endpoint's;
+* 32 clients: seqpipe's throughput with batching >= 3x seqpipe's without batching.
+
+Every server is stopped at the end, also on error or Ctrl-C. The client runs in this
+process and shares the machine's cores with the servers.
+
+Run:  python benchmarks/bench_serving.py [--requests 400] [--seconds 10] [--rounds 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import queue
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+LATENCY_TARGET, THROUGHPUT_TARGET = 1.2, 3.0
+START_TIMEOUT = 120.0  # seconds: TensorFlow's import on a loaded machine
+ROOT = Path(__file__).resolve().parent.parent
+
+
+# ---------------------------------------------------------------- the model
+def train_and_save(path: Path, window: int
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Save a fitted window pipeline at ``path``: (some windows, the pipeline's
+    predictions, its Keras model's outputs on the raw windows)."""
+    import seqpipe
+    from seqpipe.models import lstm_regressor
+    from seqpipe.steps import KerasModelStep, MeanStdNormalizer, Windower
+
+    t = np.arange(600.0)
+    noise = np.random.default_rng(0).normal(scale=0.05, size=t.shape)
+    series = (np.sin(0.1 * t) + noise)[:, None]
+    X, y = Windower(window, 1).fit_resample(series)
+    pipeline = seqpipe.Pipeline([
+        MeanStdNormalizer(),
+        KerasModelStep(lstm_regressor, units=16, epochs=3, batch_size=32,
+                       random_state=0),
+    ]).fit(X, y[:, 0])
+    seqpipe.save(pipeline, path)
+    probe = X[:64].astype(np.float32)
+    keras_model = pipeline.steps[-1].model_
+    return probe, pipeline.predict(probe), np.asarray(keras_model(probe, training=False))
+
+
+# ---------------------------------------------------------------- the bare endpoint
+def bare_app(path: str):
+    """A minimal FastAPI app: POST /infer calls the saved pipeline's Keras model."""
+    import json
+
+    import tensorflow as tf
+
+    import seqpipe
+
+    keras_model = seqpipe.load(path).steps[-1].model_
+    forward = tf.function(lambda x: keras_model(x, training=False),
+                          input_signature=[tf.TensorSpec([None, None, None], tf.float32)])
+    app = FastAPI()
+
+    def predict(x: np.ndarray) -> np.ndarray:
+        return np.asarray(forward(x))
+
+    @app.post("/infer")
+    async def infer(request: Request) -> JSONResponse:
+        (tensor,) = json.loads(await request.body())["inputs"]
+        x = np.asarray(tensor["data"], dtype=np.float32).reshape(tensor["shape"])
+        y = await run_in_threadpool(predict, x)
+        return JSONResponse({"outputs": [{"name": "output", "shape": list(y.shape),
+                                          "datatype": "FP32",
+                                          "data": y.ravel().tolist()}]})
+
+    return app
+
+
+def serve_bare(path: str) -> None:
+    """Run the bare app on 127.0.0.1, a free port; print its URL like seqpipe serve."""
+    import socket
+
+    import uvicorn
+
+    app = bare_app(path)
+    # protocol IPPROTO_TCP: asyncio then sets TCP_NODELAY on each connection, as on
+    # seqpipe's (without it, Nagle's algorithm adds ~40 ms to each answer)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(socket.SOMAXCONN)
+    print(f"bare serving on http://127.0.0.1:{sock.getsockname()[1]}", flush=True)
+    uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False)).run(
+        sockets=[sock])
+
+
+# ---------------------------------------------------------------- servers
+def _first_line(stream, timeout: float) -> str | None:
+    lines: queue.Queue = queue.Queue()
+    threading.Thread(target=lambda: lines.put(stream.readline()), daemon=True).start()
+    try:
+        return lines.get(timeout=timeout)
+    except queue.Empty:
+        return None
+
+
+@contextlib.contextmanager
+def server(command: list[str]):
+    """The base URL of a server process started with ``command``; always stopped."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
+        "TF_CPP_MIN_LOG_LEVEL": "3"}
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, env=env)
+    try:
+        line = _first_line(process.stdout, START_TIMEOUT)
+        if not line or " on http://" not in line:
+            if process.poll() is not None:
+                line = process.stderr.read()[-2000:]
+            raise RuntimeError(f"{' '.join(command)} did not start: {line}")
+        url = line.split()[-1]
+        _wait_live(url, process)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        process.stdout.close()
+        process.stderr.close()
+
+
+def _wait_live(url: str, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            httpx.post(f"{url}/", timeout=2)  # any answer: the server is up
+            return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise RuntimeError(f"server at {url} never answered")
+
+
+# ---------------------------------------------------------------- clients
+def body_of(x: np.ndarray) -> dict:
+    return {"inputs": [{"name": "input", "shape": list(x.shape), "datatype": "FP32",
+                        "data": x.ravel().tolist()}]}
+
+
+def output_of(answer: httpx.Response) -> np.ndarray:
+    answer.raise_for_status()
+    (output,) = answer.json()["outputs"]
+    return np.reshape(output["data"], output["shape"])
+
+
+async def load_test(url: str, bodies: list[dict], clients: int, requests: int,
+                    seconds: float) -> tuple[list[float], float]:
+    """(latencies in seconds, wall time) of ``clients`` clients sharing ``requests``,
+    after a warm-up of the same size. Each client has its own connection (an
+    httpx.AsyncClient each: one shared pool of many connections costs the client far
+    more CPU per request, on the cores the servers use)."""
+    latencies: list[float] = []
+    sent = 0
+    stop_at = 0.0
+
+    async def client(http: httpx.AsyncClient, k: int) -> None:
+        nonlocal sent
+        while sent < requests and time.perf_counter() < stop_at:
+            body = bodies[(sent + k) % len(bodies)]
+            sent += 1
+            start = time.perf_counter()
+            answer = await http.post(url, json=body)
+            latencies.append(time.perf_counter() - start)
+            answer.raise_for_status()
+
+    async with contextlib.AsyncExitStack() as stack:
+        https = [await stack.enter_async_context(httpx.AsyncClient(timeout=60))
+                 for _ in range(clients)]
+        wall = 0.0
+        for _ in ("warm-up", "measure"):
+            latencies.clear()
+            sent = 0
+            start = time.perf_counter()
+            stop_at = start + seconds
+            await asyncio.gather(*(client(http, k) for k, http in enumerate(https)))
+            wall = time.perf_counter() - start
+    return latencies, wall
+
+
+def check_answers(url: str, probe: np.ndarray, expected: np.ndarray) -> None:
+    with httpx.Client(timeout=60) as http:
+        for i in range(0, 8):
+            got = output_of(http.post(url, json=body_of(probe[i:i + 1])))
+            np.testing.assert_allclose(got.ravel(), np.ravel(expected[i]), rtol=1e-4,
+                                       atol=1e-5, err_msg=url)
+
+
+# ---------------------------------------------------------------- report
+def percentile(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q)) if values else float("nan")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=400,
+                        help="requests per measure (default: %(default)s)")
+    parser.add_argument("--seconds", type=float, default=10.0,
+                        help="longest measure, in seconds (default: %(default)s)")
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="interleaved rounds; the report takes the median")
+    parser.add_argument("--window", type=int, default=20)
+    parser.add_argument("--bare", metavar="PATH", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.bare:  # the bare endpoint's own process
+        serve_bare(args.bare)
+        return 0
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as servers:
+        path = Path(tmp) / "sine.seqpipe"
+        print(f"training a windowed LSTM (window {args.window}) on a sine ...", flush=True)
+        probe, expected, expected_bare = train_and_save(path, args.window)
+        seqpipe_cmd = [sys.executable, "-m", "seqpipe.serving", f"sine={path}", "--port",
+                       "0"]
+        commands = {
+            "seqpipe": seqpipe_cmd,
+            "seqpipe no batch": [*seqpipe_cmd, "--max-batch-size", "1"],
+            "bare FastAPI": [sys.executable, __file__, "--bare", str(path)],
+        }
+        urls = {}
+        for name, command in commands.items():
+            base = servers.enter_context(server(command))
+            urls[name] = f"{base}/infer" if name == "bare FastAPI" else \
+                f"{base}/v2/models/sine/infer"
+            check_answers(urls[name], probe,
+                          expected_bare if name == "bare FastAPI" else expected)
+        bodies = [body_of(probe[i:i + 1]) for i in range(len(probe))]
+        results: dict[tuple[str, int], list[tuple[list[float], float]]] = {}
+        for _ in range(args.rounds):
+            for clients in (1, 32):
+                for name, url in urls.items():
+                    results.setdefault((name, clients), []).append(asyncio.run(
+                        load_test(url, bodies, clients, args.requests, args.seconds)))
+        report(results, args.rounds)
+    return 0
+
+
+def report(results: dict, rounds: int) -> None:
+    rows = {}
+    print(f"\n{'server':<18}{'clients':>8}{'p50 ms':>10}{'p99 ms':>10}{'req/s':>10}"
+          f"{'requests':>10}")
+    for (name, clients), measures in results.items():
+        p50 = statistics.median(percentile(lat, 50) for lat, _ in measures) * 1e3
+        p99 = statistics.median(percentile(lat, 99) for lat, _ in measures) * 1e3
+        rate = statistics.median(len(lat) / wall for lat, wall in measures)
+        rows[name, clients] = (p50, p99, rate)
+        count = sum(len(lat) for lat, _ in measures)
+        print(f"{name:<18}{clients:>8}{p50:>10.2f}{p99:>10.2f}{rate:>10.1f}{count:>10}")
+    latency_ratio = rows["seqpipe", 1][0] / rows["bare FastAPI", 1][0]
+    speedup = rows["seqpipe", 32][2] / rows["seqpipe no batch", 32][2]
+    print(f"\n(medians over {rounds} interleaved rounds)")
+    print(f"1 client, p50 latency seqpipe / bare FastAPI: {latency_ratio:.2f}x "
+          f"(target <= {LATENCY_TARGET}x) "
+          f"{'PASS' if latency_ratio <= LATENCY_TARGET else 'FAIL'}")
+    print(f"32 clients, throughput seqpipe batching / no batching: {speedup:.2f}x "
+          f"(target >= {THROUGHPUT_TARGET}x) "
+          f"{'PASS' if speedup >= THROUGHPUT_TARGET else 'FAIL'}")
+    print(f"(for reference, 32 clients, seqpipe batching / bare FastAPI throughput: "
+          f"{rows['seqpipe', 32][2] / rows['bare FastAPI', 32][2]:.2f}x)")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
