@@ -8,8 +8,10 @@ the training part and scored on the rest (time-ordered, training data only):
 - ``gru``: ``Windower -> MeanStdNormalizer(per_sample) -> seq2seq GRU``, trained epoch
   by epoch under ``EpochRepeater(ValidationSplit(...))``, which stops when its own
   inner validation part stops improving and puts back the best epoch's weights;
-- ``ridge``: ``Windower -> WindowDetrender(detrend=False) -> MeanStdNormalizer ->
-  Ridge``, a linear autoregression on the window (relative to its last value).
+- ``ridge-alpha-A`` for A in 1, 10, 100: ``Windower -> WindowDetrender(detrend=False)
+  -> MeanStdNormalizer -> Ridge(alpha=A)``, a linear autoregression on the window
+  (relative to its last value; the larger alpha, the closer to repeating the last
+  value, which suits a random walk).
 
 The chosen one is refitted on the whole training part and scored on the held-out
 last 15 %. Both commands report train and validation MSE beside predicting zero, the
@@ -69,14 +71,17 @@ class SeriesRun:
     notes: list[str] = field(default_factory=list)
 
 
-def ridge_pipeline(window_past: int, window_future: int) -> Pipeline:
-    """A linear autoregression on the window: ``Ridge`` on the window relative to its
-    last value, predicting the next ``window_future`` values."""
+RIDGE_ALPHAS = (1.0, 10.0, 100.0)
+
+
+def ridge_pipeline(window_past: int, window_future: int, alpha: float = 10.0) -> Pipeline:
+    """A linear autoregression on the window: ``Ridge(alpha)`` on the window relative to
+    its last value (normalized), predicting the next ``window_future`` values."""
     from seqpipe.pipelines.stock import WindowDetrender  # Keras (seqpipe.pipelines)
 
     flatten = FunctionTransformer(np.reshape, kw_args={"shape": (-1, window_past)})
     return Pipeline([Windower(window_past, window_future), WindowDetrender(detrend=False),
-                     MeanStdNormalizer(normalize_y=False), flatten, Ridge(alpha=1.0)])
+                     MeanStdNormalizer(normalize_y=False), flatten, Ridge(alpha=alpha)])
 
 
 def gru_pipeline(run: SeriesRun, verbose: int) -> Any:
@@ -120,8 +125,9 @@ def candidates(run: SeriesRun, verbose: int) -> dict[str, Any]:
     """The unfitted candidates of ``run.task``, by name."""
     if run.task == "stock":
         return {"stock_lstm": stock_candidate(run, verbose)}
-    return {"gru": gru_pipeline(run, verbose),
-            "ridge": ridge_pipeline(run.window_past, run.window_future)}
+    ridges = {f"ridge-alpha-{alpha:g}": ridge_pipeline(run.window_past, run.window_future,
+                                                       alpha) for alpha in RIDGE_ALPHAS}
+    return {"gru": gru_pipeline(run, verbose), **ridges}
 
 
 def _windows(series: np.ndarray, run: SeriesRun) -> tuple[np.ndarray, np.ndarray]:

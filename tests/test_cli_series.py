@@ -83,9 +83,10 @@ def test_run_csv_beats_seasonal_naive_on_a_cycle(tmp_path):
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "season: 12 (detected on the training part)" in out
-    assert "candidate gru" in out and "candidate ridge" in out
+    assert "candidate gru" in out and "candidate ridge-alpha-10:" in out
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
-    assert set(metrics["candidates"]) == {"gru", "ridge"}
+    assert set(metrics["candidates"]) == {"gru", "ridge-alpha-1", "ridge-alpha-10",
+                                          "ridge-alpha-100"}
     scores = {name: c["selection_mse"] for name, c in metrics["candidates"].items()}
     assert metrics["chosen"] == min(scores, key=scores.get)
     baselines = metrics["baselines"]
