@@ -10,7 +10,7 @@ Written to ``--out`` (default ``searches/NAME``):
 - ``best.json``: the best params and score; ``best.seqpipe``: the best pipeline, refit
   on all the data (:func:`seqpipe.load` reads it back).
 
-Bad arguments exit with status 2 and one line (before Keras or Optuna is imported); a
+Bad arguments exit with status 2 and one line (before Keras is imported); a
 search whose every trial failed
 exits with status 1 and one line.
 """
@@ -30,6 +30,7 @@ from typing import Any, NoReturn
 from seqpipe._cli_exercises import EXERCISES, build_pipeline
 from seqpipe.persistence import save
 from seqpipe.search.distributions import Choice, LogRandInt, LogUniform, RandInt, Uniform
+from seqpipe.search.searches import GridSearch, RandomSearch, TPESearch
 
 __all__ = ["main"]
 
@@ -118,8 +119,7 @@ def grid_of(space: dict[str, Any]) -> dict[str, list]:
 
 
 def _search(args: argparse.Namespace, pipeline: Any, scoring: str) -> Any:
-    from seqpipe.pipelines import default_space  # Keras
-    from seqpipe.search.searches import GridSearch, RandomSearch, TPESearch  # Optuna
+    from seqpipe.pipelines import default_space  # Keras, imported once the args are good
 
     space = default_space(pipeline)
     common = {"cv": args.cv, "scoring": scoring, "n_jobs": args.n_jobs,
