@@ -173,23 +173,22 @@ def seed_rows(names: Iterable[str], overrides: dict[str, Any]) -> Iterable[Row]:
         yield run_case(name, overrides)
 
 
-def _series_rows() -> Callable[[], Iterable[Row]] | None:
-    """``rows()`` of ``bench_quality_series.py`` beside this file, if it exists."""
+def series_rows() -> Iterable[Any]:
+    """The rows of ``bench_quality_series.py`` beside this file (``seqpipe run csv`` and
+    stock series), through its ``rows()``; none if the file is absent."""
     path = Path(__file__).with_name("bench_quality_series.py")
     if not path.exists():
-        return None
+        return []
     spec = importlib.util.spec_from_file_location("bench_quality_series", path)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
-    return module.rows
+    return module.rows()
 
 
 # ------------------------------------------------------------------ more rows here
-#: Functions returning rows, run in order when no NAME is given. Another source of
-#: rows (csv / stock series) lives in bench_quality_series.py and is appended below.
-ROW_SOURCES: list[Callable[[], Iterable[Row]]] = []
-if (_series := _series_rows()) is not None:
-    ROW_SOURCES.append(_series)
+#: Functions returning rows, run in order after the seeds' rows when no NAME is given.
+ROW_SOURCES: list[Callable[[], Iterable[Any]]] = [series_rows]
 # ----------------------------------------------------------------------------------
 
 

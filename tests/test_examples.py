@@ -24,3 +24,52 @@ def test_exercise1_neuraxle_style(tmp_path):
     for name in ("metrics.png", "validation_predictions.png"):
         assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert (tmp_path / "pipeline.seqpipe").read_bytes()[:8] == b"SEQPIPE\n"
+
+
+# One example per generated seed's exercise, each run with --quick; all in one
+# subprocess (one TensorFlow start-up) that runs each script as __main__.
+QUICK_EXAMPLES = {
+    "exercise1": r"exercise 1: validation MSE ([0-9.e+-]+), predict zero ([0-9.e+-]+)",
+    "exercise2": r"exercise 2: validation MSE ([0-9.e+-]+), predict zero ([0-9.e+-]+)",
+    "exercise3": r"exercise 3: validation MSE ([0-9.e+-]+), predict zero ([0-9.e+-]+)",
+    "exercise4": r"exercise 4: validation MSE ([0-9.e+-]+), last value ([0-9.e+-]+)",
+    "noisy_sine": r"noisy_sine: validation MSE ([0-9.e+-]+), noise floor \(noise variance\) "
+                  r"([0-9.e+-]+)",
+    "sin": r"sin: validation MSE ([0-9.e+-]+), last value ([0-9.e+-]+)",
+    "sin_cos": r"sin_cos: validation MSE ([0-9.e+-]+), last value ([0-9.e+-]+)",
+    "x_sin": r"x_sin: validation MSE ([0-9.e+-]+), last value ([0-9.e+-]+)",
+    "echo": r"echo: validation accuracy ([0-9.e+-]+), majority class ([0-9.e+-]+)",
+}
+# How far from its baseline each smoke run must be (the ratio model / baseline; for
+# echo, accuracy over the majority class's). Quick runs are short: loose bounds that a
+# broken pipeline still fails; exercises 2 and 3 learn nothing in a smoke run's few
+# steps (their quality is benchmarks/bench_quality.py's), so they only must not diverge.
+QUICK_BOUNDS = {"exercise1": 0.5, "exercise2": 1.1, "exercise3": 1.1, "exercise4": 3.0,
+                "noisy_sine": 5.0, "sin": 1.0, "sin_cos": 1.0, "x_sin": 1.0}
+
+RUNNER = """
+import runpy, sys
+for name, output in zip(sys.argv[1::2], sys.argv[2::2]):
+    sys.argv = [name, "--quick", "--output", output]
+    runpy.run_path(name, run_name="__main__")
+"""
+
+
+def test_every_seed_example_runs_quickly_beats_its_baseline_and_saves(tmp_path):
+    args = []
+    for name in QUICK_EXAMPLES:
+        args += [str(EXAMPLES / f"{name}.py"), str(tmp_path / name)]
+    result = subprocess.run([sys.executable, "-c", RUNNER, *args], capture_output=True,
+                            text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    for name, pattern in QUICK_EXAMPLES.items():
+        match = re.search(pattern, result.stdout)
+        assert match, (name, result.stdout)
+        value, baseline = float(match[1]), float(match[2])
+        if name == "echo":
+            assert value > 3 * baseline, (name, value, baseline)
+        else:
+            assert value < QUICK_BOUNDS[name] * baseline, (name, value, baseline)
+        assert (tmp_path / name / "pipeline.seqpipe").read_bytes()[:8] == b"SEQPIPE\n"
+        plot = tmp_path / name / "validation_predictions.png"
+        assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
