@@ -59,7 +59,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 # ---------------------------------------------------------------- the model
-def train_and_save(path: Path, window: int
+def train_and_save(path: Path, window: int, units: int, layers: int
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Save a fitted window pipeline at ``path``: (some windows, the pipeline's
     predictions, its Keras model's outputs on the raw windows)."""
@@ -73,8 +73,8 @@ def train_and_save(path: Path, window: int
     X, y = Windower(window, 1).fit_resample(series)
     pipeline = seqpipe.Pipeline([
         MeanStdNormalizer(),
-        KerasModelStep(lstm_regressor, units=16, epochs=3, batch_size=32,
-                       random_state=0),
+        KerasModelStep(lstm_regressor, units=units, layers_stacked_count=layers,
+                       epochs=3, batch_size=32, random_state=0),
     ]).fit(X, y[:, 0])
     seqpipe.save(pipeline, path)
     probe = X[:64].astype(np.float32)
@@ -244,7 +244,12 @@ def main() -> int:
                         help="longest measure, in seconds (default: %(default)s)")
     parser.add_argument("--rounds", type=int, default=2,
                         help="interleaved rounds; the report takes the median")
-    parser.add_argument("--window", type=int, default=20)
+    parser.add_argument("--window", type=int, default=50,
+                        help="time steps per window (default: %(default)s)")
+    parser.add_argument("--units", type=int, default=64,
+                        help="units of each LSTM (default: %(default)s)")
+    parser.add_argument("--layers", type=int, default=2,
+                        help="stacked LSTMs (default: %(default)s)")
     parser.add_argument("--bare", metavar="PATH", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare:  # the bare endpoint's own process
@@ -252,8 +257,10 @@ def main() -> int:
         return 0
     with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as servers:
         path = Path(tmp) / "sine.seqpipe"
-        print(f"training a windowed LSTM (window {args.window}) on a sine ...", flush=True)
-        probe, expected, expected_bare = train_and_save(path, args.window)
+        print(f"training {args.layers} stacked LSTM(s) of {args.units} units on windows of "
+              f"{args.window} time steps of a noisy sine ...", flush=True)
+        probe, expected, expected_bare = train_and_save(path, args.window, args.units,
+                                                        args.layers)
         seqpipe_cmd = [sys.executable, "-m", "seqpipe.serving", f"sine={path}", "--port",
                        "0"]
         commands = {
