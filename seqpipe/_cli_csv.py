@@ -47,7 +47,7 @@ from seqpipe._cli_series import (
 from seqpipe.plotting import plot_history, plot_predictions
 from seqpipe.steps import MeanStdNormalizer, Windower
 
-__all__ = ["SeriesRun", "candidates", "ridge_pipeline", "run_series"]
+__all__ = ["SeriesRun", "candidates", "metric_history", "ridge_pipeline", "run_series"]
 
 _NAMES = {"zero_mse": "predict zero", "last_value_mse": "last value",
           "seasonal_naive_mse": "seasonal naive", "linear_ar_mse": "linear AR"}
@@ -196,7 +196,7 @@ def _table(metrics: dict[str, Any]) -> str:
     return "\n".join(rows)
 
 
-def _history(pipeline: Any) -> dict:
+def metric_history(pipeline: Any) -> dict:
     """Metric curves: the recorders' history, else the Keras step's loss per epoch."""
     history = getattr(pipeline, "history_", None)
     if isinstance(history, dict) and any(h.get("train") for h in history.values()
@@ -274,7 +274,7 @@ def _write(run: SeriesRun, pipeline: Any, metrics: dict, validation_input: np.nd
     written = [plot_predictions(X_val, np.reshape(y_true, shape), np.reshape(y_pred, shape),
                                 output / "validation_predictions.png",
                                 title=f"{run.task}: validation predictions")]
-    history = _history(pipeline)
+    history = metric_history(pipeline)
     if history:
         written.append(plot_history(history, output / "metric_curves.png",
                                     title=f"{run.task}: metric curves"))

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from seqpipe._cli_baselines import peak_lag
 from seqpipe.datasets import load_btc_usd_eur, load_csv_series
 
 __all__ = ["Series", "SeriesSpec", "detect_season", "load_series", "read_spec",
@@ -109,9 +110,9 @@ def split_series(n_timesteps: int, window_past: int, window_future: int
 
 def detect_season(train: np.ndarray, max_lag: int | None = None,
                   threshold: float = 0.3) -> int | None:
-    """The lag of the highest autocorrelation of the series' differences, if above
-    ``threshold`` (a cycle); None otherwise. Lags from 2 to ``max_lag`` (default: a
-    third of the series, at most 400).
+    """The lag of the highest local peak of the autocorrelation of the series'
+    differences, if above ``threshold`` (a cycle); None otherwise. Lags from 2 to
+    ``max_lag`` (default: a third of the series, at most 400).
 
     >>> t = np.arange(600.0)
     >>> detect_season(np.sin(2 * np.pi * t / 24) + 0.01 * t)
@@ -127,10 +128,9 @@ def detect_season(train: np.ndarray, max_lag: int | None = None,
     variance = float(centered @ centered)
     if variance == 0:
         return None
-    lags = np.arange(2, max_lag + 1)
-    acf = np.array([centered[:-lag] @ centered[lag:] for lag in lags]) / variance
-    best = int(np.argmax(acf))
-    return int(lags[best]) if acf[best] > threshold else None
+    acf = np.array([variance] + [centered[:-lag] @ centered[lag:]
+                                 for lag in range(1, max_lag + 1)]) / variance
+    return peak_lag(acf, threshold)
 
 
 def seasonal_naive(series: np.ndarray, target_starts: np.ndarray, window_future: int,

@@ -16,13 +16,15 @@ from seqpipe import load, save
 from seqpipe._cli_baselines import (
     accuracy,
     classification_baselines,
+    detect_window_season,
     mse,
     regression_baselines,
 )
+from seqpipe._cli_csv import metric_history
 from seqpipe._cli_exercises import EXERCISES, Exercise, build_pipeline
 from seqpipe._cli_series import SeriesSpec, load_series, read_spec
 from seqpipe._time_split import holdout_split, resolve_gap
-from seqpipe.plotting import plot_predictions
+from seqpipe.plotting import plot_history, plot_predictions
 
 VALIDATION_SIZE = 0.15
 
@@ -67,15 +69,23 @@ def positive_float(text: str) -> float:
 
 
 def _set_verbose(pipeline: Any, verbose: int) -> None:
-    """Set ``verbose`` on the Keras step of a factory's pipeline (a progress display)."""
-    for key in pipeline.get_params():
+    """Set the progress display of a factory's pipeline: the EpochRepeater's progress
+    bar (and its epoch metrics) when it has one, else the Keras step's."""
+    params = pipeline.get_params()
+    if "verbose" in params:  # an EpochRepeater (seed 003's composition)
+        for key in params:
+            if key == "verbose" or key.endswith("epoch_metrics__verbose"):
+                pipeline.set_params(**{key: verbose})
+        return
+    for key in params:
         if key in ("kerasmodelstep__verbose", "onehotclassifier__estimator__verbose"):
             pipeline.set_params(**{key: verbose})
 
 
 def _scores(exercise: Exercise, pipeline: Any, parts: dict[str, tuple]) -> dict[str, Any]:
     """The model's train and validation scores and the baselines on both parts."""
-    y_train = parts["train"][1]
+    X_train, y_train = parts["train"]
+    season = None if exercise.kind == "classify" else detect_window_season(X_train)
     metrics: dict[str, Any] = {}
     baselines: dict[str, dict[str, float]] = {}
     for part, (X, y) in parts.items():
@@ -85,9 +95,10 @@ def _scores(exercise: Exercise, pipeline: Any, parts: dict[str, tuple]) -> dict[
             baselines[part] = classification_baselines(y_train, y)
         else:
             metrics[f"{part}_mse"] = mse(y, prediction)
-            baselines[part] = regression_baselines(X, y)
+            baselines[part] = regression_baselines(X, y, X_train, y_train, season)
     metrics["baselines"] = baselines["validation"]
     metrics["train_baselines"] = baselines["train"]
+    metrics["season"] = season
     return metrics
 
 
@@ -96,7 +107,8 @@ def _table(metrics: dict[str, Any], kind: str) -> str:
     unit = "accuracy" if kind == "classify" else "MSE"
     key = "accuracy" if kind == "classify" else "mse"
     names = {"zero_mse": "predict zero", "last_value_mse": "last value",
-             "majority_accuracy": "majority class"}
+             "seasonal_naive_mse": f"seasonal ({metrics.get('season')})",
+             "linear_ar_mse": "linear AR", "majority_accuracy": "majority class"}
     rows = [f"{unit:<16}{'train':>14}{'validation':>14}",
             f"{'model':<16}{metrics[f'train_{key}']:>14.6g}"
             f"{metrics[f'validation_{key}']:>14.6g}"]
@@ -156,6 +168,10 @@ def run_exercise(name: str, output: Path, *, epochs: int | None = None,
         written.append(plot_predictions(X_val, as_windows(y_val), as_windows(y_val_pred),
                                         output / "validation_predictions.png",
                                         title=f"{name}: validation predictions"))
+    history = metric_history(pipeline)
+    if history:
+        written.append(plot_history(history, output / "metric_curves.png",
+                                    title=f"{name}: metric curves"))
     artifact = output / "pipeline.seqpipe"
     save(pipeline, artifact)
     np.save(output / "validation_X.npy", X_val)
@@ -165,7 +181,7 @@ def run_exercise(name: str, output: Path, *, epochs: int | None = None,
 
     reloaded = output / "validation_pred_reloaded.npy"
     subprocess.run([sys.executable, "-m", "seqpipe", "predict", str(artifact),
-                    str(output / "validation_X.npy"), str(reloaded)], check=True)
+                    str(output / "validation_X.npy"), "--out", str(reloaded)], check=True)
     identical = np.array_equal(np.load(reloaded), y_val_pred)
     print("reloaded in a fresh process: predictions "
           + ("identical (bitwise)" if identical else "DIFFER"))

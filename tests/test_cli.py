@@ -36,7 +36,10 @@ def test_run_exercise1_end_to_end(tmp_path, capsys):
     baselines = metrics["baselines"]
     # predicting zeros on sine and cosine gives 0.5: the trained model must do far better
     assert baselines["zero_mse"] == pytest.approx(0.5, abs=0.05)
-    assert metrics["validation_mse"] < 0.5 * min(baselines.values())
+    assert metrics["validation_mse"] < 0.5 * min(baselines["zero_mse"],
+                                                 baselines["last_value_mse"])
+    # noise-free sines follow a linear recurrence: the linear autoregression is exact
+    assert baselines["linear_ar_mse"] < 1e-6 and metrics["season"] is None
     # the last 150 windows validate; the 10 before them (one future) are left out
     X, _ = load_exercise(1, random_state=0)
     assert metrics["gap"] == 10
@@ -55,7 +58,7 @@ def test_run_sin_beats_last_value_and_reloads_identically(tmp_path):
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert metrics["gap"] == 0 and metrics["n_validation"] == 60  # the last 15%
     assert metrics["validation_mse"] < 0.5 * metrics["baselines"]["last_value_mse"]
-    assert set(metrics["baselines"]) == {"zero_mse", "last_value_mse"}
+    assert set(metrics["baselines"]) == {"zero_mse", "last_value_mse", "linear_ar_mse"}
     for name in ("pipeline.seqpipe", "validation_predictions.png"):
         assert (tmp_path / name).stat().st_size > 0
 

@@ -207,3 +207,20 @@ def test_help_everywhere(command):
     with pytest.raises(SystemExit) as exit_info:
         main([*command, "--help"])
     assert exit_info.value.code == 0
+
+
+def test_window_baselines_seasonal_naive_and_linear_ar():
+    from seqpipe._cli_baselines import detect_window_season, regression_baselines
+
+    t = np.arange(3000.0)
+    rng = np.random.default_rng(0)
+    series = (np.sin(2 * np.pi * t / 6) + 0.05 * rng.normal(size=3000))[:, None]
+    X, y = Windower(12, 2).fit(series).resample(series)
+    season = detect_window_season(X[:2000])
+    assert season == 6
+    scores = regression_baselines(X[2000:], y[2000:], X[:2000], y[:2000], season)
+    # one cycle earlier is the same phase: far better than the last value
+    assert scores["seasonal_naive_mse"] < 0.1 * scores["last_value_mse"]
+    assert scores["linear_ar_mse"] < scores["seasonal_naive_mse"]
+    smooth = np.stack([np.linspace(0, k, 12) for k in range(1, 50)])[..., None]
+    assert detect_window_season(smooth) is None  # a slow trend is no cycle
