@@ -83,9 +83,10 @@ def detect_window_season(X_train: np.ndarray, threshold: float = 0.3) -> int | N
     if X_train.ndim != 3 or X_train.shape[1] < 4:
         return None
     diffs = np.diff(np.asarray(X_train, dtype=np.float64), axis=1)
+    energy = float(np.sum(diffs * diffs))
     diffs -= diffs.mean(axis=1, keepdims=True)
     variance = float(np.sum(diffs * diffs))
-    if variance == 0:
+    if variance <= 1e-12 * energy or variance == 0:  # straight lines: round-off only
         return None
     length = diffs.shape[1]
     acf = np.array([1.0] + [np.sum(diffs[:, :-lag] * diffs[:, lag:]) * length
