@@ -29,7 +29,7 @@ import time
 from typing import Any
 
 import cloudpickle
-from joblib.externals.loky import get_reusable_executor
+from joblib.externals.loky import ProcessPoolExecutor as LokyExecutor
 
 from seqpipe.search._child import STARTED
 from seqpipe.search._trial import TrialTask, evaluate, failed_record
@@ -163,28 +163,34 @@ class InlineRunner:
 
 
 class PoolRunner(InlineRunner):
-    """``capacity`` reusable workers: ``"loky"`` processes (joblib's), ``"threading"``
-    threads, or ``"multiprocessing"`` processes (started by spawn, never fork)."""
+    """``capacity`` reusable workers for this search: ``"loky"`` processes, ``"threading"``
+    threads, or ``"multiprocessing"`` processes (started by spawn, never fork). A process
+    pool broken by a dying worker is replaced for the next trials."""
 
     def __init__(self, X: Any, y: Any, capacity: int, backend: str) -> None:
         super().__init__(X, y)
         self.capacity, self.backend = capacity, backend
-        if backend == "threading":
-            self.executor = concurrent.futures.ThreadPoolExecutor(capacity)
-        elif backend == "multiprocessing":
-            self.executor = concurrent.futures.ProcessPoolExecutor(
-                capacity, mp_context=multiprocessing.get_context("spawn"))
-        else:
-            self.executor = None
+        self.executor = self._new_executor()
+
+    def _new_executor(self) -> concurrent.futures.Executor:
+        if self.backend == "threading":
+            return concurrent.futures.ThreadPoolExecutor(self.capacity)
+        if self.backend == "multiprocessing":
+            return concurrent.futures.ProcessPoolExecutor(
+                self.capacity, mp_context=multiprocessing.get_context("spawn"))
+        # loky's own executor, not its process-wide reusable one, which joblib shares
+        return LokyExecutor(self.capacity)
 
     def submit(self, task: TrialTask) -> concurrent.futures.Future:
-        # loky: a broken executor (a worker died) is replaced by a new one here
-        executor = self.executor or get_reusable_executor(max_workers=self.capacity)
-        return executor.submit(evaluate, task, self.X, self.y)
+        try:
+            return self.executor.submit(evaluate, task, self.X, self.y)
+        except concurrent.futures.BrokenExecutor:
+            self.executor.shutdown(wait=False)
+            self.executor = self._new_executor()
+            return self.executor.submit(evaluate, task, self.X, self.y)
 
     def close(self) -> None:
-        if self.executor is not None:
-            self.executor.shutdown(wait=True)
+        self.executor.shutdown(wait=True)
 
 
 class IsolatedRunner(InlineRunner):

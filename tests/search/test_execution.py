@@ -140,3 +140,16 @@ def test_hopeless_trials_are_pruned_on_the_scores_reported_every_epoch(where):
     assert [eta for eta, state in states.items() if state == "PRUNED"] == pruned
     row = search.cv_results_["params"].index({"step__step__step__eta0": pruned[0]})
     assert search.cv_results_["rank_test_score"][row] > 2  # ranks after the complete
+
+
+def test_a_dead_loky_worker_fails_its_trial_and_the_pool_is_replaced(data):
+    space = {"die": [False, True, False, False, False], "alpha": [1.0]}
+    search = GridSearch(Dying(), space, cv=2, n_jobs=2, isolate=False, backend="loky",
+                        random_state=0)
+    with pytest.warns(FitFailedWarning, match="WorkerDied"):
+        search.fit(*data)
+    [dead] = [t for t in search.trials_ if t["params"]["die"]]
+    assert dead["state"] == "FAIL" and dead["error"].startswith("WorkerDied: ")
+    later = [t for t in search.trials_ if t["number"] > dead["number"] + 1]
+    assert later and all(t["state"] == "COMPLETE" for t in later)  # a new pool ran them
+    assert len(search.trials_) == 5
