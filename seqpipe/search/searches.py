@@ -57,7 +57,31 @@ failed and rerun with the same parameters (a trial of another host is left to it
 trials run until ``n_trials`` trials have finished (a larger ``n_trials`` extends a
 finished search). ``trials_`` holds those finished trials, not the abandoned ones.
 
-Not yet (issue 11): Dask execution, timeouts and pruning.
+**Where trials run** (``n_jobs``, ``backend``, ``isolate``, ``timeout``, ``scheduler``):
+
+- ``n_jobs=1``: in the search's process, one after the other;
+- ``n_jobs > 1``: in the search's own pool of reusable workers (loky processes by
+  default, threads or spawned processes); as a trial ends, the next is asked;
+- ``isolate=True`` -- the default for an estimator holding a Keras model, and implied by
+  ``timeout`` -- every trial in a fresh Python process (``n_jobs`` at a time), which a
+  timeout kills: nothing TensorFlow builds outlives its trial, so memory does not grow
+  from trial to trial;
+- ``backend="dask"``: futures on a ``dask.distributed`` client (the current one, or
+  ``scheduler="tcp://scheduler:8786"``); the data is scattered once; with ``isolate``
+  or a timeout, each task runs its trial in a fresh process on its worker.
+
+A trial that raises, times out, or whose process or worker dies is recorded as failed
+with its error (``"TimeoutError: ..."``, ``"ProcessDied: ..."``, ``"WorkerDied: ..."``)
+and the search goes on; Optuna is told in the search's process only.
+
+**Pruning** (``pruner="median"``, ``"hyperband"`` or an Optuna pruner): an estimator
+with an ``EpochRepeater`` around a ``ValidationSplit`` reports the validation score of
+every epoch (the EpochRepeater's ``epoch_callback``); a trial the pruner judges
+hopeless stops at once and is recorded as ``"PRUNED"`` (NaN score, ranked last), its
+reported scores in ``trials_[i]["intermediate"]`` and in the study. The pruner runs
+where the trial runs, on a copy of the trials that had ended when it started, so that
+pruning needs no shared storage and works in every execution mode (the trials running
+at the same time do not see each other's scores).
 """
 
 from __future__ import annotations
