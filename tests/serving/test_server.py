@@ -80,7 +80,7 @@ def server(window_pipeline, tmp_path_factory):
     """The base URL of a server of model 'model' (port 0: the server picks a free one)."""
     path = tmp_path_factory.mktemp("served") / "model.seqpipe"
     save(StreamingPredictor(window_pipeline, window_size_past=PAST), path, key="k")
-    with running_server(path) as (_, url):
+    with running_server(path, "--max-body-bytes", "50000") as (_, url):
         yield url
 
 
@@ -102,6 +102,69 @@ def test_a_real_server_answers_the_protocol(server, window_pipeline, windows):
         (output,) = answer.json()["outputs"]
         np.testing.assert_allclose(np.reshape(output["data"], output["shape"]),
                                    window_pipeline.predict(X), rtol=1e-5)
+
+
+def tensor_body(array, datatype="FP64", **parameters):
+    array = np.asarray(array)
+    body = {"inputs": [{"name": "input", "shape": list(array.shape), "datatype": datatype,
+                        "data": array.ravel().tolist()}]}
+    if parameters:
+        body["parameters"] = parameters
+    return body
+
+
+def test_a_real_server_streams_as_streaming_predictor(server, window_pipeline, series):
+    reference = StreamingPredictor(window_pipeline, window_size_past=PAST)
+    with httpx.Client(base_url=server, timeout=10) as client:
+        start = 0
+        for i, k in enumerate([3, 1, 2, 4]):
+            block = series[start:start + k]
+            start += k
+            expected = [a for a in reference.update_many(block) if a is not None]
+            answer = client.post("/v2/models/model/infer", json=tensor_body(
+                block, sequence_id="s1", sequence_start=i == 0, sequence_end=i == 3))
+            assert answer.status_code == 200, answer.text
+            outputs = answer.json()["outputs"]
+            if expected:
+                (output,) = outputs
+                np.testing.assert_allclose(np.reshape(output["data"], output["shape"]),
+                                           np.stack(expected), rtol=1e-12)
+            else:
+                assert outputs == []
+        ended = client.post("/v2/models/model/infer",
+                            json=tensor_body(series[:1], sequence_id="s1"))
+        assert ended.status_code == 404 and "unknown sequence 's1'" in ended.json()["error"]
+
+
+REFUSED = [  # (url, request, status, part of the error message)
+    ("model", {"content": b'{"inputs": [}'}, 400, "not valid JSON"),
+    ("model", {"json": tensor_body(np.ones((1, 4, 2)))}, 400,
+     "has shape [1, 4, 2]; model 'model' takes shape [-1, 5, 2]"),
+    ("model", {"json": tensor_body(np.ones((1, PAST, 2)), "BYTES")}, 400,
+     'datatype "BYTES" is not supported'),
+    ("model", {"content": b'{"inputs": [{"name": "x", "shape": [1], "datatype": "FP64", '
+                          b'"data": [Infinity]}]}'}, 400, "holds Infinity"),
+    ("nope", {"json": tensor_body(np.ones((1, PAST, 2)))}, 404, "unknown model 'nope'"),
+    ("model", {"json": tensor_body(np.ones((1, 2)), sequence_id=77)}, 404,
+     "unknown sequence 77"),
+    ("model", {"json": tensor_body(np.ones((1, 9000, 2)))}, 413,
+     "over the limit of 50000 bytes"),
+]
+
+
+def test_a_real_server_refuses_bad_requests_in_json_and_keeps_serving(
+        server, window_pipeline, windows):
+    with httpx.Client(base_url=server, timeout=10) as client:
+        for model, request, status, message in REFUSED:
+            refused = client.post(f"/v2/models/{model}/infer", **request)
+            assert refused.status_code == status, (message, refused.text)
+            assert refused.headers["content-type"] == "application/json"
+            assert message in refused.json()["error"]
+            answer = client.post("/v2/models/model/infer", json=tensor_body(windows[:2]))
+            assert answer.status_code == 200, answer.text
+            np.testing.assert_allclose(answer.json()["outputs"][0]["data"],
+                                       window_pipeline.predict(windows[:2]).ravel(),
+                                       rtol=1e-12)
 
 
 @pytest.mark.parametrize("signed_with, message", [
