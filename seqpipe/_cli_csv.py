@@ -45,7 +45,14 @@ from seqpipe._cli_series import (
     write_spec,
 )
 from seqpipe.plotting import plot_history, plot_predictions
-from seqpipe.steps import MeanStdNormalizer, Windower
+from seqpipe.steps import (
+    EpochRepeater,
+    MeanStdNormalizer,
+    MetricsWrapper,
+    ToNumpy,
+    ValidationSplit,
+    Windower,
+)
 
 __all__ = ["SeriesRun", "candidates", "metric_history", "ridge_pipeline", "run_series"]
 
@@ -86,14 +93,8 @@ def ridge_pipeline(window_past: int, window_future: int, alpha: float = 10.0) ->
 
 def gru_pipeline(run: SeriesRun, verbose: int) -> Any:
     """The seq2seq GRU candidate with early stopping on a time-ordered inner part."""
-    from seqpipe.models import seq2seq_gru
-    from seqpipe.steps import (
-        EpochRepeater,
-        KerasModelStep,
-        MetricsWrapper,
-        ToNumpy,
-        ValidationSplit,
-    )
+    from seqpipe.models import seq2seq_gru  # Keras
+    from seqpipe.steps.keras_model import KerasModelStep  # Keras
 
     model = Pipeline([
         Windower(run.window_past, run.window_future),

@@ -20,10 +20,11 @@ from seqpipe._cli_baselines import (
     mse,
     regression_baselines,
 )
-from seqpipe._cli_csv import metric_history
+from seqpipe._cli_csv import SeriesRun, metric_history, run_series
 from seqpipe._cli_exercises import EXERCISES, Exercise, build_pipeline
-from seqpipe._cli_series import SeriesSpec, load_series, read_spec
+from seqpipe._cli_series import SeriesSpec, detect_season, load_series, read_spec, split_series
 from seqpipe._time_split import holdout_split, resolve_gap
+from seqpipe.datasets import load_csv_series
 from seqpipe.plotting import plot_history, plot_predictions
 
 VALIDATION_SIZE = 0.15
@@ -224,8 +225,6 @@ def _forecast_csv(artifact: Path, inputs: Path, output: Path | None) -> int:
     """The forecast after the end of a CSV series (see predict_file)."""
     import pandas as pd
 
-    from seqpipe.datasets import load_csv_series
-
     spec = read_spec(artifact)
     if spec is None:
         raise ValueError(f"{artifact} was not trained on a CSV series (no "
@@ -387,8 +386,6 @@ def _one_line(error: BaseException) -> str:
 
 def _run_series(args: argparse.Namespace) -> int:
     """``seqpipe run stock`` / ``seqpipe run csv``."""
-    from seqpipe._cli_csv import SeriesRun, run_series  # Keras
-
     task = args.exercise
     if args.n_samples is not None:
         raise ValueError(f"--n-samples is for the generated exercises, not {task} (its "
@@ -418,8 +415,6 @@ def _run_series(args: argparse.Namespace) -> int:
     date_column = args.date_column if args.data is not None else "date"
     series = load_series(args.data, column, date_column, args.cpi, args.cpi_column)
     if past is None:
-        from seqpipe._cli_series import detect_season, split_series
-
         season = args.season or detect_season(
             series.values[split_series(len(series.values), 1, future)[0]])
         past = max(30, 2 * season) if season else 30

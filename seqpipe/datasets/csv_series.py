@@ -210,6 +210,10 @@ def _read(source: str, column: str, date_column: str | None, sep: str) -> pd.Dat
     except pd.errors.EmptyDataError:
         raise ValueError(f"{source}: the file is empty; expected a header line naming "
                          f"the columns, then one row per time step.") from None
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{source}: not a text CSV file (byte {error.start} is not "
+                         f"{error.encoding}); expected a header line naming the columns, "
+                         f"then one row per time step.") from None
     available = [str(name) for name in header.columns]
     wanted = [column] if date_column is None else [date_column, column]
     for name in wanted:
@@ -223,7 +227,12 @@ def _read(source: str, column: str, date_column: str | None, sep: str) -> pd.Dat
     if column == date_column:
         raise ValueError(f"{source}: the value column and the date column are both "
                          f"{column!r}; name two different columns.")
-    frame = pd.read_csv(source, usecols=wanted, dtype=str, skip_blank_lines=False, sep=sep)
+    try:
+        frame = pd.read_csv(source, usecols=wanted, dtype=str, skip_blank_lines=False,
+                            sep=sep)
+    except (pd.errors.ParserError, UnicodeDecodeError) as error:
+        reason = " ".join(str(error).split()).rstrip(".")
+        raise ValueError(f"{source}: not a well-formed CSV ({reason}).") from None
     with open(source, encoding="utf-8", errors="replace") as file:
         blank = [number - 2 for number, line in enumerate(file, start=1)
                  if number >= 2 and not line.strip()]

@@ -270,3 +270,11 @@ def test_the_shipped_btc_csv_loads_without_gaps():
     assert (series.dates == expected.index).all()
     assert series.step == pd.Timedelta(days=1) and series.gaps == ()
     assert series.lines[0] == 2 and series.lines[-1] == len(expected) + 1
+
+
+def test_binary_file_is_not_a_csv(tmp_path):
+    path = tmp_path / "array.npy"
+    np.save(path, np.zeros(3))
+    with pytest.raises(ValueError, match=r"array\.npy: not a text CSV file \(byte 0"):
+        load_csv_series(path, "value")
+
