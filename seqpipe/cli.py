@@ -259,7 +259,7 @@ def _has_time(frame: Any) -> bool:
     return bool(dates) and bool((frame[dates[0]] != frame[dates[0]].dt.normalize()).any())
 
 
-def _parser() -> tuple[_Parser, _Parser, _Parser]:
+def parser() -> tuple[_Parser, _Parser, _Parser]:
     """The ``seqpipe`` parser and its ``run`` and ``predict`` subparsers."""
     parser = _Parser(prog="seqpipe", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -335,8 +335,8 @@ def main(argv: list[str] | None = None) -> int:
         from seqpipe.search._cli import main as search  # Optuna, Keras
 
         return search(argv[1:], prog="seqpipe search")
-    parser, run_parser, predict_parser = _parser()
-    args = parser.parse_args(argv)
+    main_parser, run_parser, predict_parser = parser()
+    args = main_parser.parse_args(argv)
 
     if args.command == "list":
         tasks = {**{name: e.description for name, e in EXERCISES.items()}, **SERIES_TASKS}
@@ -386,6 +386,13 @@ def _one_line(error: BaseException) -> str:
 
 def _run_series(args: argparse.Namespace) -> int:
     """``seqpipe run stock`` / ``seqpipe run csv``."""
+    run, series = prepare_series_run(args)
+    return run_series(run, series, args.out or Path("runs") / args.exercise)
+
+
+def prepare_series_run(args: argparse.Namespace) -> tuple[SeriesRun, Any]:
+    """The options and the series of ``seqpipe run stock``/``csv``; ValueError or
+    OSError naming a bad option or file."""
     task = args.exercise
     if args.n_samples is not None:
         raise ValueError(f"--n-samples is for the generated exercises, not {task} (its "
@@ -427,4 +434,4 @@ def _run_series(args: argparse.Namespace) -> int:
                     batch_size=args.batch_size, hidden_dim=args.hidden_dim,
                     learning_rate=args.learning_rate, random_state=args.random_state,
                     quiet=args.quiet, spec=spec, notes=notes)
-    return run_series(run, series, args.out or Path("runs") / task)
+    return run, series

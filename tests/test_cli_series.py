@@ -224,3 +224,30 @@ def test_window_baselines_seasonal_naive_and_linear_ar():
     assert scores["linear_ar_mse"] < scores["seasonal_naive_mse"]
     smooth = np.stack([np.linspace(0, k, 12) for k in range(1, 50)])[..., None]
     assert detect_window_season(smooth) is None  # a slow trend is no cycle
+
+
+def test_run_stock_without_data_uses_the_shipped_btc_closes():
+    from seqpipe.cli import parser, prepare_series_run
+
+    args = parser()[0].parse_args(["run", "stock", "--epochs", "1"])
+    run, series = prepare_series_run(args)
+    assert run.notes == ["no --data given: running on the shipped BTC USD daily closes"]
+    assert series.column == "close_usd" and len(series.values) > 5000
+    assert (run.window_past, run.window_future, run.epochs) == (30, 1, 1)
+    assert run.spec.column == "close_usd" and run.spec.date_column == "date"
+
+
+def test_cpi_deflation_aligned_by_date(tmp_path):
+    from seqpipe._cli_series import load_series
+
+    days = pd.date_range("2020-01-01", "2020-03-31", freq="D")
+    pd.DataFrame({"date": days, "close": 100.0}).to_csv(tmp_path / "p.csv", index=False)
+    pd.DataFrame({"DATE": ["2020-01-01", "2020-02-01", "2020-03-01"],
+                  "CPIAUCSL": [1.0, 2.0, 4.0]}).to_csv(tmp_path / "cpi.csv", index=False)
+    series = load_series(tmp_path / "p.csv", "close", "date", tmp_path / "cpi.csv")
+    assert series.dates[-1] == pd.Timestamp("2020-03-01")  # no CPI after it
+    real = pd.Series(series.values[:, 0], index=series.dates)
+    assert real["2020-02-01"] == pytest.approx(50.0)
+    assert real["2020-01-16"] == pytest.approx(100.0 / (1.0 + 15.0 / 31.0))
+    with pytest.raises(ValueError, match="--cpi needs dates"):
+        load_series(tmp_path / "p.csv", "close", None, tmp_path / "cpi.csv")
