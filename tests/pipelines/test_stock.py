@@ -100,3 +100,24 @@ def test_deflate_by_cpi_interpolates_linearly_by_date():
         deflate_by_cpi(prices, cpi * 0.0)
     with pytest.raises(ValueError, match="DatetimeIndex"):
         deflate_by_cpi(prices.reset_index(drop=True), cpi)
+
+
+@pytest.mark.parametrize("check", [
+    "check_estimator_cloneable", "check_estimator_repr", "check_get_params_invariance",
+    "check_no_attributes_set_in_init", "check_parameters_default_constructible",
+    "check_set_params",
+])
+def test_detrender_follows_the_estimator_api(check):
+    """scikit-learn's API checks that do not fit (it takes 3-D windows, which the
+    fitting checks do not make)."""
+    from sklearn.utils import estimator_checks
+
+    getattr(estimator_checks, check)("WindowDetrender", WindowDetrender())
+
+
+def test_stock_pipeline_is_cloneable_with_its_params():
+    pipe = stock_pipeline(window_size_past=10, detrend=False, epochs=1)
+    twin = clone(pipe)
+    assert twin.get_params()["windowdetrender__detrend"] is False
+    assert twin.get_params()["windower__window_size_past"] == 10
+    assert twin is not pipe
