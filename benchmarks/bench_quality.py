@@ -74,6 +74,7 @@ class Row:
     target_text: str
     baselines: dict[str, float]
     seconds: float
+    epochs: int | None = None  # epochs trained (early stopping may cut them short)
 
     @property
     def met(self) -> bool:
@@ -164,7 +165,8 @@ def run_case(name: str, overrides: dict[str, Any] | None = None) -> Row:
         baselines = regression_baselines(X_train, y_train, X_val, y_val)
         value, metric = _mse(y_val, prediction), "MSE"
     target, text = case.target(baselines)
-    return Row(name, metric, value, target, text, baselines, seconds)
+    epochs = getattr(pipeline, "n_epochs_", None)
+    return Row(name, metric, value, target, text, baselines, seconds, epochs)
 
 
 def seed_rows(names: Iterable[str], overrides: dict[str, Any]) -> Iterable[Row]:
@@ -200,7 +202,8 @@ def format_row(row: Any) -> str:
         ratio = f" ({row.value / row.baselines['zero']:.3f}x zero)"
     return (f"{row.name:<12} {row.metric} {row.value:.4g}{ratio}  target {row.target_text} "
             f"= {row.target:.4g}: {'MET' if row.met else 'MISSED'}  |  {baselines}  |  "
-            f"{row.seconds:.1f} s")
+            f"{row.seconds:.1f} s" + (f", {row.epochs} epochs" if getattr(row, "epochs", None)
+                                       else ""))
 
 
 def _parse_value(text: str) -> Any:

@@ -69,8 +69,8 @@ __all__ = [
 EXERCISE_SETTINGS: dict[int, dict[str, Any]] = {
     1: {"per_sample": False, "hidden_dim": 12, "learning_rate": 1e-2,
         "lambda_loss_amount": 1e-5, "batch_size": 50, "epochs": 15},
-    2: {"per_sample": False, "hidden_dim": 64, "learning_rate": 3e-3,
-        "lambda_loss_amount": 0.0, "clipnorm": 1.0, "batch_size": 50, "epochs": 30,
+    2: {"per_sample": False, "hidden_dim": 64, "learning_rate": 6e-3,
+        "lambda_loss_amount": 0.0, "clipnorm": 1.0, "batch_size": 100, "epochs": 30,
         "patience": 6, "restore_best_weights": True},
     3: {"per_sample": False, "hidden_dim": 64, "learning_rate": 3e-3,
         "lambda_loss_amount": 0.0, "clipnorm": 1.0, "batch_size": 50, "epochs": 30,

@@ -78,6 +78,18 @@ def test_the_command_lines_keywords_reach_the_right_steps():
         exercise_pipeline(1, units=3)
 
 
+@pytest.mark.parametrize("name", ["exercise1", "exercise2", "exercise3", "exercise4"])
+def test_seqpipe_runs_options_reach_the_exercise_pipelines(name):
+    from seqpipe._cli_exercises import EXERCISES, build_pipeline
+
+    pipeline = build_pipeline(EXERCISES[name], epochs=2, batch_size=8, hidden_dim=3,
+                              learning_rate=0.5, random_state=11)
+    _, _, shuffle, minibatch, _, _, keras_step = parts(pipeline)
+    assert (pipeline.epochs, minibatch.batch_size) == (2, 8)
+    assert (keras_step.hidden_dim, keras_step.learning_rate) == (3, 0.5)
+    assert keras_step.random_state == shuffle.step.random_state == 11
+
+
 def test_tiny_exercise1_beats_its_baselines_and_records_its_curves(tmp_path):
     X, y = load_exercise(1, n_samples=400, random_state=0)
     train, test = slice(0, 330), slice(340, 400)  # in time, a gap of one future window
