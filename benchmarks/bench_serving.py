@@ -29,7 +29,8 @@ Targets (PASS/FAIL, exit code 0 either way):
 Every server is stopped at the end, also on error or Ctrl-C. The client runs in this
 process and shares the machine's cores with the servers.
 
-Run:  python benchmarks/bench_serving.py [--requests 400] [--seconds 10] [--rounds 2]
+Run:  python benchmarks/bench_serving.py [--requests 400] [--seconds 10] [--rounds 3]
+      [--window 50] [--units 64] [--layers 2]
 """
 
 from __future__ import annotations
@@ -231,6 +232,20 @@ def check_answers(url: str, probe: np.ndarray, expected: np.ndarray) -> None:
                                        atol=1e-5, err_msg=url)
 
 
+def model_calls(url: str) -> tuple[float, float]:
+    """(model calls, rows) so far from a seqpipe server's batch-size histogram; NaN for
+    the bare endpoint."""
+    if "/v2/models/" not in url:
+        return float("nan"), float("nan")
+    base, name = url.split("/v2/models/")[0], url.split("/v2/models/")[1].split("/")[0]
+    found = {}
+    for line in httpx.get(f"{base}/metrics", timeout=30).text.splitlines():
+        for kind in ("count", "sum"):
+            if line.startswith(f'seqpipe_batch_size_{kind}{{model="{name}"}}'):
+                found[kind] = float(line.split()[-1])
+    return found.get("count", 0.0), found.get("sum", 0.0)
+
+
 # ---------------------------------------------------------------- report
 def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(values, q)) if values else float("nan")
@@ -242,7 +257,7 @@ def main() -> int:
                         help="requests per measure (default: %(default)s)")
     parser.add_argument("--seconds", type=float, default=10.0,
                         help="longest measure, in seconds (default: %(default)s)")
-    parser.add_argument("--rounds", type=int, default=2,
+    parser.add_argument("--rounds", type=int, default=3,
                         help="interleaved rounds; the report takes the median")
     parser.add_argument("--window", type=int, default=50,
                         help="time steps per window (default: %(default)s)")
@@ -277,26 +292,34 @@ def main() -> int:
                           expected_bare if name == "bare FastAPI" else expected)
         bodies = [body_of(probe[i:i + 1]) for i in range(len(probe))]
         results: dict[tuple[str, int], list[tuple[list[float], float]]] = {}
+        rows_per_call: dict[tuple[str, int], list[float]] = {}
         for _ in range(args.rounds):
             for clients in (1, 32):
                 for name, url in urls.items():
+                    before = model_calls(url)
                     results.setdefault((name, clients), []).append(asyncio.run(
                         load_test(url, bodies, clients, args.requests, args.seconds)))
-        report(results, args.rounds)
+                    calls, rows = np.subtract(model_calls(url), before)
+                    rows_per_call.setdefault((name, clients), []).append(
+                        rows / calls if calls else float("nan"))
+        report(results, rows_per_call, args.rounds)
     return 0
 
 
-def report(results: dict, rounds: int) -> None:
+def report(results: dict, rows_per_call: dict, rounds: int) -> None:
     rows = {}
     print(f"\n{'server':<18}{'clients':>8}{'p50 ms':>10}{'p99 ms':>10}{'req/s':>10}"
-          f"{'requests':>10}")
+          f"{'requests':>10}{'rows/call':>11}")
     for (name, clients), measures in results.items():
         p50 = statistics.median(percentile(lat, 50) for lat, _ in measures) * 1e3
         p99 = statistics.median(percentile(lat, 99) for lat, _ in measures) * 1e3
         rate = statistics.median(len(lat) / wall for lat, wall in measures)
         rows[name, clients] = (p50, p99, rate)
         count = sum(len(lat) for lat, _ in measures)
-        print(f"{name:<18}{clients:>8}{p50:>10.2f}{p99:>10.2f}{rate:>10.1f}{count:>10}")
+        per_call = statistics.median(rows_per_call[name, clients])
+        per_call_text = "-" if per_call != per_call else f"{per_call:.1f}"
+        print(f"{name:<18}{clients:>8}{p50:>10.2f}{p99:>10.2f}{rate:>10.1f}{count:>10}"
+              f"{per_call_text:>11}")
     latency_ratio = rows["seqpipe", 1][0] / rows["bare FastAPI", 1][0]
     speedup = rows["seqpipe", 32][2] / rows["seqpipe no batch", 32][2]
     print(f"\n(medians over {rounds} interleaved rounds)")

@@ -121,6 +121,8 @@ class Batcher:
         while True:
             while not self._waiting:
                 await self._wait_for_change()
+            for _ in range(2):  # let the loop read requests that already arrived (one
+                await asyncio.sleep(0)  # pass polls the sockets, one starts handlers)
             oldest = self._waiting[0]
             deadline = oldest.queued_at + self.max_delay
             while self._receiving and self._rows_waiting(oldest.key) < self.max_batch_size:
