@@ -1,9 +1,11 @@
 """A real server: ``python -m seqpipe.serving`` in a subprocess, spoken to over HTTP."""
 
+import asyncio
 import contextlib
 import os
 import queue
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -15,6 +17,7 @@ import pytest
 from slow_model import SlowSum
 
 from seqpipe import StreamingPredictor, save
+from seqpipe.serving.server import _listen
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -244,3 +247,32 @@ def test_sigterm_stops_waiting_after_the_graceful_shutdown_timeout(tmp_path):
         assert time.monotonic() - start < 6  # not the model call's 10 s
         answer = answers.get(timeout=30)
         assert not isinstance(answer, httpx.Response) or answer.status_code >= 500
+
+
+def nodelay_of_accepted_connection(sock):
+    """TCP_NODELAY of a connection accepted by an asyncio server (as uvicorn's) on
+    ``sock``."""
+    async def scenario():
+        accepted = asyncio.get_running_loop().create_future()
+
+        def on_connect(reader, writer):
+            accepted.set_result(writer.get_extra_info("socket").getsockopt(
+                socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            writer.close()
+
+        server = await asyncio.start_server(on_connect, sock=sock)
+        async with server:
+            _, writer = await asyncio.open_connection(*sock.getsockname()[:2])
+            value = await asyncio.wait_for(accepted, 10)
+            writer.close()
+        return value
+
+    return asyncio.run(scenario())
+
+
+def test_connections_to_the_server_socket_send_without_nagle_delay():
+    """Without TCP_NODELAY, an answer written in two parts (headers, then body) waits
+    for the client's delayed ACK: ~40 ms per request."""
+    assert nodelay_of_accepted_connection(_listen("127.0.0.1", 0)) != 0
+    # what socket.create_server (protocol 0) would have given: asyncio leaves Nagle on
+    assert nodelay_of_accepted_connection(socket.create_server(("127.0.0.1", 0))) == 0
