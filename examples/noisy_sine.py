@@ -39,7 +39,8 @@ def main() -> None:
     n_train = len(X) - int(np.ceil(VALIDATION_SIZE * len(X)))
     X_train, y_train, X_val, y_val = X[:n_train], y[:n_train], X[n_train:], y[n_train:]
 
-    pipeline = noisy_sine_pipeline(**({"epochs": 5, "units": 16} if args.quick else {}))
+    quick = {"epochs": 5, "units": 16, "learning_rate": 1e-2}  # a smoke test
+    pipeline = noisy_sine_pipeline(**(quick if args.quick else {}))
     pipeline.fit(X_train, y_train)
 
     y_pred = pipeline.predict(X_val)

@@ -84,17 +84,20 @@ def window_regressor_pipeline(
 def noisy_sine_pipeline(**overrides: object) -> Pipeline:
     """Seed 000: an LSTM of 128 units predicting the next value of a noisy sine.
 
-    The seed's settings: one LSTM of 128 units (``hnodes``), dropout 0.1, Adam with
-    learning rate 0.01, 100 epochs of batches of 32, on lookback windows of 10
-    (:func:`seqpipe.datasets.make_noisy_sine`). Global statistics: the sine is
-    stationary.
+    The seed's settings: one LSTM of 128 units (``hnodes``), dropout 0.1, 100 epochs
+    of batches of 32, on lookback windows of 10 (:func:`seqpipe.datasets.make_noisy_sine`),
+    except Adam's learning rate: 1e-3 instead of the seed's 1e-2, which fits the noise
+    (on the seed's data, last 15 % held out: validation MSE 0.0131 instead of 0.0143;
+    the noise's variance is 0.01, a linear autoregression on the window reaches
+    0.0131, an oracle knowing the sine's amplitude and frequency 0.0102). Global
+    statistics: the sine is stationary.
 
     Parameters
     ----------
     **overrides
         Any keyword of :func:`window_regressor_pipeline`.
     """
-    settings = {"units": 128, "dropout": 0.1, "learning_rate": 1e-2, "epochs": 100,
+    settings = {"units": 128, "dropout": 0.1, "learning_rate": 1e-3, "epochs": 100,
                 "batch_size": 32}
     return window_regressor_pipeline(**{**settings, **overrides})
 

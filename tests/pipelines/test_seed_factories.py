@@ -30,7 +30,7 @@ from seqpipe.pipelines import (
 )
 from seqpipe.steps import KerasModelStep
 
-TINY = {"units": 8, "epochs": 10, "batch_size": 32, "dropout": 0.0}
+TINY = {"units": 8, "epochs": 10, "batch_size": 32, "dropout": 0.0, "learning_rate": 1e-2}
 
 REGRESSORS = {
     "noisy_sine": (noisy_sine_pipeline, lambda: make_noisy_sine(500, random_state=0)),
@@ -64,7 +64,7 @@ def test_factories_defaults_and_overrides():
     params = noisy_sine_pipeline().get_params()  # seed 000's sizes
     assert (params["kerasmodelstep__units"], params["kerasmodelstep__dropout"],
             params["kerasmodelstep__epochs"], params["kerasmodelstep__batch_size"],
-            params["kerasmodelstep__learning_rate"]) == (128, 0.1, 100, 32, 1e-2)
+            params["kerasmodelstep__learning_rate"]) == (128, 0.1, 100, 32, 1e-3)
     assert params["meanstdnormalizer__per_sample"] is False
     assert params["kerasmodelstep__build_fn"] is lstm_regressor
     for factory in (sin_pipeline, sin_cos_pipeline, x_sin_pipeline):
