@@ -50,9 +50,11 @@ def main() -> None:
                   "--date-column", args.date_column, "--window-future", "6", "--quiet",
                   "--out", str(run), *(["--epochs", "2"] if args.quick else [])))
     metrics = json.loads((run / "metrics.json").read_text())
-    print(f"chosen: {metrics['chosen']}; validation MSE {metrics['validation_mse']:.4g} "
-          f"(seasonal naive {metrics['baselines'].get('seasonal_naive_mse', float('nan')):.4g}"
-          f", last value {metrics['baselines']['last_value_mse']:.4g})")
+    baselines = metrics["baselines"]
+    print(f"chosen: {metrics['chosen']} (season {metrics['season']})")
+    print(f"csv_forecast: validation MSE {metrics['validation_mse']:.6g}, seasonal naive "
+          f"{baselines.get('seasonal_naive_mse', float('nan')):.6g}, last value "
+          f"{baselines['last_value_mse']:.6g}")
     print("the next 6 values:")
     print(seqpipe("predict", str(run / "pipeline.seqpipe"), str(data)))
 

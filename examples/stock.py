@@ -63,8 +63,9 @@ def main() -> None:
     y_true, y_pred = pipeline.predict_with_truth(test)
     model_mse = float(np.mean((y_true - y_pred) ** 2))
     last_mse = float(np.mean((y_true[:, 0, 0] - test[29:-1, 0]) ** 2))
-    print(f"test period {closes.index[split].date()} to {closes.index[-1].date()}: MSE "
-          f"{model_mse:.6g}, last value {last_mse:.6g} ({model_mse / last_mse:.3f}x)")
+    print(f"test period {closes.index[split].date()} to {closes.index[-1].date()}, rolling "
+          f"one-step predictions ({model_mse / last_mse:.3f}x last value's MSE)")
+    print(f"stock: validation MSE {model_mse:.6g}, last value {last_mse:.6g}")
 
     args.output.mkdir(parents=True, exist_ok=True)
     path = save(pipeline, args.output / "stock.seqpipe")
