@@ -209,6 +209,11 @@ BAD = {
         "of shape (k, 2)"),
     "model cannot predict": ("plain", {"json": body_of(np.ones((1, 3, 2)))}, 400,
                              "model 'plain' cannot predict from this input"),
+    "no sample": ("stream", {"json": body_of(np.ones((0, PAST, 2)))}, 400,
+                  "has no sample (shape [0, 5, 2]"),
+    "a scalar": ("plain", {"json": {"inputs": [{"name": "x", "shape": [], "datatype": "FP64",
+                                                "data": [1.0]}]}}, 400,
+                 "has no sample (shape []; the first dimension counts the samples)"),
     "body over the limit": ("stream", {"json": body_of(np.full((1, 3000, 2), 1.5))}, 413,
                             "is over the limit of 20000 bytes"),
 }
