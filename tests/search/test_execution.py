@@ -153,3 +153,23 @@ def test_a_dead_loky_worker_fails_its_trial_and_the_pool_is_replaced(data):
     later = [t for t in search.trials_ if t["number"] > dead["number"] + 1]
     assert later and all(t["state"] == "COMPLETE" for t in later)  # a new pool ran them
     assert len(search.trials_) == 5
+
+
+def test_epoch_repeater_calls_its_epoch_callback_after_every_epoch():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(100, 3))
+    y = X.sum(axis=1)
+    seen = []
+
+    def callback(repeater, epoch):
+        seen.append((epoch, repeater.n_epochs_, len(repeater.step_.validation_scores_)))
+        if epoch == 2:
+            raise optuna.TrialPruned("enough")
+
+    model = EpochRepeater(ValidationSplit(MiniBatch(SGDRegressor(random_state=0),
+                                                    batch_size=20)), epochs=6,
+                          epoch_callback=callback)
+    with pytest.raises(optuna.TrialPruned, match="enough"):
+        model.fit(X, y)
+    assert seen == [(0, 1, 1), (1, 2, 2), (2, 3, 3)]  # after each epoch and its validation
+    assert model.n_epochs_ == 3

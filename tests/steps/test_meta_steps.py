@@ -744,7 +744,7 @@ def test_deep_params():
     assert params["step__validation_size"] == 0.2
     assert params["step__step__step__alpha"] == SGDRegressor().alpha
     assert params["epochs"] == 2
-    assert set(model.get_params(deep=False)) == {"step", "epochs", "verbose"}
+    assert set(model.get_params(deep=False)) == {"step", "epochs", "verbose", "epoch_callback"}
 
 
 def test_set_params_reaches_the_inner_minibatch():
