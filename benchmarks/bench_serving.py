@@ -196,8 +196,9 @@ def output_of(answer: httpx.Response) -> np.ndarray:
 
 
 async def load_test(url: str, bodies: list[dict], clients: int, requests: int,
-                    seconds: float) -> tuple[list[float], float]:
-    """(latencies in seconds, wall time) of ``clients`` clients sharing ``requests``,
+                    seconds: float) -> tuple[list[float], float, float]:
+    """(latencies in seconds, wall time, this process's CPU time) of ``clients`` clients
+    sharing ``requests``,
     after a warm-up of the same size. Each client has its own connection (an
     httpx.AsyncClient each: one shared pool of many connections costs the client far
     more CPU per request, on the cores the servers use)."""
@@ -218,15 +219,16 @@ async def load_test(url: str, bodies: list[dict], clients: int, requests: int,
     async with contextlib.AsyncExitStack() as stack:
         https = [await stack.enter_async_context(httpx.AsyncClient(timeout=60))
                  for _ in range(clients)]
-        wall = 0.0
+        wall = cpu = 0.0
         for _ in ("warm-up", "measure"):
             latencies.clear()
             sent = 0
-            start = time.perf_counter()
+            start, cpu_start = time.perf_counter(), time.process_time()
             stop_at = start + seconds
             await asyncio.gather(*(client(http, k) for k, http in enumerate(https)))
             wall = time.perf_counter() - start
-    return latencies, wall
+            cpu = time.process_time() - cpu_start
+    return latencies, wall, cpu
 
 
 def check_answers(url: str, probe: np.ndarray, expected: np.ndarray) -> None:
@@ -296,7 +298,7 @@ def main() -> int:
             check_answers(urls[name], probe,
                           expected_bare if name == "bare FastAPI" else expected)
         bodies = [body_of(probe[i:i + 1]) for i in range(len(probe))]
-        results: dict[tuple[str, int], list[tuple[list[float], float]]] = {}
+        results: dict[tuple[str, int], list[tuple[list[float], float, float]]] = {}
         rows_per_call: dict[tuple[str, int], list[float]] = {}
         for _ in range(args.rounds):
             for clients in (1, 32):
@@ -314,17 +316,18 @@ def main() -> int:
 def report(results: dict, rows_per_call: dict, rounds: int) -> None:
     rows = {}
     print(f"\n{'server':<18}{'clients':>8}{'p50 ms':>10}{'p99 ms':>10}{'req/s':>10}"
-          f"{'requests':>10}{'rows/call':>11}")
+          f"{'requests':>10}{'rows/call':>11}{'client CPU ms/req':>19}")
     for (name, clients), measures in results.items():
-        p50 = statistics.median(percentile(lat, 50) for lat, _ in measures) * 1e3
-        p99 = statistics.median(percentile(lat, 99) for lat, _ in measures) * 1e3
-        rate = statistics.median(len(lat) / wall for lat, wall in measures)
+        p50 = statistics.median(percentile(lat, 50) for lat, _, _ in measures) * 1e3
+        p99 = statistics.median(percentile(lat, 99) for lat, _, _ in measures) * 1e3
+        rate = statistics.median(len(lat) / wall for lat, wall, _ in measures)
+        client_cpu = statistics.median(cpu / len(lat) for lat, _, cpu in measures) * 1e3
         rows[name, clients] = (p50, p99, rate)
-        count = sum(len(lat) for lat, _ in measures)
+        count = sum(len(lat) for lat, _, _ in measures)
         per_call = statistics.median(rows_per_call[name, clients])
         per_call_text = "-" if per_call != per_call else f"{per_call:.1f}"
         print(f"{name:<18}{clients:>8}{p50:>10.2f}{p99:>10.2f}{rate:>10.1f}{count:>10}"
-              f"{per_call_text:>11}")
+              f"{per_call_text:>11}{client_cpu:>19.2f}")
     latency_ratio = rows["seqpipe", 1][0] / rows["bare FastAPI", 1][0]
     speedup = rows["seqpipe", 32][2] / rows["seqpipe no batch", 32][2]
     print(f"\n(medians over {rounds} interleaved rounds)")
