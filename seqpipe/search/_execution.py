@@ -1,8 +1,8 @@
 """Where a search's trials run: runners with one interface (submit, wait, result).
 
 - :class:`InlineRunner`: in the search's own process, one at a time;
-- :class:`PoolRunner`: ``n_jobs`` reusable workers (loky processes, threads, or
-  spawned processes for ``backend="multiprocessing"``);
+- :class:`PoolRunner`: ``n_jobs`` reusable workers (loky processes, kept for the next
+  search; threads; or spawned processes for ``backend="multiprocessing"``);
 - :class:`IsolatedRunner`: every trial in a fresh Python process of its own
   (:func:`run_in_child`), ``n_jobs`` at a time: a trial past its ``timeout`` is killed,
   a trial whose process dies is reported, and nothing (TensorFlow's state, memory)
@@ -162,35 +162,51 @@ class InlineRunner:
         pass
 
 
+#: The loky executors of the searches, by number of workers: kept between searches (as
+#: joblib keeps its own), so that a search does not wait for its workers to start.
+_LOKY_EXECUTORS: dict[int, Any] = {}
+
+
+def _loky_executor(capacity: int, *, replace: bool = False) -> Any:
+    executor = _LOKY_EXECUTORS.get(capacity)
+    if replace and executor is not None:
+        executor.shutdown(wait=False)
+    if replace or executor is None:
+        # loky's own executor, not its process-wide reusable one, which joblib shares
+        executor = _LOKY_EXECUTORS[capacity] = LokyExecutor(capacity)
+    return executor
+
+
 class PoolRunner(InlineRunner):
-    """``capacity`` reusable workers for this search: ``"loky"`` processes, ``"threading"``
-    threads, or ``"multiprocessing"`` processes (started by spawn, never fork). A process
-    pool broken by a dying worker is replaced for the next trials."""
+    """``capacity`` reusable workers: ``"loky"`` processes (kept for later searches),
+    ``"threading"`` threads, or ``"multiprocessing"`` processes (started by spawn, never
+    fork). A process pool broken by a dying worker is replaced for the next trials."""
 
     def __init__(self, X: Any, y: Any, capacity: int, backend: str) -> None:
         super().__init__(X, y)
         self.capacity, self.backend = capacity, backend
         self.executor = self._new_executor()
 
-    def _new_executor(self) -> concurrent.futures.Executor:
+    def _new_executor(self, replace: bool = False) -> concurrent.futures.Executor:
         if self.backend == "threading":
             return concurrent.futures.ThreadPoolExecutor(self.capacity)
         if self.backend == "multiprocessing":
             return concurrent.futures.ProcessPoolExecutor(
                 self.capacity, mp_context=multiprocessing.get_context("spawn"))
-        # loky's own executor, not its process-wide reusable one, which joblib shares
-        return LokyExecutor(self.capacity)
+        return _loky_executor(self.capacity, replace=replace)
 
     def submit(self, task: TrialTask) -> concurrent.futures.Future:
         try:
             return self.executor.submit(evaluate, task, self.X, self.y)
         except concurrent.futures.BrokenExecutor:
-            self.executor.shutdown(wait=False)
-            self.executor = self._new_executor()
+            if self.backend != "loky":
+                self.executor.shutdown(wait=False)
+            self.executor = self._new_executor(replace=True)
             return self.executor.submit(evaluate, task, self.X, self.y)
 
     def close(self) -> None:
-        self.executor.shutdown(wait=True)
+        if self.backend != "loky":
+            self.executor.shutdown(wait=True)
 
 
 class IsolatedRunner(InlineRunner):
