@@ -26,8 +26,12 @@ lint: $(STAMP)
 	$(PY) -m ruff check seqpipe tests benchmarks examples
 
 bench: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[dev,bench]'
 	$(PY) benchmarks/bench_windowing.py
 	$(PY) benchmarks/bench_training.py
+	$(PY) benchmarks/bench_search.py
+	$(PY) benchmarks/bench_serving.py
+	$(PY) benchmarks/bench_quality.py
 
 clean:
 	rm -rf $(VENV) runs build *.egg-info

@@ -73,3 +73,32 @@ def test_every_seed_example_runs_quickly_beats_its_baseline_and_saves(tmp_path):
         assert (tmp_path / name / "pipeline.seqpipe").read_bytes()[:8] == b"SEQPIPE\n"
         plot = tmp_path / name / "validation_predictions.png"
         assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_stock_example_trains_saves_and_streams_one_price_at_a_time(tmp_path):
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES / "stock.py"), "--quick", "--output", str(tmp_path)],
+        capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    match = re.search(r"stock: validation MSE ([0-9.e+-]+), last value ([0-9.e+-]+)",
+                      result.stdout)
+    assert match, result.stdout
+    model_mse, last_value_mse = float(match[1]), float(match[2])
+    # Prices are close to a random walk: near last value, and far below it would leak.
+    assert 0.8 * last_value_mse < model_mse < 1.5 * last_value_mse
+    assert re.search(r"next close predicted [0-9.]+", result.stdout), result.stdout
+    assert (tmp_path / "stock.seqpipe").read_bytes()[:8] == b"SEQPIPE\n"
+
+
+def test_csv_forecast_example_beats_seasonal_naive_and_forecasts_dated_values(tmp_path):
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES / "csv_forecast.py"), "--quick", "--output",
+         str(tmp_path)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    match = re.search(r"csv_forecast: validation MSE ([0-9.e+-]+), seasonal naive "
+                      r"([0-9.e+-]+)", result.stdout)
+    assert match, result.stdout
+    assert float(match[1]) < float(match[2])
+    forecast = result.stdout.split("the next 6 values:")[1].split()
+    assert forecast[0] == "date,value" and len(forecast) >= 1 + 6 * 2, result.stdout
+    assert (tmp_path / "run" / "pipeline.seqpipe").read_bytes()[:8] == b"SEQPIPE\n"
