@@ -26,9 +26,8 @@ Targets (each row within 3 minutes on 2 CPU cores):
 - seed 000: MSE <= 1.2x the noise floor (the noise's variance, 0.1 ** 2);
 - seed 004: accuracy >= 0.99.
 
-More rows: :data:`ROW_SOURCES` lists functions returning rows; the optional module
-``bench_quality_series.py`` beside this file (the ``seqpipe run csv`` / stock rows)
-is added to it when present, through its ``rows()``.
+Without NAME, the rows of ``bench_quality_series.py`` beside this file (``seqpipe run
+stock`` and ``seqpipe run csv``, each beside skforecast) follow the seeds' rows.
 """
 
 from __future__ import annotations
@@ -188,12 +187,6 @@ def series_rows() -> Iterable[Any]:
     return module.rows()
 
 
-# ------------------------------------------------------------------ more rows here
-#: Functions returning rows, run in order after the seeds' rows when no NAME is given.
-ROW_SOURCES: list[Callable[[], Iterable[Any]]] = [series_rows]
-# ----------------------------------------------------------------------------------
-
-
 def format_row(row: Any) -> str:
     """One line: name, score, target, met, baselines, seconds."""
     baselines = "  ".join(f"{key} {value:.4g}" for key, value in row.baselines.items())
@@ -230,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     sources: list[Callable[[], Iterable[Any]]] = [
         lambda: seed_rows(args.names or list(CASES), overrides)]
     if not args.names:
-        sources += ROW_SOURCES
+        sources.append(series_rows)
     missed = 0
     for source in sources:
         for row in source():

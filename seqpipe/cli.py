@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -271,7 +272,7 @@ def parser() -> tuple[_Parser, _Parser, _Parser]:
                         "seqpipe search --help")
     run = commands.add_parser(
         "run", help="train an exercise end to end",
-        description="Train an exercise on its data (the last 15%% validates, after a gap "
+        description="Train an exercise on its data (the last 15% validates, after a gap "
         "where windows overlap), print train and validation scores beside naive "
         "baselines, write metrics.json, pipeline.seqpipe and plots, and check a reload "
         "in a fresh process. 'stock' and 'csv' train on a series of yours (--data).")
@@ -326,6 +327,9 @@ def parser() -> tuple[_Parser, _Parser, _Parser]:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``seqpipe`` command."""
+    # TensorFlow's C++ start-up logs (CPU features, absl) are noise on a command line;
+    # a value the user set is kept, and child processes inherit it.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["serve"]:
         from seqpipe.serving.server import main as serve  # FastAPI and uvicorn
