@@ -48,6 +48,10 @@ ones) are refused: Optuna cannot sample them.
   many processes use a journal file or a server database;
 - a URL (``"postgresql://..."``): ``RDBStorage(url)``; or an Optuna storage object.
 
+Processes running the same search on one storage share its trials: each asks for a
+trial only while fewer than ``n_trials`` are finished or running (two asking at the
+same moment may run one more), and a seeded search draws each trial from its number.
+
 The study's name is ``seqpipe-<search>-<hash>``, the hash of the search's
 configuration (estimator and its parameters, space, cv, scoring, seed; not
 ``n_trials``) and of the data. Rerunning the same search on the same data with the same
@@ -102,6 +106,7 @@ from typing import Any
 import joblib
 import numpy as np
 import optuna
+import sqlalchemy.exc
 from numpy.ma import MaskedArray
 from optuna.distributions import (
     BaseDistribution,
@@ -242,14 +247,27 @@ def _storage(storage: Any, owner: str) -> Any:
     if isinstance(storage, (str, os.PathLike)):
         text = os.fspath(storage)
         if "://" in text:
-            return optuna.storages.RDBStorage(text)
+            return _rdb_storage(text)
         path = Path(text).expanduser().resolve()
         if path.suffix in _JOURNAL_SUFFIXES:
             return optuna.storages.JournalStorage(
                 optuna.storages.journal.JournalFileBackend(str(path)))
-        return optuna.storages.RDBStorage(f"sqlite:///{path}")
+        return _rdb_storage(f"sqlite:///{path}")
     raise TypeError(f"The 'storage' parameter of {owner} must be None, a path, a database "
                     f"URL or an Optuna storage. Got {storage!r} instead.")
+
+
+def _rdb_storage(url: str, attempts: int = 5) -> Any:
+    """Optuna's ``RDBStorage(url)``. Processes opening the same new database at once
+    race to create its schema (the loser's insert of the schema version fails): the
+    loser tries again, and then finds the schema made."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return optuna.storages.RDBStorage(url)
+        except sqlalchemy.exc.SQLAlchemyError:
+            if attempt == attempts:
+                raise
+            time.sleep(0.1 * attempt)
 
 
 def _fingerprint(value: Any) -> str:
@@ -424,9 +442,8 @@ class _BaseSearch(MetaEstimatorMixin, BaseEstimator, metaclass=abc.ABCMeta):
         raise ValueError(f"The 'scheduler' parameter of {owner} must be None, an address "
                          f"or a distributed.Client. Got {self.scheduler!r} instead.")
 
-    def _run_trials(self, study: Any, params: list[_Param], seed: int | None,
-                    n_trials: int, runner: Any, folds: list, scorer: Any,
-                    pruner: Any) -> None:
+    def _run_trials(self, study: Any, params: list[_Param], n_trials: int, runner: Any,
+                    folds: list, scorer: Any, pruner: Any) -> None:
         """Keep up to ``runner.capacity`` trials running until ``n_trials`` have ended."""
         running: dict[Any, tuple[Any, dict[str, Any]]] = {}
         pruning = not isinstance(pruner, optuna.pruners.NopPruner)
@@ -434,8 +451,6 @@ class _BaseSearch(MetaEstimatorMixin, BaseEstimator, metaclass=abc.ABCMeta):
         try:
             while True:
                 while len(running) < runner.capacity and self._free(study, n_trials) > 0:
-                    number = len(study.get_trials(deepcopy=False))
-                    study.sampler = self._trial_sampler(params, seed, number)
                     trial, values = self._ask(study, params)
                     task = TrialTask(self.estimator, values, folds, scorer,
                                      (pruner, _finished(study)) if pruning else None)
@@ -513,13 +528,12 @@ class _BaseSearch(MetaEstimatorMixin, BaseEstimator, metaclass=abc.ABCMeta):
         try:
             study = optuna.create_study(direction="maximize", storage=storage,
                                         study_name=study_name, load_if_exists=True,
-                                        sampler=self._make_sampler(params, seed),
+                                        sampler=self._study_sampler(params, seed),
                                         pruner=pruner)
             self._rerun_abandoned(study, params)
             runner = self._runner(X, y, n_jobs, isolate)
             try:
-                self._run_trials(study, params, seed, n_trials, runner, folds, scorer,
-                                 pruner)
+                self._run_trials(study, params, n_trials, runner, folds, scorer, pruner)
             finally:
                 runner.close()
         finally:
@@ -575,13 +589,12 @@ class _BaseSearch(MetaEstimatorMixin, BaseEstimator, metaclass=abc.ABCMeta):
         digest = hashlib.sha256(text.encode()).hexdigest()[:16]
         return f"seqpipe-{type(self).__name__}-{digest}"
 
-    def _trial_sampler(self, params: list[_Param], seed: int | None, number: int) -> Any:
-        """The sampler for the next trial; a seeded search derives the trial's seed from
-        its number, so that a resumed search does not repeat the first draws."""
+    def _study_sampler(self, params: list[_Param], seed: int | None) -> Any:
+        """The study's sampler; a seeded search draws each trial with a sampler seeded
+        from its number (:class:`_NumberSeededSampler`)."""
         if seed is None:
             return self._make_sampler(params, None)
-        derived = int(np.random.SeedSequence([seed, number]).generate_state(1)[0])
-        return self._make_sampler(params, derived)
+        return _NumberSeededSampler(lambda derived: self._make_sampler(params, derived), seed)
 
     @staticmethod
     def _rerun_abandoned(study: Any, params: list[_Param]) -> None:
@@ -805,6 +818,42 @@ class TPESearch(RandomSearch):
                                           seed=seed)
 
 
+class _NumberSeededSampler(optuna.samplers.BaseSampler):
+    """Draws each trial with a fresh sampler seeded from (seed, the trial's number).
+
+    A trial's draws then depend on its number alone: a resumed search does not repeat
+    the first draws, and processes sharing one storage, whose trials get distinct
+    numbers from it, never draw the same parameters.
+    """
+
+    def __init__(self, make: Any, seed: int) -> None:
+        self._make, self._seed = make, seed
+        self._current: tuple[int, Any] | None = None
+
+    def _for(self, trial: Any) -> Any:
+        if self._current is None or self._current[0] != trial.number:
+            state = np.random.SeedSequence([self._seed, trial.number]).generate_state(1)[0]
+            self._current = trial.number, self._make(int(state))
+        return self._current[1]
+
+    def infer_relative_search_space(self, study: Any, trial: Any) -> dict:
+        return self._for(trial).infer_relative_search_space(study, trial)
+
+    def sample_relative(self, study: Any, trial: Any, search_space: dict) -> dict:
+        return self._for(trial).sample_relative(study, trial, search_space)
+
+    def sample_independent(self, study: Any, trial: Any, param_name: str,
+                           param_distribution: Any) -> Any:
+        return self._for(trial).sample_independent(study, trial, param_name,
+                                                   param_distribution)
+
+    def before_trial(self, study: Any, trial: Any) -> None:
+        self._for(trial).before_trial(study, trial)
+
+    def after_trial(self, study: Any, trial: Any, state: Any, values: Any) -> None:
+        self._for(trial).after_trial(study, trial, state, values)
+
+
 class _LoopGridSampler(optuna.samplers.GridSampler):
     """GridSampler for an ask/tell loop: its ``after_trial`` calls ``study.stop()``,
     which Optuna allows only inside ``study.optimize``; the search stops by itself."""
@@ -863,7 +912,7 @@ class GridSearch(_BaseSearch):
         grid = {param.name: list(param.distribution.choices) for param in params}
         return _LoopGridSampler(grid, seed=seed)
 
-    def _trial_sampler(self, params: list[_Param], seed: int | None, number: int) -> Any:
+    def _study_sampler(self, params: list[_Param], seed: int | None) -> Any:
         # one order of the grid for every trial: the sampler picks grid points by number
         return self._make_sampler(params, seed)
 

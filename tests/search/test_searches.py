@@ -327,6 +327,55 @@ def test_a_search_killed_mid_trial_resumes_and_reruns_only_the_cut_trial(data, t
     assert states.count("FAIL") == 1 and states.count("COMPLETE") == 5  # the cut trial
 
 
+
+SHARER = """
+import os, sys, time
+import numpy as np
+from sklearn.linear_model import Ridge
+from seqpipe.search import LogUniform, RandomSearch
+
+class SlowRidge(Ridge):
+    def fit(self, X, y, sample_weight=None):
+        time.sleep(0.05)  # trials long enough for the two processes to interleave
+        return super().fit(X, y, sample_weight)
+
+SlowRidge.__module__ = "sharer"  # the same estimator repr in both processes
+rng = np.random.default_rng(0)
+X = rng.normal(size=(150, 4))
+y = X @ [1.0, -2.0, 0.5, 0.0] + rng.normal(scale=0.5, size=150)
+search = RandomSearch(SlowRidge(), {"alpha": LogUniform(1e-2, 1e2)}, n_trials=12, cv=2,
+                      storage=sys.argv[1], random_state=0).fit(X, y)
+print(len(search.trials_), os.getpid())
+"""
+
+
+@pytest.mark.parametrize("file_name", ["shared.db", "shared.log"])
+def test_two_processes_sharing_one_storage_share_the_trials_without_corrupting_it(
+        tmp_path, file_name):
+    import optuna
+
+    storage = tmp_path / file_name
+    processes = [subprocess.Popen([sys.executable, "-c", SHARER, str(storage)],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                 for _ in range(2)]
+    outputs = [process.communicate(timeout=240) for process in processes]
+    assert [p.returncode for p in processes] == [0, 0], [err[-2000:] for _, err in outputs]
+
+    url = f"sqlite:///{storage}" if file_name.endswith(".db") else None
+    backend = url or optuna.storages.JournalStorage(
+        optuna.storages.journal.JournalFileBackend(str(storage)))
+    (summary,) = optuna.study.get_all_study_summaries(backend)  # one search, one study
+    trials = optuna.load_study(study_name=summary.study_name, storage=backend).trials
+    states = [t.state.name for t in trials]
+    # Both processes ran trials of the one study; every trial ended and was recorded.
+    assert len({t.user_attrs["pid"] for t in trials}) == 2
+    assert set(states) == {"COMPLETE"}
+    # Each process stops asking once n_trials have finished or are running: at most one
+    # trial more, when both ask at the same moment.
+    assert 12 <= len(trials) <= 13
+    assert len({t.params["alpha"] for t in trials}) == len(trials)  # no draw repeated
+    assert [t.number for t in trials] == list(range(len(trials)))
+
 # ------------------------------------------------------------------ n_jobs: joblib
 def test_trials_run_in_parallel_workers_give_the_same_search(data):
     X, y = data
