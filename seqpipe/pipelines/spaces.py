@@ -46,9 +46,11 @@ DEFAULT_DISTRIBUTIONS: dict[str, Any] = {
 
 
 def _keys(params: dict[str, Any], suffix: str) -> list[str]:
-    """The names of the set parameters (not None) ending in ``suffix``."""
+    """The names of the set parameters (not None) ending in ``suffix``; a learning rate
+    of None counts as set (the optimizer's own rate, e.g. seed 000's decaying one)."""
     return [key for key, value in params.items()
-            if (key == suffix or key.endswith(f"__{suffix}")) and value is not None
+            if (key == suffix or key.endswith(f"__{suffix}"))
+            and (value is not None or suffix == "learning_rate")
             and not hasattr(value, "get_params")]
 
 

@@ -64,7 +64,12 @@ def test_factories_defaults_and_overrides():
     params = noisy_sine_pipeline().get_params()  # seed 000's sizes
     assert (params["kerasmodelstep__units"], params["kerasmodelstep__dropout"],
             params["kerasmodelstep__epochs"], params["kerasmodelstep__batch_size"],
-            params["kerasmodelstep__learning_rate"]) == (128, 0.1, 100, 32, 1e-3)
+            params["kerasmodelstep__learning_rate"]) == (128, 0.1, 100, 32, None)
+    schedule = params["kerasmodelstep__optimizer"].get_config()["learning_rate"]["config"]
+    assert (schedule["initial_learning_rate"], schedule["decay_steps"]) == (1e-2, 100 * 27)
+    schedule = noisy_sine_pipeline(epochs=5, batch_size=100).get_params()[
+        "kerasmodelstep__optimizer"].get_config()["learning_rate"]["config"]
+    assert schedule["decay_steps"] == 5 * 9  # the decay follows epochs and batch_size
     assert params["meanstdnormalizer__per_sample"] is False
     assert params["kerasmodelstep__build_fn"] is lstm_regressor
     for factory in (sin_pipeline, sin_cos_pipeline, x_sin_pipeline):
@@ -91,7 +96,8 @@ def test_factories_return_unfitted_clonable_pipelines(factory):
     assert copy.get_params(deep=False).keys() == pipe.get_params(deep=False).keys()
 
     def values(params):  # the leaves: neither the steps nor the estimators themselves
-        return {k: v for k, v in params.items() if k != "steps" and not hasattr(v, "get_params")}
+        return {k: v.get_config() if isinstance(v, keras.optimizers.Optimizer) else v
+                for k, v in params.items() if k != "steps" and not hasattr(v, "get_params")}
 
     assert values(copy.get_params()) == values(pipe.get_params())
 
