@@ -264,7 +264,7 @@ def _rdb_storage(url: str, attempts: int = 5) -> Any:
     for attempt in range(1, attempts + 1):
         try:
             return optuna.storages.RDBStorage(url)
-        except sqlalchemy.exc.SQLAlchemyError:
+        except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.OperationalError):
             if attempt == attempts:
                 raise
             time.sleep(0.1 * attempt)

@@ -327,9 +327,8 @@ def test_a_search_killed_mid_trial_resumes_and_reruns_only_the_cut_trial(data, t
     assert states.count("FAIL") == 1 and states.count("COMPLETE") == 5  # the cut trial
 
 
-
 SHARER = """
-import os, sys, time
+import sys, time
 import numpy as np
 from sklearn.linear_model import Ridge
 from seqpipe.search import LogUniform, RandomSearch
@@ -343,9 +342,8 @@ SlowRidge.__module__ = "sharer"  # the same estimator repr in both processes
 rng = np.random.default_rng(0)
 X = rng.normal(size=(150, 4))
 y = X @ [1.0, -2.0, 0.5, 0.0] + rng.normal(scale=0.5, size=150)
-search = RandomSearch(SlowRidge(), {"alpha": LogUniform(1e-2, 1e2)}, n_trials=12, cv=2,
-                      storage=sys.argv[1], random_state=0).fit(X, y)
-print(len(search.trials_), os.getpid())
+RandomSearch(SlowRidge(), {"alpha": LogUniform(1e-2, 1e2)}, n_trials=12, cv=2,
+             storage=sys.argv[1], random_state=0).fit(X, y)
 """
 
 
@@ -375,6 +373,7 @@ def test_two_processes_sharing_one_storage_share_the_trials_without_corrupting_i
     assert 12 <= len(trials) <= 13
     assert len({t.params["alpha"] for t in trials}) == len(trials)  # no draw repeated
     assert [t.number for t in trials] == list(range(len(trials)))
+
 
 # ------------------------------------------------------------------ n_jobs: joblib
 def test_trials_run_in_parallel_workers_give_the_same_search(data):
