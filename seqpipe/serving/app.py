@@ -320,6 +320,15 @@ def _predict(model: ServedModel, X: np.ndarray) -> np.ndarray:
     return y
 
 
+def _output_tensor(model: ServedModel, y: np.ndarray) -> dict:
+    """The answer's tensor; a NaN or infinite prediction (JSON has no such number) is
+    the model's failure: 500."""
+    if y.dtype.kind == "f" and not np.isfinite(y).all():
+        raise ProtocolError(f"model '{model.name}' predicted a NaN or infinite value, "
+                            f"which JSON cannot carry", status=500)
+    return array_to_tensor("output", y)
+
+
 def _stream(sequences: _Sequences, model: ServedModel, sequence_id: Any, start: bool,
             end: bool, X: np.ndarray, tensor_name: Any
             ) -> tuple[StreamingPredictor, list]:
@@ -429,7 +438,8 @@ def create_app(models: dict[str, Any], *, settings: Settings | None = None,
         return {"name": model_named(name).name, "ready": True}
 
     @app.post("/v2/models/{name}/infer")
-    async def infer(name: str, request: Request) -> dict:
+    async def infer(request: Request) -> JSONResponse:
+        name = request.path_params["name"]  # read here: FastAPI's parameters cost more
         model = model_named(name)
         batcher = batchers[name]
         with batcher.receiving() if batcher else contextlib.nullcontext():
@@ -456,17 +466,17 @@ def create_app(models: dict[str, Any], *, settings: Settings | None = None,
                 app_metrics.batch_size.labels(name).observe(X.shape[0])
             else:
                 y = await batcher.predict(X)
-            answer["outputs"] = [array_to_tensor("output", y)]
-            return answer
+            answer["outputs"] = [_output_tensor(model, y)]
+            return JSONResponse(answer)  # encoded here: FastAPI's serializer costs more
         sequence_id, start, end = sequence
         predictor, predictions = await run_in_threadpool(
             _stream, sequences, model, sequence_id, start, end, X, tensor_name)
         app_metrics.batch_size.labels(name).observe(X.shape[0] if X.ndim else 1)
         full = [p for p in predictions if p is not None]
-        answer["outputs"] = [array_to_tensor("output", np.stack(full))] if full else []
+        answer["outputs"] = [_output_tensor(model, np.stack(full))] if full else []
         answer["parameters"] = {"sequence_id": sequence_id,
                                 "window_filled": predictor.n_buffered,
                                 "window_size": predictor.window_size_past}
-        return answer
+        return JSONResponse(answer)
 
     return app

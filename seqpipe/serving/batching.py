@@ -43,10 +43,10 @@ import asyncio
 import contextlib
 import dataclasses
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
-from starlette.concurrency import run_in_threadpool
 
 __all__ = ["Batcher"]
 
@@ -82,6 +82,7 @@ class Batcher:
         self.max_delay = max_queue_delay_ms / 1000.0
         self._on_call = on_call or (lambda rows: None)
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._executor: ThreadPoolExecutor | None = None
         self._receiving = 0
 
     # ------------------------------------------------------------------ public
@@ -113,6 +114,8 @@ class Batcher:
         if self._loop is loop and not self._task.done():
             return
         self._loop = loop
+        if self._executor is None:  # the model's own thread: calls run one at a time
+            self._executor = ThreadPoolExecutor(1, thread_name_prefix="seqpipe-batcher")
         self._waiting: list[_Request] = []
         self._changed = asyncio.Event()
         self._task = loop.create_task(self._serve_forever())
@@ -182,7 +185,7 @@ class Batcher:
             await self._run([request])
 
     async def _call(self, X: np.ndarray) -> Any:
-        y = await run_in_threadpool(self._predict, X)
+        y = await self._loop.run_in_executor(self._executor, self._predict, X)
         self._on_call(len(X))
         return y
 

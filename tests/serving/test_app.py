@@ -291,3 +291,27 @@ def test_a_pipeline_with_a_windower_takes_a_series_and_streams(series, client_of
         series[:7], sequence_id=1, sequence_start=True, sequence_end=True)).json()
     np.testing.assert_allclose(output_of(answer), np.stack(reference[PAST - 1:]),
                                rtol=1e-12)
+
+
+class NaNForZeros(RegressorMixin, BaseEstimator):
+    """Predicts each sample's sum, or NaN for an all-zero sample."""
+
+    def fit(self, X, y):
+        self.is_fitted_ = True
+        return self
+
+    def predict(self, X):
+        sums = np.reshape(X, (len(X), -1)).sum(axis=1)
+        return np.where(sums == 0, np.nan, sums)
+
+
+def test_a_non_finite_prediction_answers_500_naming_the_model_then_serving_goes_on(
+        client_of):
+    client = client_of(create_app({"n": NaNForZeros().fit(None, None)}))
+    failed = client.post("/v2/models/n/infer", json=body_of(np.zeros((1, 3))))
+    assert failed.status_code == 500
+    assert failed.json() == {"error": "model 'n' predicted a NaN or infinite value, which "
+                                      "JSON cannot carry"}
+    answer = client.post("/v2/models/n/infer", json=body_of(np.ones((2, 3))))
+    assert answer.status_code == 200
+    np.testing.assert_array_equal(output_of(answer.json()), [3.0, 3.0])
