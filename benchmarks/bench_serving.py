@@ -2,7 +2,9 @@
 
 In a temporary directory it trains and saves a small pipeline (MeanStdNormalizer, then
 an LSTM regressor reading windows of ``--window`` time steps, a few epochs on a noisy
-sine), then starts three servers, each a uvicorn process on 127.0.0.1 (port 0):
+sine), by default of the size seed 002 deploys (3 stacked LSTMs of 100 units reading
+30-step windows, its S&P 500 scoring engine), then starts three servers, each a
+uvicorn process on 127.0.0.1 (port 0):
 
 * ``seqpipe``          -- ``python -m seqpipe.serving`` with its default dynamic
                           batching (``--max-batch-size 32 --max-queue-delay-ms 2``);
@@ -27,15 +29,18 @@ Targets (PASS/FAIL, exit code 0 either way):
 * 32 clients: seqpipe's throughput with batching >= 3x seqpipe's without batching.
 
 Every server is stopped at the end, also on error or Ctrl-C. The client runs in this
-process and shares the machine's cores with the servers.
+process and shares the machine's cores with the servers; the report shows the CPU time
+per request of both (psutil), which bounds the throughput: at most (cores x 1000) /
+(server + client ms) requests per second.
 
-Batching can only save model time: with the default model (2 stacked LSTMs of 64 units
-on windows of 50 steps, a few ms per one-window call) the model dominates; with a tiny
-one (``--window 20 --units 16 --layers 1``, ~1 ms per call) HTTP and JSON dominate and
-batching gains far less (1-1.8x measured on 2 cores).
+Batching can only save model time: the gain depends on what one call of the model
+costs next to HTTP and JSON (and next to the client, which here shares the 2 cores).
+Measured on 2 shared cores: seed 002's model (the default) 3.7x; 2 LSTMs of 64 units
+on windows of 50 (``--window 50 --units 64 --layers 2``) 1.8-2.0x; a tiny model
+(``--window 20 --units 16 --layers 1``, ~1 ms per call) 1-1.8x.
 
 Run:  python benchmarks/bench_serving.py [--requests 400] [--seconds 10] [--rounds 3]
-      [--window 50] [--units 64] [--layers 2]
+      [--window 30] [--units 100] [--layers 3]
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import os
 import queue
 import statistics
@@ -55,6 +61,7 @@ from pathlib import Path
 
 import httpx
 import numpy as np
+import psutil
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
@@ -91,8 +98,6 @@ def train_and_save(path: Path, window: int, units: int, layers: int
 # ---------------------------------------------------------------- the bare endpoint
 def bare_app(path: str):
     """A minimal FastAPI app: POST /infer calls the saved pipeline's Keras model."""
-    import json
-
     import tensorflow as tf
 
     import seqpipe
@@ -117,12 +122,16 @@ def bare_app(path: str):
     return app
 
 
-def serve_bare(path: str) -> None:
-    """Run the bare app on 127.0.0.1, a free port; print its URL like seqpipe serve."""
+def serve_bare(path: str, model_threads: int) -> None:
+    """Run the bare app on 127.0.0.1, a free port; print its URL like seqpipe serve.
+    TensorFlow's threads are set as ``seqpipe serve --model-threads`` sets them."""
     import socket
 
     import uvicorn
 
+    from seqpipe.serving.server import limit_model_threads
+
+    limit_model_threads(model_threads)
     app = bare_app(path)
     # protocol IPPROTO_TCP: asyncio then sets TCP_NODELAY on each connection, as on
     # seqpipe's (without it, Nagle's algorithm adds ~40 ms to each answer)
@@ -146,7 +155,8 @@ def _first_line(stream, timeout: float) -> str | None:
 
 @contextlib.contextmanager
 def server(command: list[str]):
-    """The base URL of a server process started with ``command``; always stopped."""
+    """(base URL, psutil.Process) of a server process started with ``command``; always
+    stopped."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
         [str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
         "TF_CPP_MIN_LOG_LEVEL": "3"}
@@ -160,7 +170,7 @@ def server(command: list[str]):
             raise RuntimeError(f"{' '.join(command)} did not start: {line}")
         url = line.split()[-1]
         _wait_live(url, process)
-        yield url
+        yield url, psutil.Process(process.pid)
     finally:
         process.terminate()
         try:
@@ -184,6 +194,9 @@ def _wait_live(url: str, process: subprocess.Popen) -> None:
 
 
 # ---------------------------------------------------------------- clients
+JSON_HEADERS = {"content-type": "application/json"}
+
+
 def body_of(x: np.ndarray) -> dict:
     return {"inputs": [{"name": "input", "shape": list(x.shape), "datatype": "FP32",
                         "data": x.ravel().tolist()}]}
@@ -195,40 +208,52 @@ def output_of(answer: httpx.Response) -> np.ndarray:
     return np.reshape(output["data"], output["shape"])
 
 
-async def load_test(url: str, bodies: list[dict], clients: int, requests: int,
-                    seconds: float) -> tuple[list[float], float, float]:
-    """(latencies in seconds, wall time, this process's CPU time) of ``clients`` clients
-    sharing ``requests``,
-    after a warm-up of the same size. Each client has its own connection (an
-    httpx.AsyncClient each: one shared pool of many connections costs the client far
-    more CPU per request, on the cores the servers use)."""
+def cpu_seconds(process: psutil.Process) -> float:
+    """CPU time used so far by ``process`` and its threads (user + system)."""
+    times = process.cpu_times()
+    return times.user + times.system
+
+
+async def load_test(url: str, server_process: psutil.Process, bodies: list[bytes],
+                    clients: int, requests: int, seconds: float
+                    ) -> tuple[list[float], float, float, float]:
+    """(latencies in seconds, wall time, this process's CPU time, the server's CPU time)
+    of ``clients`` clients sharing ``requests``, after a warm-up of the same size. Each
+    client has its own connection (an httpx.AsyncClient each: one shared pool of many
+    connections costs the client far more CPU per request, on the cores the servers
+    use) and sends requests built before the timing (JSON bodies encoded, headers
+    merged: a fifth less of the client's CPU per request)."""
     latencies: list[float] = []
     sent = 0
     stop_at = 0.0
 
     async def client(http: httpx.AsyncClient, k: int) -> None:
         nonlocal sent
+        built = [http.build_request("POST", url, content=body, headers=JSON_HEADERS)
+                 for body in bodies]
         while sent < requests and time.perf_counter() < stop_at:
-            body = bodies[(sent + k) % len(bodies)]
+            request = built[(sent + k) % len(built)]
             sent += 1
             start = time.perf_counter()
-            answer = await http.post(url, json=body)
+            answer = await http.send(request)
             latencies.append(time.perf_counter() - start)
             answer.raise_for_status()
 
     async with contextlib.AsyncExitStack() as stack:
         https = [await stack.enter_async_context(httpx.AsyncClient(timeout=60))
                  for _ in range(clients)]
-        wall = cpu = 0.0
+        wall = cpu = server_cpu = 0.0
         for _ in ("warm-up", "measure"):
             latencies.clear()
             sent = 0
             start, cpu_start = time.perf_counter(), time.process_time()
+            server_start = cpu_seconds(server_process)
             stop_at = start + seconds
             await asyncio.gather(*(client(http, k) for k, http in enumerate(https)))
             wall = time.perf_counter() - start
             cpu = time.process_time() - cpu_start
-    return latencies, wall, cpu
+            server_cpu = cpu_seconds(server_process) - server_start
+    return latencies, wall, cpu, server_cpu
 
 
 def check_answers(url: str, probe: np.ndarray, expected: np.ndarray) -> None:
@@ -266,16 +291,19 @@ def main() -> int:
                         help="longest measure, in seconds (default: %(default)s)")
     parser.add_argument("--rounds", type=int, default=3,
                         help="interleaved rounds; the report takes the median")
-    parser.add_argument("--window", type=int, default=50,
+    parser.add_argument("--window", type=int, default=30,
                         help="time steps per window (default: %(default)s)")
-    parser.add_argument("--units", type=int, default=64,
+    parser.add_argument("--units", type=int, default=100,
                         help="units of each LSTM (default: %(default)s)")
-    parser.add_argument("--layers", type=int, default=2,
+    parser.add_argument("--layers", type=int, default=3,
                         help="stacked LSTMs (default: %(default)s)")
+    parser.add_argument("--model-threads", type=int, default=1,
+                        help="TensorFlow threads per model call, in every server "
+                             "(seqpipe serve's default: %(default)s)")
     parser.add_argument("--bare", metavar="PATH", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare:  # the bare endpoint's own process
-        serve_bare(args.bare)
+        serve_bare(args.bare, args.model_threads)
         return 0
     with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as servers:
         path = Path(tmp) / "sine.seqpipe"
@@ -283,29 +311,31 @@ def main() -> int:
               f"{args.window} time steps of a noisy sine ...", flush=True)
         probe, expected, expected_bare = train_and_save(path, args.window, args.units,
                                                         args.layers)
+        threads = ["--model-threads", str(args.model_threads)]
         seqpipe_cmd = [sys.executable, "-m", "seqpipe.serving", f"sine={path}", "--port",
-                       "0"]
+                       "0", *threads]
         commands = {
             "seqpipe": seqpipe_cmd,
             "seqpipe no batch": [*seqpipe_cmd, "--max-batch-size", "1"],
-            "bare FastAPI": [sys.executable, __file__, "--bare", str(path)],
+            "bare FastAPI": [sys.executable, __file__, "--bare", str(path), *threads],
         }
-        urls = {}
+        urls, processes = {}, {}
         for name, command in commands.items():
-            base = servers.enter_context(server(command))
+            base, processes[name] = servers.enter_context(server(command))
             urls[name] = f"{base}/infer" if name == "bare FastAPI" else \
                 f"{base}/v2/models/sine/infer"
             check_answers(urls[name], probe,
                           expected_bare if name == "bare FastAPI" else expected)
-        bodies = [body_of(probe[i:i + 1]) for i in range(len(probe))]
-        results: dict[tuple[str, int], list[tuple[list[float], float, float]]] = {}
+        bodies = [json.dumps(body_of(probe[i:i + 1])).encode() for i in range(len(probe))]
+        results: dict[tuple[str, int], list[tuple[list[float], float, float, float]]] = {}
         rows_per_call: dict[tuple[str, int], list[float]] = {}
         for _ in range(args.rounds):
             for clients in (1, 32):
                 for name, url in urls.items():
                     before = model_calls(url)
                     results.setdefault((name, clients), []).append(asyncio.run(
-                        load_test(url, bodies, clients, args.requests, args.seconds)))
+                        load_test(url, processes[name], bodies, clients, args.requests,
+                                  args.seconds)))
                     calls, rows = np.subtract(model_calls(url), before)
                     rows_per_call.setdefault((name, clients), []).append(
                         rows / calls if calls else float("nan"))
@@ -315,19 +345,20 @@ def main() -> int:
 
 def report(results: dict, rows_per_call: dict, rounds: int) -> None:
     rows = {}
-    print(f"\n{'server':<18}{'clients':>8}{'p50 ms':>10}{'p99 ms':>10}{'req/s':>10}"
-          f"{'requests':>10}{'rows/call':>11}{'client CPU ms/req':>19}")
+    print(f"\n{'server':<18}{'clients':>8}{'p50 ms':>9}{'p99 ms':>9}{'req/s':>9}"
+          f"{'requests':>10}{'rows/call':>11}{'CPU ms/req: server':>20}{'client':>8}")
     for (name, clients), measures in results.items():
-        p50 = statistics.median(percentile(lat, 50) for lat, _, _ in measures) * 1e3
-        p99 = statistics.median(percentile(lat, 99) for lat, _, _ in measures) * 1e3
-        rate = statistics.median(len(lat) / wall for lat, wall, _ in measures)
-        client_cpu = statistics.median(cpu / len(lat) for lat, _, cpu in measures) * 1e3
+        p50 = statistics.median(percentile(m[0], 50) for m in measures) * 1e3
+        p99 = statistics.median(percentile(m[0], 99) for m in measures) * 1e3
+        rate = statistics.median(len(lat) / wall for lat, wall, _, _ in measures)
+        client_cpu = statistics.median(cpu / len(lat) for lat, _, cpu, _ in measures) * 1e3
+        server_cpu = statistics.median(cpu / len(lat) for lat, _, _, cpu in measures) * 1e3
         rows[name, clients] = (p50, p99, rate)
-        count = sum(len(lat) for lat, _, _ in measures)
+        count = sum(len(m[0]) for m in measures)
         per_call = statistics.median(rows_per_call[name, clients])
         per_call_text = "-" if per_call != per_call else f"{per_call:.1f}"
-        print(f"{name:<18}{clients:>8}{p50:>10.2f}{p99:>10.2f}{rate:>10.1f}{count:>10}"
-              f"{per_call_text:>11}{client_cpu:>19.2f}")
+        print(f"{name:<18}{clients:>8}{p50:>9.2f}{p99:>9.2f}{rate:>9.1f}{count:>10}"
+              f"{per_call_text:>11}{server_cpu:>20.2f}{client_cpu:>8.2f}")
     latency_ratio = rows["seqpipe", 1][0] / rows["bare FastAPI", 1][0]
     speedup = rows["seqpipe", 32][2] / rows["seqpipe no batch", 32][2]
     print(f"\n(medians over {rounds} interleaved rounds)")

@@ -46,6 +46,7 @@ import dataclasses
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import AsyncIterator
 from typing import Any
 
 import numpy as np
@@ -378,14 +379,23 @@ def create_app(models: dict[str, Any], *, settings: Settings | None = None,
               for name, model in models.items()}
     sequences = _Sequences(settings)
     app_metrics = Metrics(set(served))
-    app = FastAPI(title="seqpipe", docs_url=None, redoc_url=None, openapi_url=None)
+    batchers = {name: _batcher_of(model, settings, app_metrics)
+                for name, model in served.items()}
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        for batcher in batchers.values():  # their model threads end with the server
+            if batcher is not None:
+                batcher.close()
+
+    app = FastAPI(title="seqpipe", docs_url=None, redoc_url=None, openapi_url=None,
+                  lifespan=lifespan)
     app.add_middleware(MetricsMiddleware, metrics=app_metrics)
     app.state.models = served
     app.state.sequences = sequences
     app.state.settings = settings
     app.state.metrics = app_metrics
-    batchers = {name: _batcher_of(model, settings, app_metrics)
-                for name, model in served.items()}
     app.state.batchers = batchers
 
     @app.exception_handler(ProtocolError)

@@ -107,6 +107,15 @@ class Batcher:
         self._changed.set()
         return await request.answer
 
+    def close(self) -> None:
+        """Stop the batching task and let the model's thread end once its call is over
+        (the server's shutdown; requests still queued are cancelled)."""
+        if self._loop is not None and not self._task.done():
+            self._task.cancel()
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
+
     # ------------------------------------------------------------------ the queue's task
     def _start(self) -> None:
         """Start the batching task in the running event loop (once per loop)."""

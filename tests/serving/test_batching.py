@@ -168,6 +168,27 @@ def test_a_lone_request_is_not_held_for_the_queue_delay():
     assert calls == [2]
 
 
+def test_close_ends_the_model_thread_and_a_new_event_loop_starts_a_new_one():
+    threads = []
+
+    def first_column(X):
+        threads.append(threading.current_thread())
+        return X[:, 0]
+
+    batcher = Batcher(first_column, max_batch_size=4, max_queue_delay_ms=0)
+
+    async def one():
+        return await asyncio.wait_for(batcher.predict(np.full((1, 1), 3.0)), timeout=5)
+
+    assert asyncio.run(one()).tolist() == [3.0]
+    batcher.close()
+    threads[0].join(timeout=5)
+    assert not threads[0].is_alive()
+    assert asyncio.run(one()).tolist() == [3.0]  # as after a server's restart
+    assert threads[1] is not threads[0] and threads[1].is_alive()
+    batcher.close()
+
+
 def test_batching_settings_are_checked():
     for value in (0, -1, 1.5, True, "8"):
         with pytest.raises(ValueError, match=r"The 'max_batch_size' setting must be an "
@@ -187,6 +208,8 @@ def test_batching_settings_are_checked():
     ("--max-queue-delay-ms", "-1", "argument --max-queue-delay-ms: must be a number in "
                                    "the range [0, 10000]. Got -1.0 instead."),
     ("--max-batch-size", "many", "argument --max-batch-size: invalid int value: 'many'"),
+    ("--model-threads", "-1", "argument --model-threads: must be an int in the range "
+                              "[0, inf). Got -1 instead."),
 ])
 def test_bad_batching_flags_exit_2_naming_the_flag(tmp_path, capsys, flag, value, message):
     with pytest.raises(SystemExit) as stopped:

@@ -17,7 +17,7 @@ import pytest
 from slow_model import SlowSum
 
 from seqpipe import StreamingPredictor, save
-from seqpipe.serving.server import _listen
+from seqpipe.serving.server import _listen, limit_model_threads
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -276,3 +276,15 @@ def test_connections_to_the_server_socket_send_without_nagle_delay():
     assert nodelay_of_accepted_connection(_listen("127.0.0.1", 0)) != 0
     # what socket.create_server (protocol 0) would have given: asyncio leaves Nagle on
     assert nodelay_of_accepted_connection(socket.create_server(("127.0.0.1", 0))) == 0
+
+
+def test_model_threads_size_tensorflow_pools_unless_the_environment_already_does(
+        monkeypatch):
+    monkeypatch.delenv("TF_NUM_INTRAOP_THREADS", raising=False)
+    monkeypatch.setenv("TF_NUM_INTEROP_THREADS", "4")
+    limit_model_threads(1)
+    assert os.environ["TF_NUM_INTRAOP_THREADS"] == "1"
+    assert os.environ["TF_NUM_INTEROP_THREADS"] == "4"  # the user's setting wins
+    monkeypatch.delenv("TF_NUM_INTRAOP_THREADS")
+    limit_model_threads(0)  # TensorFlow's own choice
+    assert "TF_NUM_INTRAOP_THREADS" not in os.environ
