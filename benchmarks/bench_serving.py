@@ -42,13 +42,17 @@ more; exit code 0 either way):
 Every server is stopped at the end, also on error or Ctrl-C.
 
 Batching can only save model time: the gain depends on what one call of the model
-costs next to HTTP and JSON. Measured on 2 shared cores (isolated: the servers on one,
-the client on the other), 32 clients, batching / no batching: seed 002's model (the
-default) ISO_SEED; 2 LSTMs of 64 units on windows of 50 (``--window 50 --units 64
---layers 2``) ISO_SMALL. Sharing the 2 cores with the client, the same models give
-SHARED_SEED and SHARED_SMALL: the client's CPU then bounds both servers alike.
+costs next to HTTP and JSON. Measured on this project's machine (2 shared, noisy CPUs:
+the same work takes up to 1.5x more CPU from one minute to the next), 32 clients,
+throughput with batching / without, over several runs: seed 002's model (the default)
+2.1-2.7x isolated (721 vs 264 req/s at best), 1.8-2.2x shared; 2 LSTMs of 64 units
+on windows of 50 (``--window 50 --units 64 --layers 2``) 2.8-3.3x isolated.
+The server's CPU per request falls 2.6-4.1x with batching, but on 2 CPUs the client
+bounds what is measured: httpx spends 1.0-1.9 ms of CPU per request, as much as the
+batching server (1.1-1.7 ms), and one CPU of client sends 550-950 requests per second.
+With 4 CPUs or more, the isolated layout runs one client process per client CPU.
 
-Run:  python benchmarks/bench_serving.py [--requests 400] [--seconds 10] [--rounds 3]
+Run:  python benchmarks/bench_serving.py [--requests 1500] [--seconds 6] [--rounds 3]
       [--window 30] [--units 100] [--layers 3] [--model-threads 1]
       [--layout isolated|shared|both]
 """
@@ -384,9 +388,9 @@ def measure(commands: dict[str, list[str]], cpus: tuple[set[int] | None, set[int
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=400,
+    parser.add_argument("--requests", type=int, default=1500,
                         help="requests per measure (default: %(default)s)")
-    parser.add_argument("--seconds", type=float, default=10.0,
+    parser.add_argument("--seconds", type=float, default=6.0,
                         help="longest measure, in seconds (default: %(default)s)")
     parser.add_argument("--rounds", type=int, default=3,
                         help="interleaved rounds; the report takes the median")

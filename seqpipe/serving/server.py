@@ -86,6 +86,11 @@ def limit_model_threads(threads: int) -> None:
 
     TensorFlow reads them when its runtime starts, so this must run before a model is
     loaded; variables already set in the environment are kept.
+
+    Parameters
+    ----------
+    threads : int
+        Threads per pool; 0 leaves TensorFlow its own choice (all cores).
     """
     if threads > 0:
         for name in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"):
