@@ -26,6 +26,7 @@ import sys
 import tempfile
 import threading
 import time
+import warnings
 from typing import Any
 
 import cloudpickle
@@ -250,7 +251,13 @@ class DaskRunner:
         self.client = client
         self.capacity = capacity or max(1, sum(client.nthreads().values()))
         self.isolate, self.timeout = isolate or timeout is not None, timeout
-        [self.data] = client.scatter([(X, y)], broadcast=True)
+        # a task, not scattered data: when every worker holding it dies (a trial that
+        # kills its worker, retried on the next), the scheduler computes it again
+        # instead of cancelling the other trials for "lost dependencies"
+        with warnings.catch_warnings():  # the data travels once, on purpose
+            warnings.filterwarnings("ignore", "Sending large graph", UserWarning)
+            self.data = client.submit(_data, X, y, pure=False)
+        client.replicate([self.data])
 
     def submit(self, task: TrialTask) -> Any:
         return self.client.submit(_run_on_data, task, self.data, self.isolate, self.timeout,
@@ -271,6 +278,10 @@ class DaskRunner:
         self.client.cancel([self.data])
         if self.owns_client:
             self.client.close()
+
+
+def _data(X: Any, y: Any) -> tuple[Any, Any]:
+    return X, y
 
 
 def _run_on_data(task: TrialTask, data: tuple[Any, Any], isolate: bool,

@@ -114,6 +114,29 @@ def test_a_search_on_a_dask_local_cluster_equals_the_local_search(data):
         assert (trial["error"] or "").startswith("TimeoutError") == slow
 
 
+def test_a_trial_that_kills_its_dask_workers_fails_alone_and_the_search_goes_on(data):
+    distributed = pytest.importorskip("distributed")
+    dask = pytest.importorskip("dask")
+    # the scheduler retries the deadly trial on 3 more workers (allowed-failures), so
+    # both workers die, with them any data held only in their memory; the trials after
+    # it still get the data. The threshold makes the data (6 kB) a "large graph" for
+    # Dask, not a trial (3 kB).
+    with dask.config.set({"distributed.admin.large-graph-warning-threshold": "5kB"}), \
+            distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                     host="127.0.0.1", dashboard_address=None) as cluster:
+        search = GridSearch(Dying(), {"die": [False, True, False, False], "alpha": [1.0]},
+                            cv=2, backend="dask", scheduler=cluster.scheduler_address,
+                            random_state=0)
+        with pytest.warns(FitFailedWarning, match="KilledWorker") as caught:
+            search.fit(*data)
+    assert [t["state"] for t in search.trials_].count("COMPLETE") == 3
+    [dead] = [t for t in search.trials_ if t["state"] == "FAIL"]
+    assert dead["params"]["die"] is True
+    assert dead["error"].startswith("WorkerDied: KilledWorker")
+    assert search.best_params_["die"] is False
+    assert not [w for w in caught if "large graph" in str(w.message)]
+
+
 @pytest.mark.parametrize("where", [{}, {"isolate": True, "n_jobs": 2}])
 def test_hopeless_trials_are_pruned_on_the_scores_reported_every_epoch(where):
     rng = np.random.default_rng(0)
