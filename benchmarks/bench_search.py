@@ -30,15 +30,23 @@ import gc
 import os
 import tempfile
 import time
+import warnings
 
 for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_name, "1")  # one BLAS thread per process, both sides
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# the MLP's iterations are capped on purpose (speed): no warning per fit, here or in the
+# trials' worker processes (which read this variable when they start; it can name only
+# built-in categories, hence the message's start)
+_QUIET = "ignore:Stochastic Optimizer"
+os.environ["PYTHONWARNINGS"] = ",".join(filter(None, [os.environ.get("PYTHONWARNINGS"),
+                                                      _QUIET]))
 
 import numpy as np  # noqa: E402
 import optuna  # noqa: E402
 import psutil  # noqa: E402
 from sklearn.base import clone  # noqa: E402
+from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.linear_model import SGDRegressor  # noqa: E402
 from sklearn.model_selection import RandomizedSearchCV  # noqa: E402
 from sklearn.neural_network import MLPRegressor  # noqa: E402
@@ -47,6 +55,8 @@ from seqpipe import Pipeline  # noqa: E402
 from seqpipe.scoring import get_scorer  # noqa: E402
 from seqpipe.search import LogRandInt, LogUniform, RandomSearch, WalkForwardSplit  # noqa: E402
 from seqpipe.steps import EpochRepeater, MeanStdNormalizer, MiniBatch, ValidationSplit  # noqa: E402
+
+warnings.filterwarnings("ignore", category=ConvergenceWarning)
 
 
 def windows(n: int, past: int = 20, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
