@@ -16,7 +16,8 @@ Concurrent infer requests to one model are stacked into one model call by its
 :class:`~seqpipe.serving.batching.Batcher` (``Settings.max_batch_size`` rows at most,
 waiting at most ``Settings.max_queue_delay_ms`` for companions; requests of different
 per-sample shapes or datatypes are never stacked together). Streaming-sequence requests
-are not batched: each feeds its own sequence's predictor, in order, as it arrives.
+are not batched: each feeds its own sequence's predictor, in order, as it arrives;
+different sequences predict side by side (one request of a sequence at a time).
 
 >>> import asyncio
 >>> import httpx
@@ -219,11 +220,16 @@ class ServedModel:
 
 
 class _Sequences:
-    """Open streaming sequences: bounded in number, freed when idle (thread-safe)."""
+    """Open streaming sequences: bounded in number, freed when idle.
+
+    Each has a predictor and a lock (one request of a sequence at a time; sequences run
+    side by side); ``lock`` guards the table itself.
+    """
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._open: OrderedDict[tuple[str, Any], tuple[StreamingPredictor, float]] = \
+        self._open: OrderedDict[tuple[str, Any],
+                                tuple[StreamingPredictor, threading.Lock, float]] = \
             OrderedDict()
         self.lock = threading.Lock()
         self.clock = time.monotonic  # seconds; replaceable in tests
@@ -234,12 +240,13 @@ class _Sequences:
     def _expire(self, now: float) -> None:
         limit = now - self.settings.sequence_idle_seconds
         while self._open:
-            key, (_, last) = next(iter(self._open.items()))
+            key, (_, _, last) = next(iter(self._open.items()))
             if last > limit:
                 break
             del self._open[key]
 
-    def get(self, model: ServedModel, sequence_id: Any, *, start: bool) -> StreamingPredictor:
+    def get(self, model: ServedModel, sequence_id: Any, *, start: bool
+            ) -> tuple[StreamingPredictor, threading.Lock]:
         now = self.clock()
         self._expire(now)
         key = (model.name, sequence_id)
@@ -252,19 +259,23 @@ class _Sequences:
                 raise ProtocolError(f"too many open sequences (at most "
                                     f"{self.settings.max_sequences}); end one with "
                                     f"sequence_end", status=429)
-            predictor = model.new_stream()
+            predictor, in_use = model.new_stream(), threading.Lock()
         elif key in self._open:
-            predictor = self._open.pop(key)[0]
+            predictor, in_use, _ = self._open.pop(key)
         else:
             raise ProtocolError(f"unknown sequence {sequence_id!r} of model "
                                 f"'{model.name}': start it with sequence_start=true (it "
                                 f"may have ended or been idle for more than "
                                 f"{self.settings.sequence_idle_seconds:g} s)", status=404)
-        self._open[key] = (predictor, now)  # most recently used last
-        return predictor
+        self._open[key] = (predictor, in_use, now)  # most recently used last
+        return predictor, in_use
 
-    def end(self, model: ServedModel, sequence_id: Any) -> None:
-        self._open.pop((model.name, sequence_id), None)
+    def end(self, model: ServedModel, sequence_id: Any,
+            predictor: StreamingPredictor) -> None:
+        """Free the sequence, unless a later start has replaced its predictor."""
+        key = (model.name, sequence_id)
+        if key in self._open and self._open[key][0] is predictor:
+            del self._open[key]
 
 
 def _error(status: int, message: str) -> JSONResponse:
@@ -334,16 +345,18 @@ def _stream(sequences: _Sequences, model: ServedModel, sequence_id: Any, start: 
             end: bool, X: np.ndarray, tensor_name: Any
             ) -> tuple[StreamingPredictor, list]:
     """Feed ``X``'s time steps to the sequence's predictor: (predictor, answers)."""
-    with sequences.lock:  # StreamingPredictor is not thread-safe
-        predictor = sequences.get(model, sequence_id, start=start)
-        try:
+    with sequences.lock:
+        predictor, in_use = sequences.get(model, sequence_id, start=start)
+    try:
+        with in_use:  # StreamingPredictor is not thread-safe
             predictions = predictor.update_many(X)
-        except (ValueError, TypeError) as error:
-            raise ProtocolError(f"input '{tensor_name}' of sequence {sequence_id!r}: "
-                                f"{error}") from None
-        finally:
-            if end:
-                sequences.end(model, sequence_id)
+    except (ValueError, TypeError) as error:
+        raise ProtocolError(f"input '{tensor_name}' of sequence {sequence_id!r}: "
+                            f"{error}") from None
+    finally:
+        if end:
+            with sequences.lock:
+                sequences.end(model, sequence_id, predictor)
     return predictor, predictions
 
 

@@ -1,8 +1,11 @@
 """The served app in process: answers equal the pipeline's, streaming equals
 StreamingPredictor's, every refused request answers 4xx with a JSON error."""
 
+import asyncio
 import json
+import threading
 
+import httpx
 import numpy as np
 import pytest
 from sklearn.base import BaseEstimator, RegressorMixin
@@ -126,6 +129,57 @@ def test_sequences_are_independent_and_end_frees_them(client, window_pipeline, s
         series[None, 40:45]), rtol=1e-12)
     ended = client.post(url, json=body_of(series[5:6], sequence_id="a"))
     assert ended.status_code == 404 and "unknown sequence 'a'" in ended.json()["error"]
+
+
+class Meeting(RegressorMixin, BaseEstimator):
+    """Sums each window; once given a threading.Barrier (``barrier_``), each prediction
+    first waits there for the others (a prediction alone times out and fails)."""
+
+    def fit(self, X, y=None):
+        self.n_features_in_ = np.shape(X)[-1]
+        self.barrier_ = None
+        return self
+
+    def predict(self, X):
+        if self.barrier_ is not None:
+            self.barrier_.wait()
+        return np.reshape(X, (len(X), -1)).sum(axis=1)
+
+
+def test_sequences_predict_side_by_side(client_of):
+    meeting = Meeting().fit(np.zeros((4, PAST, 1)))
+    app = create_app({"m": StreamingPredictor(meeting, window_size_past=PAST)})
+    client = client_of(app)
+    for sequence in ("a", "b"):  # the windows less one time step: no prediction yet
+        first = client.post("/v2/models/m/infer", json=body_of(
+            np.ones((PAST - 1, 1)), sequence_id=sequence, sequence_start=True)).json()
+        assert first["outputs"] == []
+
+    async def complete_both():
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            return await asyncio.gather(*(
+                http.post("/v2/models/m/infer", json=body_of(
+                    np.full((1, 1), value), sequence_id=sequence, sequence_end=True))
+                for sequence, value in (("a", 10.0), ("b", 20.0))))
+
+    # each prediction waits for the other sequence's: they must run at the same time
+    meeting.barrier_ = threading.Barrier(2, timeout=10)
+    answers = [answer.json() for answer in asyncio.run(complete_both())]
+    assert [output_of(answer).tolist() for answer in answers] == [
+        [PAST - 1 + 10.0], [PAST - 1 + 20.0]]
+    assert len(app.state.sequences) == 0
+
+
+def test_ending_a_sequence_spares_the_one_a_later_start_opened(app):
+    sequences, model = app.state.sequences, app.state.models["stream"]
+    first, _ = sequences.get(model, 7, start=True)
+    restarted, _ = sequences.get(model, 7, start=True)  # a client started it again
+    sequences.end(model, 7, first)  # the first one's sequence_end, arriving late
+    assert len(sequences) == 1
+    assert sequences.get(model, 7, start=False)[0] is restarted
+    sequences.end(model, 7, restarted)
+    assert len(sequences) == 0
 
 
 def test_open_sequences_are_bounded_and_expire(window_pipeline, series, client_of):
