@@ -17,7 +17,7 @@ import pytest
 from slow_model import SlowSum
 
 from seqpipe import StreamingPredictor, save
-from seqpipe.serving.server import _listen, limit_model_threads
+from seqpipe.serving.server import _listen, limit_model_threads, main
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -288,3 +288,12 @@ def test_model_threads_size_tensorflow_pools_unless_the_environment_already_does
     monkeypatch.delenv("TF_NUM_INTRAOP_THREADS")
     limit_model_threads(0)  # TensorFlow's own choice
     assert "TF_NUM_INTRAOP_THREADS" not in os.environ
+
+
+def test_the_command_sizes_tensorflow_pools_before_it_loads_the_models(tmp_path,
+                                                                      monkeypatch):
+    for name in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"):
+        monkeypatch.delenv(name, raising=False)
+    assert main([str(tmp_path / "missing.seqpipe"), "--model-threads", "3"]) == 1
+    assert os.environ["TF_NUM_INTRAOP_THREADS"] == "3"  # set although loading failed
+    assert os.environ["TF_NUM_INTEROP_THREADS"] == "3"
