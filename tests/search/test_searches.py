@@ -5,6 +5,7 @@ shape."""
 import re
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -177,6 +178,45 @@ def test_a_failing_trial_is_recorded_and_the_search_goes_on(data):
     assert search.best_params_["alpha"] in (1.0, 10.0)
     states = {t.params["alpha"]: t.state.name for t in search.study_.trials}
     assert states[-1.0] == "FAIL"
+
+
+class LateFailingRidge(Ridge):
+    """Ridge that raises when fit on more than ``fail_above`` samples: on a later fold."""
+
+    def __init__(self, alpha=1.0, fail_above=None):
+        super().__init__(alpha=alpha)
+        self.fail_above = fail_above
+
+    def fit(self, X, y, sample_weight=None):
+        if self.fail_above is not None and len(X) > self.fail_above:
+            raise RuntimeError(f"fit on {len(X)} samples")
+        return super().fit(X, y, sample_weight)
+
+
+def test_a_trial_failing_on_a_later_fold_is_failed_not_finished(data):
+    X, y = data  # WalkForwardSplit(3) trains on 39, 76 and 113 samples
+    search = GridSearch(LateFailingRidge(), {"fail_above": [None, 50, 90]}, cv=3,
+                        random_state=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        search.fit(X, y)
+    by_limit = {trial["params"]["fail_above"]: trial for trial in search.trials_}
+    for limit, n_scores in ((50, 1), (90, 2)):  # fails on fold 2, then fold 3, of 3
+        trial = by_limit[limit]
+        assert trial["state"] == "FAIL" and len(trial["scores"]) == n_scores
+        assert trial["error"] == f"RuntimeError: fit on {76 if limit == 50 else 113} samples"
+        assert np.isnan(trial["value"])
+        row = search.cv_results_["params"].index({"fail_above": limit})
+        assert np.isnan(search.cv_results_["mean_test_score"][row])
+        assert search.cv_results_["rank_test_score"][row] == 2  # behind the one that ran
+    assert by_limit[None]["state"] == "COMPLETE"
+    assert search.best_params_ == {"fail_above": None}
+    states = {t.params["fail_above"]: t.state.name for t in search.study_.trials}
+    assert states == {None: "COMPLETE", 50: "FAIL", 90: "FAIL"}
+    assert search.study_.best_trial.params == {"fail_above": None}
+    warned = [str(w.message).rsplit(": ", 1)[-1] for w in caught
+              if issubclass(w.category, FitFailedWarning)]
+    assert sorted(warned) == ["fit on 113 samples", "fit on 76 samples"]
 
 
 def test_when_every_trial_fails_the_error_names_the_first(data):
