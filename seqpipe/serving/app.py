@@ -99,6 +99,13 @@ class Settings:
     max_queue_delay_ms : float, default=2
         Longest wait, in milliseconds, for more requests to join a batch (only while
         other requests to the model are being received; 0: never wait).
+    max_windows : int, default=10000
+        Most windows one infer request may make the model predict: the samples of a
+        request of windows, the windows a posted series is cut into, the time steps
+        of a streaming request. A larger request answers 413 naming the limit.
+    max_call_windows : int, default=256
+        Most windows per model call: a larger request is predicted in slices of this
+        many, so the model's working memory does not grow with the request.
     """
 
     max_body_bytes: int = 16 * 2 ** 20
@@ -107,9 +114,12 @@ class Settings:
     graceful_shutdown_seconds: float = 30.0
     max_batch_size: int = 32
     max_queue_delay_ms: float = 2.0
+    max_windows: int = 10_000
+    max_call_windows: int = 256
 
     def __post_init__(self) -> None:
-        for name in ("max_body_bytes", "max_sequences", "max_batch_size"):
+        for name in ("max_body_bytes", "max_sequences", "max_batch_size", "max_windows",
+                     "max_call_windows"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"The '{name}' setting must be an int in the range "

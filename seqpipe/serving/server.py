@@ -71,6 +71,15 @@ def build_parser(prog: str = "python -m seqpipe.serving") -> argparse.ArgumentPa
                         default=defaults.max_queue_delay_ms, metavar="MS",
                         help="dynamic batching: longest wait for more requests to join a "
                              "batch, in milliseconds (default: %(default)s)")
+    parser.add_argument("--max-windows", type=int, default=defaults.max_windows,
+                        metavar="N",
+                        help="most windows one infer request may make the model predict "
+                             "(a larger request answers 413) (default: %(default)s)")
+    parser.add_argument("--max-call-windows", type=int,
+                        default=defaults.max_call_windows, metavar="N",
+                        help="most windows per model call: larger requests are predicted "
+                             "in slices of this many, bounding the model's memory "
+                             "(default: %(default)s)")
     parser.add_argument("--model-threads", type=int, default=1, metavar="N",
                         help="threads one TensorFlow model call may use; concurrent "
                              "requests and batches keep the other cores busy, and one "
