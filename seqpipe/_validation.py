@@ -137,8 +137,10 @@ def validate_X(
     reset: bool,
     ndims: tuple[int, ...] = (2, 3),
     name: str = "X",
+    allow_nan: bool = False,
 ) -> np.ndarray:
-    """Validate ``X`` for ``estimator``: numeric, finite, non-empty, right ndim.
+    """Validate ``X`` for ``estimator``: numeric, finite (NaN allowed with
+    ``allow_nan``), non-empty, right ndim.
 
     With ``reset=True`` (in ``fit``) records ``n_features_in_`` (size of the last
     axis) and ``feature_names_in_`` (pandas input); otherwise checks them.
@@ -158,7 +160,7 @@ def validate_X(
                          f"and one feature.")
     if array.dtype.kind in "biu":
         array = array.astype(np.float64)
-    _check_finite(array, name)
+    _check_finite(np.where(np.isnan(array), 0.0, array) if allow_nan else array, name)
     _check_n_features(estimator, array, reset=reset)
     return array
 

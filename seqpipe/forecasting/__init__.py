@@ -1,0 +1,15 @@
+"""Forecasting: a :class:`Forecaster` that chooses its model by validation in time
+order, reads past and future covariates and calendar features without leaking the
+future, and backtests over many origins.
+
+>>> from seqpipe.forecasting import Forecaster, backtest, summary   # doctest: +SKIP
+"""
+
+from seqpipe.forecasting.baselines import LastValue, SeasonalNaive
+from seqpipe.forecasting.calendar import CalendarFeatures
+from seqpipe.forecasting.forecaster import Forecaster
+from seqpipe.forecasting.season import detect_season
+from seqpipe.forecasting.windows import WindowFeatures, WindowScaler, make_windows
+
+__all__ = ["CalendarFeatures", "Forecaster", "LastValue", "SeasonalNaive", "WindowFeatures",
+           "WindowScaler", "detect_season", "make_windows"]

@@ -1,0 +1,222 @@
+"""The window tensor every forecasting candidate reads, and the steps that prepare it.
+
+For a forecast made at origin ``t`` (the last time step observed) over ``H`` steps,
+with ``P`` past steps read, a window is an array of shape ``(P + H, C)``:
+
+- rows ``0 .. P-1`` are the time steps ``t-P+1 .. t``; rows ``P .. P+H-1`` are the
+  steps to forecast, ``t+1 .. t+H``;
+- channel 0 is the target, then the past covariates, then the future covariates
+  (calendar features among them): the last ``n_known_ahead`` channels;
+- what is not known at the origin — the target and the past covariates over the
+  forecast rows — is NaN. A model cannot read the future by mistake: NaN poisons
+  whatever it touches.
+
+The target of a window is ``y[t+1 .. t+H]``, shape ``(H,)``. :func:`make_windows`
+builds windows; :class:`WindowScaler` expresses them in units a model learns well
+(NaN become 0); :class:`WindowFeatures` flattens them for a tabular regressor.
+
+>>> import numpy as np
+>>> data = np.column_stack([np.arange(6.0), 10 + np.arange(6.0)])  # target, a future covariate
+>>> X, y = make_windows(data, np.array([2]), window_past=2, horizon=2, n_known_ahead=1,
+...                     with_targets=True)
+>>> X[0].tolist()
+[[1.0, 11.0], [2.0, 12.0], [nan, 13.0], [nan, 14.0]]
+>>> y.tolist()
+[[3.0, 4.0]]
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+from sklearn.base import BaseEstimator, TransformerMixin
+
+from seqpipe._validation import check_fitted, validate_X, validate_y
+from seqpipe.base import SampleMixin, StepTags
+
+__all__ = ["WindowFeatures", "WindowScaler", "make_windows"]
+
+_TINY = 1e-12
+
+
+def make_windows(data: np.ndarray, origins: np.ndarray, *, window_past: int, horizon: int,
+                 n_known_ahead: int, with_targets: bool = False
+                 ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+    """The windows of ``data`` at ``origins`` (see the module docstring).
+
+    Parameters
+    ----------
+    data : ndarray of shape (n_timesteps, n_channels)
+        Target first, future covariates last. Rows after the last observed step may
+        hold the future covariates of the horizon (their target is ignored).
+    origins : ndarray of int
+        The index in ``data`` of each window's last observed step; ``origins -
+        window_past + 1 >= 0`` and ``origins + horizon < len(data)``.
+    window_past, horizon, n_known_ahead : int
+        ``P``, ``H``, and the number of trailing channels known over the horizon.
+    with_targets : bool, default=False
+        Also return the targets ``data[t+1 .. t+H, 0]`` of each window.
+
+    Returns
+    -------
+    X : ndarray of shape (len(origins), window_past + horizon, n_channels)
+    y : ndarray of shape (len(origins), horizon), with ``with_targets``
+    """
+    origins = np.asarray(origins, dtype=np.intp)
+    views = sliding_window_view(data, window_past + horizon, axis=0)  # (n, C, P + H)
+    X = np.moveaxis(views[origins - window_past + 1], -1, 1).astype(np.float64)
+    X[:, window_past:, :data.shape[1] - n_known_ahead] = np.nan
+    if not with_targets:
+        return X
+    return X, np.ascontiguousarray(views[origins - window_past + 1, 0, window_past:],
+                                   dtype=np.float64)
+
+
+def _past_length(X: np.ndarray, horizon: int, owner: str) -> int:
+    past = X.shape[1] - horizon
+    if past < 1:
+        raise ValueError(f"{owner}: windows of {X.shape[1]} rows cannot hold {horizon} "
+                         f"forecast rows and at least one past row.")
+    return past
+
+
+class WindowScaler(SampleMixin, TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
+    """Scale forecasting windows: the target relative to its last observed value,
+    covariates standardized, the level as a channel of its own; undo it on
+    predictions.
+
+    For a window with last observed target ``level``:
+
+    - channel 0 becomes ``(target - level) / scale_``;
+    - every other channel ``c`` becomes ``(x - mean_[c]) / std_[c]``;
+    - a last channel is appended, ``(level - level_mean_) / level_std_`` on every row,
+      so a model knows the level without reading it off the relative window;
+    - unknown values (NaN) become 0;
+    - the targets ``y`` become ``(y - level) / scale_``, which is what a model learns;
+      :meth:`inverse_transform_y` turns its predictions back into y's units.
+
+    Statistics are learned in ``fit`` (on the training windows) only. A model that
+    predicts 0 repeats the last value: the right answer on a random walk.
+
+    Attributes
+    ----------
+    horizon_ : int
+        Forecast rows per window (from fit's y).
+    scale_ : float
+        Standard deviation of ``y - level`` over the training windows.
+    mean_, std_ : ndarray of shape (n_channels,)
+        Per-channel statistics (channel 0 unused).
+    level_mean_, level_std_ : float
+        Statistics of the level.
+    """
+
+    def __seqpipe_tags__(self) -> StepTags:
+        """Samplewise: each window on its own, nothing learned on later passes."""
+        return StepTags(keeps_samples=True, samplewise=True)
+
+    def fit_resample(self, X: Any, y: Any = None) -> tuple[np.ndarray, np.ndarray]:
+        """Learn the statistics on the windows ``X`` and targets ``y``; return both
+        scaled.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_windows, P + H, n_channels)
+        y : array-like of shape (n_windows, H)
+        """
+        X = validate_X(self, X, reset=True, ndims=(3,), allow_nan=True)
+        if y is None:
+            raise ValueError("WindowScaler.fit_resample needs y, the targets of shape "
+                             "(n_windows, horizon).")
+        y = validate_y(y, len(X))
+        if y.ndim != 2:
+            raise ValueError(f"WindowScaler expects y of shape (n_windows, horizon); got "
+                             f"{y.shape}.")
+        self.horizon_ = y.shape[1]
+        past = _past_length(X, self.horizon_, "WindowScaler")
+        level = X[:, past - 1, 0]
+        self.scale_ = _positive(np.std(y - level[:, None]))
+        channels = X.reshape(-1, X.shape[-1])
+        with np.errstate(invalid="ignore"):
+            self.mean_ = np.nan_to_num(np.nanmean(channels, axis=0))
+            self.std_ = np.array([_positive(s) for s in np.nanstd(channels, axis=0)])
+        self.level_mean_ = float(np.mean(level))
+        self.level_std_ = _positive(np.std(level))
+        return self.resample(X, y)
+
+    def transform(self, X: Any) -> np.ndarray:
+        """The scaled windows, with the level channel appended."""
+        check_fitted(self, "scale_")
+        X = validate_X(self, X, reset=False, ndims=(3,), allow_nan=True)
+        past = _past_length(X, self.horizon_, "WindowScaler")
+        level = X[:, past - 1:past, 0]
+        scaled = np.empty((*X.shape[:2], X.shape[2] + 1), dtype=np.float64)
+        scaled[:, :, 0] = (X[:, :, 0] - level) / self.scale_
+        scaled[:, :, 1:-1] = (X[:, :, 1:] - self.mean_[1:]) / self.std_[1:]
+        scaled[:, :, -1] = (level - self.level_mean_) / self.level_std_
+        return np.nan_to_num(scaled, nan=0.0, copy=False)
+
+    def resample(self, X: Any, y: Any = None) -> tuple[np.ndarray, Any]:
+        """``transform(X)``, and ``y`` relative to each window's level, scaled."""
+        Xt = self.transform(X)
+        if y is None:
+            return Xt, None
+        level = np.asarray(X, dtype=np.float64)[:, -self.horizon_ - 1, 0]
+        return Xt, (np.asarray(y, dtype=np.float64) - level[:, None]) / self.scale_
+
+    def inverse_transform_y(self, y: Any, X: Any) -> np.ndarray:
+        """Predictions in scaled units back to y's units; ``X`` is this step's input."""
+        check_fitted(self, "scale_")
+        level = np.asarray(X, dtype=np.float64)[:, -self.horizon_ - 1, 0]
+        y = np.asarray(y, dtype=np.float64).reshape(len(level), self.horizon_)
+        return y * self.scale_ + level[:, None]
+
+
+class WindowFeatures(TransformerMixin, BaseEstimator):
+    """Flatten scaled windows into a row of features for a tabular regressor: the past
+    rows of every channel, and the forecast rows of the channels known ahead.
+
+    Parameters
+    ----------
+    n_known_ahead : int, default=1
+        Trailing channels known over the forecast rows (future covariates, and the
+        level channel :class:`WindowScaler` appends).
+
+    Attributes
+    ----------
+    horizon_ : int
+        Forecast rows per window (from fit's y).
+    n_features_out_ : int
+        Features per window.
+    """
+
+    def __init__(self, n_known_ahead: int = 1) -> None:
+        self.n_known_ahead = n_known_ahead
+
+    def fit(self, X: Any, y: Any = None) -> WindowFeatures:
+        """Learn the horizon from ``y`` (shape ``(n_windows, horizon)``)."""
+        X = validate_X(self, X, reset=True, ndims=(3,))
+        if y is None or np.ndim(y) != 2:
+            raise ValueError("WindowFeatures.fit needs y of shape (n_windows, horizon).")
+        if not 0 <= self.n_known_ahead <= X.shape[2]:
+            raise ValueError(f"The 'n_known_ahead' parameter of WindowFeatures must be an "
+                             f"int in the range [0, {X.shape[2]}]. Got {self.n_known_ahead!r}"
+                             f" instead.")
+        self.horizon_ = np.shape(y)[1]
+        self.n_features_out_ = self.transform(X[:1]).shape[1]
+        return self
+
+    def transform(self, X: Any) -> np.ndarray:
+        """Features of shape ``(n_windows, n_features_out_)``."""
+        check_fitted(self, "horizon_")
+        X = validate_X(self, X, reset=False, ndims=(3,))
+        past = _past_length(X, self.horizon_, "WindowFeatures")
+        known = X.shape[2] - self.n_known_ahead
+        return np.concatenate([X[:, :past, :known].reshape(len(X), -1),
+                               X[:, :, known:].reshape(len(X), -1)], axis=1)
+
+
+def _positive(value: float) -> float:
+    value = float(value)
+    return value if np.isfinite(value) and value > _TINY else 1.0
