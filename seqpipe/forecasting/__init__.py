@@ -2,9 +2,10 @@
 order, reads past and future covariates and calendar features without leaking the
 future, and backtests over many origins.
 
->>> from seqpipe.forecasting import Forecaster, backtest, summary   # doctest: +SKIP
+See :class:`Forecaster` and :func:`backtest` for examples.
 """
 
+from seqpipe.forecasting.backtest import backtest, summary
 from seqpipe.forecasting.baselines import LastValue, SeasonalNaive
 from seqpipe.forecasting.calendar import CalendarFeatures
 from seqpipe.forecasting.forecaster import Forecaster
@@ -12,4 +13,4 @@ from seqpipe.forecasting.season import detect_season
 from seqpipe.forecasting.windows import WindowFeatures, WindowScaler, make_windows
 
 __all__ = ["CalendarFeatures", "Forecaster", "LastValue", "SeasonalNaive", "WindowFeatures",
-           "WindowScaler", "detect_season", "make_windows"]
+           "WindowScaler", "backtest", "detect_season", "make_windows", "summary"]

@@ -34,7 +34,7 @@ _CYCLES = {
     "hour": (lambda d: (d.hour + d.minute / 60 + d.second / 3600) / 24, pd.Timedelta("1D")),
     "dayofweek": (lambda d: d.day_of_week / 7, pd.Timedelta("7D")),
     "dayofyear": (lambda d: (d.day_of_year - 1) / (365 + d.is_leap_year), pd.Timedelta("28D")),
-    "month": (lambda d: (d.month - 1) / 12, pd.Timedelta("366D")),
+    "month": (lambda d: (d.month - 1) / 12, pd.Timedelta("365D")),
 }
 _AUTO_MONTH_FROM = pd.Timedelta("28D")  # from monthly steps on, month replaces dayofyear
 
@@ -144,7 +144,7 @@ def _auto_features(dates: pd.DatetimeIndex) -> tuple[str, ...]:
     """The cycles sampled more finely than their period at the dates' usual step."""
     if len(dates) < 2:
         return ()
-    step = pd.Timedelta(int(np.median(np.diff(dates.asi8))))
+    step = (dates[1:] - dates[:-1]).median()
     chosen = [name for name, (_, finest) in _CYCLES.items() if step < finest]
     if step >= _AUTO_MONTH_FROM:
         chosen = [name for name in chosen if name != "dayofyear"]

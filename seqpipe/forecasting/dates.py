@@ -15,6 +15,7 @@ time difference: a monthly series ending on 2023-04-01 continues on 2023-05-01.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -77,11 +78,13 @@ def infer_frequency(index: pd.Index) -> pd.DateOffset | None:
     if index.freq is not None:
         return index.freq
     if len(index) >= 3:
-        found = pd.infer_freq(index)
+        with warnings.catch_warnings():  # pandas 3 announces an offset instead of a str
+            warnings.simplefilter("ignore", DeprecationWarning)
+            found = pd.infer_freq(index)
         if found is not None:
             return pd.tseries.frequencies.to_offset(found)
-    steps = pd.Series(np.diff(index.asi8))
-    return pd.tseries.frequencies.to_offset(pd.Timedelta(int(steps.mode().iloc[0])))
+    steps = pd.Series(index[1:] - index[:-1])
+    return pd.tseries.frequencies.to_offset(steps.mode().iloc[0])
 
 
 def future_dates(index: pd.Index, frequency: pd.DateOffset | None, n: int,

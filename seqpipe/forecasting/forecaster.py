@@ -314,6 +314,43 @@ class Forecaster(BaseEstimator):
                              ("date" if isinstance(dates, pd.DatetimeIndex) else "step"))
         return pd.DataFrame({"prediction": prediction.reshape(self.horizon)}, index=dates)
 
+    def predict_origins(self, y: Any, origins: Any, *, past_covariates: Any = None,
+                        future_covariates: Any = None) -> np.ndarray:
+        """Forecasts from many origins of ``y`` in one batched model call, each reading
+        only the data up to its origin (what :func:`~seqpipe.forecasting.backtest`
+        uses).
+
+        Parameters
+        ----------
+        y : pandas Series or 1-D array-like
+            A series indexed as the one seen in ``fit``, with its covariates.
+        origins : array-like of int
+            Positions in ``y`` of each forecast's last observed step; each needs
+            ``window_past_ - 1`` steps before it and ``horizon`` rows after it (their
+            target is not read, their future covariates are).
+        past_covariates, future_covariates : DataFrame, optional
+            Covering ``y``'s dates, when fitted with them.
+
+        Returns
+        -------
+        ndarray of shape (len(origins), horizon)
+        """
+        check_is_fitted(self, "pipeline_")
+        target = as_target(y)
+        origins = np.asarray(origins)
+        if origins.ndim != 1 or not np.issubdtype(origins.dtype, np.integer) or (
+                len(origins) and (origins.min() < self.window_past_ - 1
+                                  or origins.max() + self.horizon >= len(target))):
+            raise ValueError(f"origins must be positions in y (of {len(target)} time steps) "
+                             f"from {self.window_past_ - 1} (window_past_ - 1) to "
+                             f"{len(target) - 1 - self.horizon} (the last with a horizon "
+                             f"of rows after it).")
+        past = as_covariates(past_covariates, target.index, "past_covariates")
+        future = as_covariates(future_covariates, target.index, "future_covariates")
+        data = self._data(target.to_numpy(), target.index, past, future)
+        prediction = self.pipeline_.predict(self._windows(data, origins))
+        return np.asarray(prediction, dtype=np.float64).reshape(len(origins), self.horizon)
+
     def _history_of(self, y: Any, past_covariates: Any, future_covariates: Any
                     ) -> tuple[np.ndarray, pd.Index]:
         """The last ``window_past_`` rows of data before the origin, and their index."""
