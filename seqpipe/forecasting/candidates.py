@@ -101,7 +101,7 @@ def user_candidates(candidates: Any, n_known_ahead: int) -> dict[str, Any]:
                                                           pool)
         if name in pool:
             raise ValueError(f"Forecaster candidates: the name {name!r} is given twice.")
-        reads_windows = type(candidate).__module__.startswith("seqpipe.")
+        reads_windows = any(cls.__module__.startswith("seqpipe.") for cls in type(candidate).__mro__)
         if not reads_windows and not is_regressor(candidate):
             raise TypeError(f"Forecaster candidate {name!r} must be a regressor or a seqpipe "
                             f"estimator; got {type(candidate).__name__}.")

@@ -1,0 +1,228 @@
+"""Forecaster: its scikit-learn API, persistence, covariates without leaks, and the
+errors bad input gets."""
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import seasonal_series
+from sklearn.base import clone
+from sklearn.linear_model import Ridge
+
+from seqpipe import Pipeline, load, save
+from seqpipe.forecasting import Forecaster, LastValue, SeasonalNaive
+
+RIDGES = [Ridge(alpha=1.0), Ridge(alpha=100.0)]
+
+
+def driven_by_future_covariate(n=600, seed=0):
+    """A target that is 3x a covariate known ahead (plus a little noise), nothing else."""
+    rng = np.random.default_rng(seed)
+    dates = pd.date_range("2021-01-01", periods=n, freq="h")
+    driver = pd.DataFrame({"driver": rng.normal(size=n)}, index=dates)
+    y = pd.Series(3 * driver["driver"].to_numpy() + 0.1 * rng.normal(size=n), index=dates)
+    return y, driver
+
+
+def test_fit_sets_the_documented_attributes(series):
+    forecaster = Forecaster(4, candidates=RIDGES + [LastValue()]).fit(series)
+    assert forecaster.season_ == 12
+    assert forecaster.window_past_ == 30
+    assert set(forecaster.candidate_scores_) == {"ridge", "ridge-2", "lastvalue"}
+    assert forecaster.best_candidate_ == min(forecaster.candidate_scores_,
+                                             key=forecaster.candidate_scores_.get)
+    assert forecaster.candidate_scores_["ridge"] < forecaster.candidate_scores_["lastvalue"]
+    assert isinstance(forecaster.pipeline_, Pipeline)
+    assert forecaster.n_validation_ == 60 and forecaster.n_train_ == 340
+    forecast = forecaster.predict()
+    assert forecast.shape == (4, 1) and forecast.index[0] == series.index[-1] + pd.Timedelta(
+        "1D")
+
+
+def test_get_set_params_and_clone(series):
+    forecaster = Forecaster(3, window_past=20, candidates=RIDGES, random_state=1)
+    assert forecaster.get_params()["window_past"] == 20
+    forecaster.set_params(horizon=2)
+    copy = clone(forecaster)
+    assert copy.get_params()["horizon"] == 2 and copy is not forecaster
+    fitted = forecaster.fit(series)
+    assert not hasattr(clone(fitted), "pipeline_")
+
+
+def test_save_and_load_predict_bitwise(series, tmp_path):
+    forecaster = Forecaster(3, candidates="auto", random_state=0).fit(series)
+    assert "gru" in forecaster.candidate_scores_
+    save(forecaster, tmp_path / "f.seqpipe")
+    reloaded = load(tmp_path / "f.seqpipe")
+    pd.testing.assert_frame_equal(reloaded.predict(), forecaster.predict())
+    history = series.iloc[:300]
+    pd.testing.assert_frame_equal(reloaded.predict(history), forecaster.predict(history))
+
+
+def test_the_chosen_gru_predicts_bitwise_after_reload(series, tmp_path):
+    from seqpipe.forecasting.candidates import gru_candidate
+
+    forecaster = Forecaster(2, candidates={"gru": gru_candidate(2, 0, epochs=2,
+                                                                random_state=0)},
+                            calendar=False).fit(series)
+    assert forecaster.best_candidate_ == "gru"
+    save(forecaster, tmp_path / "gru.seqpipe")
+    pd.testing.assert_frame_equal(load(tmp_path / "gru.seqpipe").predict(),
+                                  forecaster.predict())
+
+
+def test_predict_after_a_new_history_equals_the_batched_forecast_of_its_origin(series):
+    forecaster = Forecaster(3, candidates=RIDGES).fit(series.iloc[:300])
+    single = forecaster.predict(series.iloc[:350])
+    batched = forecaster.predict_origins(series, [349])
+    assert single["prediction"].tolist() == batched[0].tolist()
+    assert single.index[0] == series.index[350]
+
+
+def test_changing_the_data_after_the_origin_leaves_the_forecast_bitwise_unchanged():
+    y, driver = driven_by_future_covariate()
+    past = pd.DataFrame({"lagged": np.roll(y.to_numpy(), 1)}, index=y.index)
+    forecaster = Forecaster(6, candidates=RIDGES).fit(
+        y.iloc[:400], past_covariates=past, future_covariates=driver)
+    origins = np.arange(420, 560, 7)
+    before = forecaster.predict_origins(y, origins, past_covariates=past,
+                                        future_covariates=driver)
+    for origin_index, origin in enumerate(origins):
+        y2, past2, driver2 = y.copy(), past.copy(), driver.copy()
+        y2.iloc[origin + 1:] += 1000.0
+        past2.iloc[origin + 1:] = -1000.0
+        driver2.iloc[origin + 7:] = 1000.0  # beyond the horizon of 6
+        alone = forecaster.predict_origins(y, [origin], past_covariates=past,
+                                           future_covariates=driver)
+        after = forecaster.predict_origins(y2, [origin], past_covariates=past2,
+                                           future_covariates=driver2)
+        assert after.tolist() == alone.tolist()
+        # batched with other origins: the same up to the rounding of another batch size
+        np.testing.assert_allclose(alone[0], before[origin_index], rtol=1e-12)
+    # the guard can fail: a change within the horizon of a future covariate moves it
+    driver3 = driver.copy()
+    driver3.iloc[origins[0] + 1] = 1000.0
+    moved = forecaster.predict_origins(y, origins[:1], past_covariates=past,
+                                       future_covariates=driver3)
+    assert not np.allclose(moved[0], before[0])
+
+
+def test_a_target_driven_by_a_future_covariate_is_learned():
+    y, driver = driven_by_future_covariate()
+    with_driver = Forecaster(4, candidates=RIDGES, calendar=False).fit(
+        y, future_covariates=driver)
+    without = Forecaster(4, candidates=RIDGES, calendar=False).fit(y)
+    best_with = with_driver.candidate_scores_[with_driver.best_candidate_]
+    best_without = without.candidate_scores_[without.best_candidate_]
+    assert best_with < 0.05 * best_without  # noise 0.01 against the driver's 9
+
+
+def test_future_covariates_at_predict_cover_the_horizon():
+    y, driver = driven_by_future_covariate()
+    forecaster = Forecaster(4, candidates=RIDGES, calendar=False).fit(
+        y.iloc[:500], future_covariates=driver.iloc[:500])
+    forecast = forecaster.predict(future_covariates=driver.iloc[500:504])
+    np.testing.assert_allclose(forecast["prediction"], 3 * driver["driver"].iloc[500:504],
+                               atol=0.5)
+    with pytest.raises(ValueError, match=re.escape(
+            "future_covariates has no row for 2021-01-21 23:00:00: it must cover every "
+            "date the forecast reads (the series' frequency is h")):
+        forecaster.predict(future_covariates=driver.iloc[500:503])
+    with pytest.raises(ValueError, match=r"future_covariates is required: the forecaster "
+                                         r"was fitted with future_covariates \['driver'\]"):
+        forecaster.predict()
+    with pytest.raises(ValueError, match=r"lacks the column\(s\) \['driver'\]"):
+        forecaster.predict(future_covariates=driver.rename(columns={"driver": "other"}))
+
+
+def test_misaligned_covariates_at_fit_name_the_argument_and_the_first_missing_date(series):
+    covariates = pd.DataFrame({"x": 1.0}, index=series.index.drop(series.index[[50, 60]]))
+    with pytest.raises(ValueError, match=re.escape(
+            "past_covariates has no row for 2020-02-20 (and 1 more): it must cover every "
+            "date the forecast reads (the series' frequency is D")):
+        Forecaster(2, candidates=RIDGES).fit(series, past_covariates=covariates)
+    covariates = pd.DataFrame({"x": 1.0}, index=series.index)
+    covariates.iloc[10, 0] = np.nan
+    with pytest.raises(ValueError, match=re.escape(
+            "future_covariates column 'x' has a missing or infinite value at 2020-01-11")):
+        Forecaster(2, candidates=RIDGES).fit(series, future_covariates=covariates)
+    with pytest.raises(ValueError, match="future_covariates must be indexed by dates"):
+        Forecaster(2, candidates=RIDGES).fit(series, future_covariates=covariates.reset_index(
+            drop=True))
+
+
+def test_covariates_may_span_more_dates_than_needed(series):
+    wide = pd.DataFrame({"x": np.arange(500.0)},
+                        index=pd.date_range("2019-12-01", periods=500, freq="D"))
+    forecaster = Forecaster(2, candidates=RIDGES).fit(series, future_covariates=wide)
+    assert len(forecaster.predict(future_covariates=wide)) == 2
+
+
+def test_bad_input_is_refused_before_any_work(series):
+    with pytest.raises(ValueError, match=re.escape(
+            "The 'horizon' parameter of Forecaster must be an int in the range [1, inf). "
+            "Got 0 instead.")):
+        Forecaster(0).fit(series)
+    with pytest.raises(ValueError, match="'validation_size' parameter of Forecaster"):
+        Forecaster(validation_size=1.5).fit(series)
+    with pytest.raises(ValueError, match="'season' parameter of Forecaster"):
+        Forecaster(season=1).fit(series)
+    gappy = series.copy()
+    gappy.iloc[7] = np.nan
+    with pytest.raises(ValueError, match=r"y has 1 missing or non-numeric value\(s\), the "
+                                         r"first at 2020-01-08"):
+        Forecaster().fit(gappy)
+    with pytest.raises(ValueError, match="y must be one series"):
+        Forecaster().fit(np.zeros((50, 2)))
+    with pytest.raises(ValueError, match="the series is too short"):
+        Forecaster(1).fit(series.iloc[:15])
+    with pytest.raises(TypeError, match="must be estimators with fit and predict"):
+        Forecaster(candidates=["ridge"]).fit(series)
+
+
+def test_a_candidate_that_cannot_fit_is_left_out_and_says_why(series):
+    forecaster = Forecaster(2, window_past=10, candidates=[Ridge(), SeasonalNaive(30)])
+    forecaster.fit(series)
+    assert forecaster.best_candidate_ == "ridge"
+    assert np.isnan(forecaster.candidate_scores_["seasonalnaive"])
+    assert "at least 30 past rows" in forecaster.candidate_errors_["seasonalnaive"]
+
+
+def test_candidates_are_chosen_on_windows_before_the_held_out_part(series):
+    seen = []
+
+    class Recording(LastValue):
+        def fit(self, X, y):
+            seen.append(("fit", X.copy(), y.copy()))
+            return super().fit(X, y)
+
+    forecaster = Forecaster(3, candidates=[Pipeline([Recording()])], calendar=False,
+                            window_past=5).fit(series)
+    _, X_select, y_select = seen[0]
+    first_held_out = series.iloc[forecaster.n_train_]
+    # every selection target lies before the held-out part
+    values = series.to_numpy()
+    assert y_select[-1].tolist() == values[forecaster.n_train_ - 3:forecaster.n_train_].tolist()
+    assert not np.isin(first_held_out, y_select)
+    # the refit sees the whole series
+    assert seen[-1][2][-1].tolist() == values[-3:].tolist()
+
+
+def test_a_random_walk_is_forecast_as_well_as_the_last_value_not_better():
+    rng = np.random.default_rng(3)
+    y = pd.Series(rng.normal(size=1500).cumsum() + 100,
+                  index=pd.date_range("2015-01-01", periods=1500, freq="D"))
+    forecaster = Forecaster(1, candidates=RIDGES + [LastValue()]).fit(y.iloc[:1200])
+    predictions = forecaster.predict_origins(y, np.arange(1200, 1499))[:, 0]
+    actual = y.to_numpy()[1201:1500]
+    ratio = np.mean((predictions - actual) ** 2) / np.mean((y.to_numpy()[1200:1499]
+                                                             - actual) ** 2)
+    assert 0.9 <= ratio <= 1.1
+
+
+def test_seasonal_series_beats_the_seasonal_naive_forecast():
+    y = seasonal_series(n=600, period=24, freq="h", noise=0.2)
+    forecaster = Forecaster(6, candidates=RIDGES + [SeasonalNaive(24)]).fit(y)
+    scores = forecaster.candidate_scores_
+    assert scores["ridge"] < 0.7 * scores["seasonalnaive"]
