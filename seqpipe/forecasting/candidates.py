@@ -54,9 +54,9 @@ def gru_candidate(horizon: int, n_known_ahead: int, *, random_state: Any = None,
     from seqpipe.models import forecast_gru  # Keras
     from seqpipe.steps.keras_model import KerasModelStep  # Keras
 
-    model = KerasModelStep(forecast_gru, n_known_ahead=n_known_ahead + _LEVEL, hidden_dim=hidden_dim,
-                           learning_rate=learning_rate, batch_size=batch_size, epochs=1,
-                           random_state=random_state)
+    model = KerasModelStep(forecast_gru, n_known_ahead=n_known_ahead + _LEVEL,
+                           hidden_dim=hidden_dim, learning_rate=learning_rate,
+                           batch_size=batch_size, epochs=1, random_state=random_state)
     trained = EpochRepeater(
         ValidationSplit(MetricsWrapper(model, name="epoch_metrics"), validation_size=0.15,
                         gap=horizon, patience=patience, restore_best_weights=True),
@@ -101,7 +101,8 @@ def user_candidates(candidates: Any, n_known_ahead: int) -> dict[str, Any]:
                                                           pool)
         if name in pool:
             raise ValueError(f"Forecaster candidates: the name {name!r} is given twice.")
-        reads_windows = any(cls.__module__.startswith("seqpipe.") for cls in type(candidate).__mro__)
+        reads_windows = any(cls.__module__.startswith("seqpipe.")
+                            for cls in type(candidate).__mro__)
         if not reads_windows and not is_regressor(candidate):
             raise TypeError(f"Forecaster candidate {name!r} must be a regressor or a seqpipe "
                             f"estimator; got {type(candidate).__name__}.")
