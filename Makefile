@@ -33,5 +33,12 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_serving.py
 	$(PY) benchmarks/bench_quality.py
 
+.PHONY: mutation
+# mutmut over the modules that guard correctness, each against its own tests (not in
+# CI; one core, low priority): the score per module and the surviving mutants
+mutation: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[dev,mutation]'
+	$(PY) benchmarks/mutation.py
+
 clean:
-	rm -rf $(VENV) runs build *.egg-info
+	rm -rf $(VENV) runs build *.egg-info .mutation mutants

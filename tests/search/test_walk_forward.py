@@ -138,3 +138,54 @@ def test_every_fold_goes_through_the_leak_check(monkeypatch):
                         lambda train, test, *, gap: seen.append((train[-1], test[0], gap)))
     list(WalkForwardSplit(3).split(np.zeros((40, 2, 1)), np.zeros((40, 4, 1))))
     assert seen == [(8, 13, 4), (17, 22, 4), (26, 31, 4)]
+
+
+# ------------------------------------------------------------------ edges (mutation testing)
+def test_the_defaults_are_five_folds_and_no_gap_for_check_time_order():
+    X = np.zeros((60, 2))
+    assert WalkForwardSplit().get_n_splits() == 5
+    assert len(list(WalkForwardSplit().split(X))) == 5
+    check_time_order([0, 1, 2], [3, 4])  # adjacent parts: no gap by default
+
+
+def test_a_max_train_size_above_the_past_keeps_it_all_and_one_is_allowed():
+    X = np.zeros((30, 2))
+    for train, _ in WalkForwardSplit(2, max_train_size=1000).split(X):
+        assert np.array_equal(train, np.arange(train[-1] + 1))  # from the first sample
+    folds = list(WalkForwardSplit(2, max_train_size=1).split(X))
+    assert [(len(train), train[-1] + 1 == test[0]) for train, test in folds] == [
+        (1, True), (1, True)]
+
+
+def test_a_sparse_x_is_split_by_its_rows():
+    scipy_sparse = pytest.importorskip("scipy.sparse")
+    X = scipy_sparse.csr_matrix(np.ones((40, 3)))
+    ours = [(list(a), list(b)) for a, b in WalkForwardSplit(3).split(X)]
+    dense = [(list(a), list(b)) for a, b in WalkForwardSplit(3).split(np.ones((40, 3)))]
+    assert ours == dense and ours[-1][1][-1] == 39
+
+
+def test_groups_of_another_length_are_refused_as_scikit_learn_does():
+    X = np.zeros((30, 2))
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        list(WalkForwardSplit(2).split(X, groups=np.zeros(29)))
+
+
+def test_a_bad_gap_set_after_construction_is_refused_by_split():
+    cv = WalkForwardSplit(2)
+    cv.gap = -1
+    with pytest.raises(ValueError, match=re.escape(
+            "The 'gap' parameter of WalkForwardSplit must be 'auto' or an int in the range "
+            "[0, inf). Got -1 instead.")):
+        list(cv.split(np.zeros((30, 2))))
+
+
+def test_the_test_indices_of_scikit_learns_base_class_are_the_test_blocks():
+    X, y = np.zeros((40, 2, 1)), np.zeros((40, 3, 1))
+    cv = WalkForwardSplit(3)
+    blocks = [test.tolist() for _, test in cv.split(X, y)]
+    assert [test.tolist() for test in cv._iter_test_indices(X, y)] == blocks
+    masks = list(cv._iter_test_masks(X, y))  # what BaseCrossValidator builds on them
+    assert [np.flatnonzero(mask).tolist() for mask in masks] == blocks
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        list(cv._iter_test_indices(X, y, groups=np.zeros(39)))

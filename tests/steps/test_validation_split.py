@@ -105,6 +105,14 @@ def test_a_gap_that_leaves_no_training_sample_names_the_sizes():
         ValidationSplit(TargetRecorder(), validation_size=0.2, gap=8).fit(X, X[:, 0])
 
 
+def test_one_training_sample_is_enough():
+    # 10 samples: 1 to validate on, a gap of 8, and the first one to train on
+    assert holdout_split(10, 0.1, gap=8, owner="x") == (slice(0, 1), slice(9, 10))
+    X = np.arange(20.0).reshape(10, 2)
+    split = ValidationSplit(TargetRecorder(), validation_size=0.1, gap=8).fit(X, X[:, 0])
+    assert split.step_.time_steps() == {0.0}
+
+
 def test_a_gap_with_a_shuffled_split_is_refused():
     X = np.zeros((50, 2))
     with pytest.raises(ValueError, match="with shuffle=True set gap=0"):

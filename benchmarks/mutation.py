@@ -1,0 +1,166 @@
+"""Mutation testing of the modules that guard correctness (``make mutation``; not in CI).
+
+Each module of ``MODULES`` is mutated by `mutmut <https://mutmut.readthedocs.io>`_ and
+every mutant is run against that module's own test files only (and its doctests):
+a mutant that no test fails on "survives". The run happens in a scratch directory,
+``.mutation/<module>/`` (git-ignored), where mutmut writes its mutated copy
+(``mutants/``): nothing in ``seqpipe/`` or ``tests/`` is ever written. It prints, per
+module, the share of mutants killed and the surviving ones (their diffs with
+``--diff``); survivors listed in ``benchmarks/MUTATION.md`` as equivalent (a mutant
+that cannot change behaviour) are marked so.
+
+Adding a module is one line of ``MODULES``: its path and its test files.
+
+Usage::
+
+    python benchmarks/mutation.py                          # every module
+    python benchmarks/mutation.py seqpipe/steps/window.py  # some of them
+    python benchmarks/mutation.py --diff seqpipe/_time_split.py
+
+It runs one mutant at a time, pinned to one CPU core at low priority (``nice``): the
+machine's other core stays free. Needs the ``mutation`` extra
+(``pip install -e '.[mutation]'``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = ROOT / ".mutation"
+EQUIVALENTS = ROOT / "benchmarks" / "MUTATION.md"
+
+# module -> its own test files (the module's doctests run too)
+MODULES: dict[str, list[str]] = {
+    "seqpipe/_time_split.py": ["tests/steps/test_validation_split.py",
+                               "tests/search/test_walk_forward.py"],
+    "seqpipe/search/walk_forward.py": ["tests/search/test_walk_forward.py"],
+    "seqpipe/search/searches.py": ["tests/search/test_searches.py"],
+    "seqpipe/steps/window.py": ["tests/steps/test_window.py"],
+    "seqpipe/steps/validation.py": ["tests/steps/test_validation_split.py"],
+    "seqpipe/persistence.py": ["tests/test_persistence.py"],
+    "seqpipe/steps/normalize.py": ["tests/steps/test_normalize.py"],
+    "seqpipe/serving/protocol.py": ["tests/serving/test_protocol.py"],
+    "seqpipe/serving/batching.py": ["tests/serving/test_batching.py"],
+    "seqpipe/streaming.py": ["tests/test_streaming.py"],
+    "seqpipe/datasets/csv_series.py": ["tests/datasets/test_csv_series.py"],
+}
+
+KILLED = ("killed", "timeout", "caught by type check", "segfault")
+
+
+def _config(module: str, tests: list[str]) -> str:
+    """The ``[mutmut]`` section of the scratch directory's setup.cfg."""
+    selection = "\n    ".join([*tests, module])  # the module's doctests too
+    return f"""[mutmut]
+source_paths = seqpipe
+only_mutate = {module}
+pytest_add_cli_args_test_selection =
+    {selection}
+pytest_add_cli_args =
+    -p
+    no:cacheprovider
+use_git_change_detection = false
+"""
+
+
+def _prepare(module: str, tests: list[str]) -> Path:
+    """A fresh scratch directory: links to the sources and tests, mutmut's config."""
+    name = module.removeprefix("seqpipe/").removesuffix(".py").replace("/", ".")
+    work = WORK / name
+    if work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True)
+    for entry in ("seqpipe", "tests"):
+        (work / entry).symlink_to(ROOT / entry)  # read only: mutmut writes in mutants/
+    shutil.copy2(ROOT / "pyproject.toml", work / "pyproject.toml")
+    (work / "setup.cfg").write_text(_config(module, tests))
+    return work
+
+
+def _equivalents() -> set[str]:
+    """The mutant names that ``benchmarks/MUTATION.md`` lists as equivalent."""
+    if not EQUIVALENTS.exists():
+        return set()
+    return set(re.findall(r"`(seqpipe\.[\w.ǁ]+__mutmut_\d+)`", EQUIVALENTS.read_text()))
+
+
+def _one_core() -> None:
+    """Run this process and its children on one core, at low priority."""
+    os.nice(10)
+    if hasattr(os, "sched_setaffinity"):
+        cores = sorted(os.sched_getaffinity(0))
+        os.sched_setaffinity(0, {cores[-1]})
+    for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[variable] = "1"
+
+
+def _mutmut(work: Path, *args: str, log: Path | None = None) -> str:
+    command = [sys.executable, "-m", "mutmut", *args]
+    if log is None:
+        return subprocess.run(command, cwd=work, check=True, capture_output=True,
+                              text=True).stdout
+    with open(log, "w") as out:
+        subprocess.run(command, cwd=work, stdout=out, stderr=subprocess.STDOUT)
+    return log.read_text()
+
+
+def run_module(module: str, tests: list[str], *, diff: bool) -> tuple[int, int, list[str]]:
+    """Mutate ``module``, run its tests on every mutant; (killed, total, survivors)."""
+    work = _prepare(module, tests)
+    start = time.perf_counter()
+    _mutmut(work, "run", "--max-children", "1", log=work / "run.log")
+    results = _mutmut(work, "results", "--all", "true")
+    statuses = dict(line.strip().rsplit(": ", 1) for line in results.splitlines()
+                    if "__mutmut_" in line)
+    if not statuses:
+        sys.exit(f"mutmut ran no mutant of {module}; see {work / 'run.log'}")
+    survivors = sorted((name for name, status in statuses.items() if status not in KILLED),
+                       key=lambda name: (name.rsplit("__mutmut_", 1)[0],
+                                         int(name.rsplit("__mutmut_", 1)[1])))
+    killed = len(statuses) - len(survivors)
+    equivalent = _equivalents()
+    print(f"{module}: {killed}/{len(statuses)} killed ({100 * killed / len(statuses):.1f} %), "
+          f"{time.perf_counter() - start:.0f} s", flush=True)
+    for name in survivors:
+        mark = " (equivalent, see MUTATION.md)" if name in equivalent else ""
+        print(f"    {statuses[name]}: {name}{mark}")
+        if diff:
+            shown = _mutmut(work, "show", name)
+            print("\n".join("        " + line for line in shown.splitlines()[1:]
+                            if line.startswith(("+", "-")) and not line.startswith(("+++",
+                                                                                     "---"))))
+    return killed, len(statuses), survivors
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("modules", nargs="*", help="paths in MODULES (default: all)")
+    parser.add_argument("--diff", action="store_true", help="print each survivor's diff")
+    args = parser.parse_args(argv)
+    unknown = sorted(set(args.modules) - set(MODULES))
+    if unknown:
+        parser.error(f"not in MODULES: {', '.join(unknown)}")
+    _one_core()
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    rows = [(module, *run_module(module, MODULES[module], diff=args.diff))
+            for module in args.modules or MODULES]
+    equivalent = _equivalents()
+    print("\nmodule                                   killed  total  score  "
+          "score (equivalents excluded)")
+    for module, killed, total, survivors in rows:
+        real = total - len(set(survivors) & equivalent)
+        print(f"{module:<40} {killed:>6} {total:>6} {100 * killed / total:5.1f} %  "
+              f"{100 * killed / real:5.1f} %")
+
+
+if __name__ == "__main__":
+    main()
