@@ -1,10 +1,22 @@
 """The Open Inference Protocol v2 over HTTP for fitted seqpipe pipelines (FastAPI).
 
-:func:`create_app` serves models by name: ``GET /v2/health/live``,
-``GET /v2/health/ready``, ``GET /v2/models/{name}``, ``GET /v2/models/{name}/ready`` and
-``POST /v2/models/{name}/infer``, and ``GET /metrics`` in Prometheus' text format
-(:mod:`seqpipe.serving.metrics`). An infer request with ``parameters.sequence_id``
-streams, as in Triton's sequence extension: the server keeps one
+:func:`create_app` serves models by name: ``GET /v2`` (server metadata),
+``GET /v2/health/live``, ``GET /v2/health/ready``, ``GET /v2/models/{name}``,
+``GET /v2/models/{name}/ready`` and ``POST /v2/models/{name}/infer`` (also under
+``/v2/models/{name}/versions/1/...``: every model has one version, ``1``), and
+``GET /metrics`` in Prometheus' text format (:mod:`seqpipe.serving.metrics`).
+
+Every model has one input, named ``input`` (FP32, FP64, INT32 or INT64), and one
+output, named ``output``: float predictions in the request's float datatype (FP32 for
+an FP32 request, FP64 otherwise), labels in their own (INT64, BOOL, or BYTES for
+strings). Tensors come and go as JSON or as binary data
+(:mod:`seqpipe.serving.protocol`; ``binary_data`` of the requested output, or
+``parameters.binary_data_output``, asks for a binary answer). A request makes at most
+``Settings.max_windows`` windows, and is predicted in model calls of at most
+``Settings.max_call_windows`` windows, so the memory a request takes is bounded.
+
+An infer request with ``parameters.sequence_id`` streams, as in Triton's sequence
+extension: the server keeps one
 :class:`~seqpipe.StreamingPredictor` per (model, sequence), opened by
 ``sequence_start``, freed by ``sequence_end`` or after ``sequence_idle_seconds``.
 
@@ -25,7 +37,7 @@ different sequences predict side by side (one request of a sequence at a time).
 >>> from sklearn.linear_model import Ridge
 >>> X = np.random.default_rng(0).normal(size=(30, 3))
 >>> app = create_app({"ridge": Ridge().fit(X, X[:, 0])})
->>> body = {"inputs": [{"name": "x", "shape": [1, 3], "datatype": "FP64",
+>>> body = {"inputs": [{"name": "input", "shape": [1, 3], "datatype": "FP64",
 ...                     "data": [1.0, 2.0, 3.0]}]}
 >>> async def ask():
 ...     transport = httpx.ASGITransport(app=app)
@@ -55,23 +67,34 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sklearn.pipeline import Pipeline as SklearnPipeline
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+import seqpipe
+from seqpipe._composition import StepComposition
+from seqpipe.base import get_step_tags
 from seqpipe.serving.batching import Batcher
 from seqpipe.serving.metrics import Metrics, MetricsMiddleware
 from seqpipe.serving.protocol import (
+    HEADER_LENGTH,
+    NUMERIC_DATATYPES,
     ProtocolError,
-    array_to_tensor,
     datatype_of,
-    parse_body,
-    tensor_to_array,
+    encode_answer,
+    input_arrays,
+    output_tensor,
+    parse_request,
 )
-from seqpipe.streaming import StreamingPredictor, takes_series
+from seqpipe.steps import Windower
+from seqpipe.streaming import StreamingPredictor, _inner_steps
 
 __all__ = ["ServedModel", "Settings", "create_app"]
 
 PLATFORM = "seqpipe"
+VERSION = "1"  # every model has one version (Triton's default for a single version)
+INPUT, OUTPUT = "input", "output"  # the names of every model's one input and output
+EXTENSIONS = ("binary_tensor_data", "sequence")  # of the protocol, as Triton names them
 _MAX_SEQUENCE_ID_LENGTH = 256
 _MAX_QUEUE_DELAY_MS = 10_000  # a longer wait is a mistake, not a setting
 
@@ -173,12 +196,15 @@ class ServedModel:
         else:
             self.stream_error = None
         self.input_shape = self._input_shape(probe)
-        # a series needs window_size_past time steps for one prediction; windows, one
-        self._probe_rows = 1 if probe is None or not probe.takes_series_ else \
-            probe.window_size_past
-        self.output_shape, self.output_datatype = self._output_signature()
         # rows of a series are time steps, not samples: stacking requests would mix them
-        self.batchable = not takes_series(self.pipeline)
+        self.windower = next((step for step in _inner_steps(self.pipeline)
+                              if isinstance(step, Windower)), None)
+        self.batchable = self.windower is None
+        self.slices_series = self.windower is not None and _time_steps_apart(self.pipeline)
+        # a series needs window_size_past time steps for one prediction; windows, one
+        self._probe_rows = 1 if self.windower is None else self.windower.window_size_past
+        self.output_shape, self.label_datatype, self.native_datatype = \
+            self._output_signature()
 
     def new_stream(self) -> StreamingPredictor:
         """A fresh StreamingPredictor for one sequence."""
@@ -191,17 +217,40 @@ class ServedModel:
             return [-1, probe.window_size_past, probe.n_features_in_]
         return [-1]  # unknown: the rank and sizes are not checked
 
-    def _output_signature(self) -> tuple[list[int], str]:
-        """Shape and datatype of the answers, from a prediction on zeros when the input
-        shape is known; [-1] and FP64 otherwise."""
+    def _output_signature(self) -> tuple[list[int], str | None, str]:
+        """(shape of the answers, their datatype when they are labels rather than
+        floats, the model's own float datatype), from a prediction on zeros when the
+        input shape is known; otherwise [-1], the datatype of ``classes_`` (a
+        classifier's labels) and FP64."""
+        labels = getattr(self.pipeline, "classes_", None)
+        label_datatype = None if labels is None or np.asarray(labels).dtype.kind == "f" \
+            else datatype_of(np.asarray(labels).dtype)
         if self.input_shape == [-1] or -1 in self.input_shape[1:]:  # unknown: no probe
-            return [-1], "FP64"
+            return [-1], label_datatype, "FP64"
         try:
             y = np.asarray(self.pipeline.predict(np.zeros((self._probe_rows,
                                                            *self.input_shape[1:]))))
         except Exception:  # noqa: BLE001 - the metadata then says "unknown"
-            return [-1], "FP64"
-        return [-1, *y.shape[1:]], datatype_of(y.dtype)
+            return [-1], label_datatype, "FP64"
+        if y.dtype.kind == "f":
+            return [-1, *y.shape[1:]], None, datatype_of(y.dtype)
+        return [-1, *y.shape[1:]], datatype_of(y.dtype), "FP64"
+
+    def answer_datatype(self, y: np.ndarray, request_datatype: str) -> str:
+        """The datatype of the answer to a request of ``request_datatype``: floats in
+        the request's float datatype (FP32 for FP32, FP64 otherwise), labels in their
+        own (BOOL, INT32, INT64, BYTES)."""
+        if y.dtype.kind == "f":
+            return "FP32" if request_datatype == "FP32" else "FP64"
+        return datatype_of(y.dtype)
+
+    def n_windows(self, X: np.ndarray) -> int:
+        """The windows the model predicts for ``X`` outside a sequence: its rows, or for
+        a model taking a series the windows its Windower cuts (0 when too short)."""
+        if self.windower is None:
+            return X.shape[0]
+        past, stride = self.windower.window_size_past, self.windower.stride
+        return 0 if len(X) < past else (len(X) - past) // stride + 1
 
     def check_input(self, array: np.ndarray, name: str) -> None:
         """Refuse an input whose rank or known dimensions differ from the model's."""
@@ -214,19 +263,39 @@ class ServedModel:
                                 f"'{self.name}' takes shape {expected} (-1: any size)")
 
     def metadata(self) -> dict:
+        if self.label_datatype is not None:
+            answers = dict.fromkeys(NUMERIC_DATATYPES, self.label_datatype)
+        else:
+            answers = {datatype: "FP32" if datatype == "FP32" else "FP64"
+                       for datatype in NUMERIC_DATATYPES}
         return {
             "name": self.name,
-            "versions": [],
+            "versions": [VERSION],
             "platform": PLATFORM,
-            "inputs": [{"name": "input", "datatype": "FP64", "shape": self.input_shape}],
-            "outputs": [{"name": "output", "datatype": self.output_datatype,
-                         "shape": self.output_shape}],
+            "inputs": [{"name": INPUT, "datatype": self.native_datatype,
+                        "shape": self.input_shape,
+                        "parameters": {"datatypes": list(NUMERIC_DATATYPES)}}],
+            "outputs": [{"name": OUTPUT, "datatype": answers[self.native_datatype],
+                         "shape": self.output_shape,
+                         "parameters": {"datatype_by_input": answers}}],
             "parameters": {
                 "library_versions": dict(self.header.get("library_versions", {})),
                 "created": self.header.get("created"),
                 "streaming": self.stream_error is None,
             },
         }
+
+
+def _time_steps_apart(pipeline: Any) -> bool:
+    """Whether every step before the (first) Windower transforms each time step on its
+    own (samplewise), so that a long series may be predicted in overlapping slices."""
+    for step in _inner_steps(pipeline):
+        if isinstance(step, Windower):
+            return True
+        if not isinstance(step, (StepComposition, SklearnPipeline)) and \
+                not get_step_tags(step).samplewise:
+            return False
+    return False
 
 
 class _Sequences:
@@ -315,7 +384,9 @@ def _sequence_parameters(parameters: dict) -> tuple[Any, bool, bool] | None:
     return sequence_id, flags[0], flags[1]
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
+async def _read_body(request: Request, limit: int) -> bytearray:
+    """The body, refused (413) past ``limit`` bytes; a bytearray, so that binary tensors
+    read from it are writable arrays without a copy."""
     declared = request.headers.get("content-length")
     if declared is not None:
         if not declared.isdigit():
@@ -323,6 +394,10 @@ async def _read_body(request: Request, limit: int) -> bytes:
         if int(declared) > limit:
             raise ProtocolError(f"the request body ({declared} bytes) is over the "
                                 f"limit of {limit} bytes", status=413)
+    encoding = request.headers.get("content-encoding", "identity").strip().lower()
+    if encoding != "identity":
+        raise ProtocolError(f"Content-Encoding {encoding[:40]!r} is not supported: send "
+                            f"the body uncompressed", status=415)
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
@@ -330,36 +405,61 @@ async def _read_body(request: Request, limit: int) -> bytes:
             raise ProtocolError(f"the request body is over the limit of {limit} bytes",
                                 status=413)
         chunks.append(chunk)
-    return b"".join(chunks)
+    return bytearray().join(chunks)
 
 
-def _predict(model: ServedModel, X: np.ndarray) -> np.ndarray:
+def _call(model: ServedModel, X: np.ndarray, expected: int | None = None) -> np.ndarray:
+    """One model call; ``expected``: the number of predictions it must answer (when
+    the request is predicted in slices)."""
     try:
         y = np.asarray(model.pipeline.predict(X))
     except (ValueError, TypeError) as error:
         raise ProtocolError(f"model '{model.name}' cannot predict from this input: "
                             f"{error}") from None
+    if expected is not None and (y.ndim == 0 or len(y) != expected):
+        raise ProtocolError(f"model '{model.name}' answered {len(y) if y.ndim else 0} "
+                            f"predictions for {expected} windows, so its requests cannot "
+                            f"be predicted in slices", status=500)
     return y
 
 
-def _output_tensor(model: ServedModel, y: np.ndarray) -> dict:
-    """The answer's tensor; a NaN or infinite prediction (JSON has no such number) is
-    the model's failure: 500."""
-    if y.dtype.kind == "f" and not np.isfinite(y).all():
-        raise ProtocolError(f"model '{model.name}' predicted a NaN or infinite value, "
-                            f"which JSON cannot carry", status=500)
-    return array_to_tensor("output", y)
+def _predict(model: ServedModel, X: np.ndarray, slice_windows: int) -> np.ndarray:
+    """``model.pipeline.predict(X)`` in model calls of at most ``slice_windows`` windows:
+    slices of rows, or for a model taking a series, overlapping slices of the series
+    (when the steps before its Windower transform each time step on its own; else one
+    call, the request's windows being bounded anyway)."""
+    if model.windower is None:
+        if len(X) <= slice_windows:
+            return _call(model, X)
+        return np.concatenate([_call(model, X[i:i + slice_windows], len(
+            X[i:i + slice_windows])) for i in range(0, len(X), slice_windows)])
+    n = model.n_windows(X)
+    if n <= slice_windows or not model.slices_series:
+        return _call(model, X)
+    past, stride = model.windower.window_size_past, model.windower.stride
+    first = (len(X) - past) % stride  # windows start there, every stride steps
+    parts = []
+    for j in range(0, n, slice_windows):  # windows j..last of the slice
+        last = min(j + slice_windows, n) - 1
+        parts.append(_call(model, X[first + j * stride:first + last * stride + past],
+                           last - j + 1))
+    return np.concatenate(parts)
 
 
 def _stream(sequences: _Sequences, model: ServedModel, sequence_id: Any, start: bool,
-            end: bool, X: np.ndarray, tensor_name: Any
+            end: bool, X: np.ndarray, tensor_name: Any, slice_windows: int
             ) -> tuple[StreamingPredictor, list]:
-    """Feed ``X``'s time steps to the sequence's predictor: (predictor, answers)."""
+    """Feed ``X``'s time steps to the sequence's predictor (at most ``slice_windows``
+    per model call): (predictor, answers)."""
     with sequences.lock:
         predictor, in_use = sequences.get(model, sequence_id, start=start)
+    blocks = [X] if X.ndim == 0 or len(X) <= slice_windows else [
+        X[i:i + slice_windows] for i in range(0, len(X), slice_windows)]
+    predictions: list = []
     try:
         with in_use:  # StreamingPredictor is not thread-safe
-            predictions = predictor.update_many(X)
+            for block in blocks:
+                predictions.extend(predictor.update_many(block))
     except (ValueError, TypeError) as error:
         raise ProtocolError(f"input '{tensor_name}' of sequence {sequence_id!r}: "
                             f"{error}") from None
@@ -370,13 +470,80 @@ def _stream(sequences: _Sequences, model: ServedModel, sequence_id: Any, start: 
     return predictor, predictions
 
 
+def _requested_binary(body: dict, model: ServedModel) -> bool:
+    """Whether the request asks for its output as binary data (``binary_data`` of the
+    output it names, else ``parameters.binary_data_output``); refuses outputs the
+    model does not have."""
+    default = body.get("parameters", {}).get("binary_data_output", False)
+    if not isinstance(default, bool):
+        raise ProtocolError(f"parameter binary_data_output must be true or false, got "
+                            f"{default!r:.40}")
+    outputs = body.get("outputs")
+    if outputs is None:
+        return default
+    if not isinstance(outputs, list):
+        raise ProtocolError("'outputs' must be a list of the outputs requested")
+    binary = default
+    for output in outputs:
+        name = output.get("name") if isinstance(output, dict) else None
+        if not isinstance(name, str):
+            raise ProtocolError("each requested output must be a JSON object with a "
+                                "'name'")
+        if name != OUTPUT:
+            raise ProtocolError(f"model '{model.name}' has no output '{name:.100}'; its "
+                                f"outputs: '{OUTPUT}'")
+        parameters = output.get("parameters", {})
+        if not isinstance(parameters, dict):
+            raise ProtocolError(f"output '{name}': 'parameters' must be a JSON object")
+        if "classification" in parameters:
+            raise ProtocolError(f"output '{name}': the classification extension is not "
+                                f"supported; the output holds the predictions themselves")
+        binary = parameters.get("binary_data", default)
+        if not isinstance(binary, bool):
+            raise ProtocolError(f"output '{name}': parameter binary_data must be true or "
+                                f"false, got {binary!r:.40}")
+    return binary
+
+
+def _answer_tensor(model: ServedModel, y: np.ndarray, request_datatype: str,
+                   binary: bool) -> tuple[dict, bytes | None]:
+    """The answer's tensor in the datatype the metadata announces; a NaN or infinite
+    prediction asked for in JSON (which has no such number) is the model's failure:
+    500."""
+    if not binary and y.dtype.kind == "f" and not np.isfinite(y).all():
+        raise ProtocolError(f"model '{model.name}' predicted a NaN or infinite value, "
+                            f"which JSON cannot carry", status=500)
+    return output_tensor(OUTPUT, y, model.answer_datatype(y, request_datatype),
+                         binary=binary)
+
+
+def _the_input(model: ServedModel, body: dict, binary: memoryview
+               ) -> tuple[np.ndarray, dict]:
+    """The request's one input, as an array, and its tensor; refuses another number of
+    inputs, another name, and datatypes the model cannot take (BOOL, BYTES)."""
+    inputs = body["inputs"]
+    if len(inputs) != 1:
+        raise ProtocolError(f"model '{model.name}' takes 1 input, the request has "
+                            f"{len(inputs)}")
+    (X,) = input_arrays(body, binary)
+    tensor = inputs[0]
+    if tensor["name"] != INPUT:
+        raise ProtocolError(f"model '{model.name}' takes one input, named '{INPUT}'; the "
+                            f"request's input is named '{tensor['name']:.100}'")
+    if tensor["datatype"] not in NUMERIC_DATATYPES:
+        raise ProtocolError(f"input '{INPUT}' is {tensor['datatype']}; model "
+                            f"'{model.name}' takes {', '.join(NUMERIC_DATATYPES)}")
+    return X, tensor
+
+
 def _batcher_of(model: ServedModel, settings: Settings, metrics: Metrics
                 ) -> Batcher | None:
     """The model's dynamic batcher, or None when its requests are run one by one
     (batching off, or a model taking a series)."""
     if settings.max_batch_size == 1 or not model.batchable:
         return None
-    return Batcher(lambda X: _predict(model, X), max_batch_size=settings.max_batch_size,
+    return Batcher(lambda X: _predict(model, X, settings.max_call_windows),
+                   max_batch_size=settings.max_batch_size,
                    max_queue_delay_ms=settings.max_queue_delay_ms,
                    on_call=lambda rows: metrics.batch_size.labels(model.name).observe(rows))
 
@@ -443,11 +610,22 @@ def create_app(models: dict[str, Any], *, settings: Settings | None = None,
         return _error(500, f"internal error ({type(error).__name__}); the server keeps "
                            "serving")
 
-    def model_named(name: str) -> ServedModel:
+    def model_named(request: Request) -> ServedModel:
+        """The model a route names, at the version it names (if any)."""
+        name = request.path_params["name"]  # read here: FastAPI's parameters cost more
         if name not in served:
             raise ProtocolError(f"unknown model '{name:.100}'; served models: "
                                 f"{', '.join(sorted(served))}", status=404)
+        version = request.path_params.get("version", VERSION)
+        if version != VERSION:
+            raise ProtocolError(f"model '{name}' has no version '{version:.40}'; its only "
+                                f"version is {VERSION}", status=404)
         return served[name]
+
+    @app.get("/v2")
+    async def server_metadata() -> dict:
+        return {"name": PLATFORM, "version": seqpipe.__version__,
+                "extensions": list(EXTENSIONS)}
 
     @app.get("/v2/health/live")
     async def live() -> dict:
@@ -463,53 +641,72 @@ def create_app(models: dict[str, Any], *, settings: Settings | None = None,
                         headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     @app.get("/v2/models/{name}")
-    async def metadata(name: str) -> dict:
-        return model_named(name).metadata()
+    @app.get("/v2/models/{name}/versions/{version}")
+    async def metadata(request: Request) -> dict:
+        return model_named(request).metadata()
 
     @app.get("/v2/models/{name}/ready")
-    async def model_ready(name: str) -> dict:
-        return {"name": model_named(name).name, "ready": True}
+    @app.get("/v2/models/{name}/versions/{version}/ready")
+    async def model_ready(request: Request) -> dict:
+        return {"name": model_named(request).name, "ready": True}
 
     @app.post("/v2/models/{name}/infer")
-    async def infer(request: Request) -> JSONResponse:
-        name = request.path_params["name"]  # read here: FastAPI's parameters cost more
-        model = model_named(name)
+    @app.post("/v2/models/{name}/versions/{version}/infer")
+    async def infer(request: Request) -> Response:
+        model = model_named(request)
+        name = model.name
         batcher = batchers[name]
         with batcher.receiving() if batcher else contextlib.nullcontext():
-            body = parse_body(await _read_body(request, settings.max_body_bytes))
-            inputs = body["inputs"]
-            if len(inputs) != 1:
-                raise ProtocolError(f"model '{name}' takes 1 input, the request has "
-                                    f"{len(inputs)}")
-            tensor_name = inputs[0].get("name") if isinstance(inputs[0], dict) else None
-            X = tensor_to_array(inputs[0])
+            body, binary = parse_request(await _read_body(request, settings.max_body_bytes),
+                                         request.headers.get(HEADER_LENGTH))
+            X, tensor = _the_input(model, body, binary)
             sequence = _sequence_parameters(body.get("parameters", {}))
+            binary_answer = _requested_binary(body, model)
+            windows = X.shape[0] if sequence is not None and X.ndim else \
+                model.n_windows(X) if X.ndim else 0
+            if windows > settings.max_windows:
+                raise ProtocolError(
+                    f"input '{INPUT}' makes {windows} windows; the server predicts at "
+                    f"most {settings.max_windows} per request (--max-windows): split "
+                    f"it", status=413)
             if sequence is None:
-                model.check_input(X, tensor_name)
+                model.check_input(X, INPUT)
                 if X.ndim == 0 or X.shape[0] == 0:
-                    raise ProtocolError(f"input '{tensor_name}' has no sample (shape "
+                    raise ProtocolError(f"input '{INPUT}' has no sample (shape "
                                         f"{list(X.shape)}; the first dimension counts "
                                         f"the samples)")
-        answer: dict = {"model_name": name}
+        answer: dict = {"model_name": name, "model_version": VERSION}
         if body.get("id") is not None:
             answer["id"] = body["id"]
+        raw: list[bytes] = []
         if sequence is None:
             if batcher is None:
-                y = await run_in_threadpool(_predict, model, X)
+                y = await run_in_threadpool(_predict, model, X, settings.max_call_windows)
                 app_metrics.batch_size.labels(name).observe(X.shape[0])
             else:
                 y = await batcher.predict(X)
-            answer["outputs"] = [_output_tensor(model, y)]
-            return JSONResponse(answer)  # encoded here: FastAPI's serializer costs more
-        sequence_id, start, end = sequence
-        predictor, predictions = await run_in_threadpool(
-            _stream, sequences, model, sequence_id, start, end, X, tensor_name)
-        app_metrics.batch_size.labels(name).observe(X.shape[0] if X.ndim else 1)
-        full = [p for p in predictions if p is not None]
-        answer["outputs"] = [_output_tensor(model, np.stack(full))] if full else []
-        answer["parameters"] = {"sequence_id": sequence_id,
-                                "window_filled": predictor.n_buffered,
-                                "window_size": predictor.window_size_past}
-        return JSONResponse(answer)
+            outputs = [(y, tensor["datatype"])]
+        else:
+            sequence_id, start, end = sequence
+            predictor, predictions = await run_in_threadpool(
+                _stream, sequences, model, sequence_id, start, end, X, INPUT,
+                settings.max_call_windows)
+            app_metrics.batch_size.labels(name).observe(X.shape[0] if X.ndim else 1)
+            full = [p for p in predictions if p is not None]
+            outputs = [(np.stack(full), tensor["datatype"])] if full else []
+            answer["parameters"] = {"sequence_id": sequence_id,
+                                    "window_filled": predictor.n_buffered,
+                                    "window_size": predictor.window_size_past}
+        answer["outputs"] = []
+        for y, datatype in outputs:
+            output, data = _answer_tensor(model, y, datatype, binary_answer)
+            answer["outputs"].append(output)
+            if data is not None:
+                raw.append(data)
+        content, header_length = encode_answer(answer, raw)
+        if header_length is None:  # encoded here: FastAPI's serializer costs more
+            return Response(content, media_type="application/json")
+        return Response(content, media_type="application/octet-stream",
+                        headers={HEADER_LENGTH: str(header_length)})
 
     return app

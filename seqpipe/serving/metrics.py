@@ -11,7 +11,8 @@ in one process do not clash. ``GET /metrics`` answers :func:`generate_latest` of
   request.
 
 ``endpoint`` is the route's name (``infer``, ``metadata``, ``model_ready``, ``live``,
-``ready``, ``metrics``; ``unknown`` when no route matches); ``model`` is the served
+``ready``, ``metrics``, ``server_metadata``; ``unknown`` when no route matches; the
+``/versions/1/`` routes count as the unversioned ones); ``model`` is the served
 model's name, or ``""`` for a request naming no model or an unknown one, so a client
 cannot grow the number of series.
 """

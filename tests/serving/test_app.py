@@ -11,8 +11,10 @@ import pytest
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.linear_model import Ridge
 
+import seqpipe
 from seqpipe import Pipeline, StreamingPredictor, save
 from seqpipe.serving import Settings, create_app, load_models
+from seqpipe.serving.protocol import DATATYPES
 from seqpipe.steps import MeanStdNormalizer, Windower
 
 PAST = 5
@@ -66,8 +68,14 @@ def test_metadata_from_a_loaded_artifact_reports_shapes_and_versions(window_pipe
     client = client_of(create_app(models, headers=headers))
     meta = client.get("/v2/models/m").json()
     assert meta["name"] == "m" and meta["platform"] == "seqpipe"
-    assert meta["inputs"] == [{"name": "input", "datatype": "FP64", "shape": [-1, PAST, 2]}]
-    assert meta["outputs"] == [{"name": "output", "datatype": "FP64", "shape": [-1, 2]}]
+    assert meta["versions"] == ["1"]
+    assert meta["inputs"] == [{"name": "input", "datatype": "FP64", "shape": [-1, PAST, 2],
+                               "parameters": {"datatypes": ["FP32", "FP64", "INT32",
+                                                            "INT64"]}}]
+    assert meta["outputs"] == [{"name": "output", "datatype": "FP64", "shape": [-1, 2],
+                                "parameters": {"datatype_by_input": {
+                                    "FP32": "FP32", "FP64": "FP64", "INT32": "FP64",
+                                    "INT64": "FP64"}}}]
     versions = meta["parameters"]["library_versions"]
     assert versions["scikit-learn"] and versions["numpy"] and versions["seqpipe"]
     assert meta["parameters"]["streaming"] is True
@@ -265,7 +273,7 @@ BAD = {
                              "model 'plain' cannot predict from this input"),
     "no sample": ("stream", {"json": body_of(np.ones((0, PAST, 2)))}, 400,
                   "has no sample (shape [0, 5, 2]"),
-    "a scalar": ("plain", {"json": {"inputs": [{"name": "x", "shape": [], "datatype": "FP64",
+    "a scalar": ("plain", {"json": {"inputs": [{"name": "input", "shape": [], "datatype": "FP64",
                                                 "data": [1.0]}]}}, 400,
                  "has no sample (shape []; the first dimension counts the samples)"),
     "body over the limit": ("stream", {"json": body_of(np.full((1, 3000, 2), 1.5))}, 413,
@@ -369,3 +377,235 @@ def test_a_non_finite_prediction_answers_500_naming_the_model_then_serving_goes_
     answer = client.post("/v2/models/n/infer", json=body_of(np.ones((2, 3))))
     assert answer.status_code == 200
     np.testing.assert_array_equal(output_of(answer.json()), [3.0, 3.0])
+
+
+# ---------------------------------------------------------------- the protocol as clients use it
+def test_server_metadata_and_the_routes_of_version_1(client, window_pipeline, windows):
+    assert client.get("/v2").json() == {"name": "seqpipe", "version": seqpipe.__version__,
+                                        "extensions": ["binary_tensor_data", "sequence"]}
+    assert client.get("/v2/models/stream/versions/1").json() == \
+        client.get("/v2/models/stream").json()
+    assert client.get("/v2/models/stream/versions/1/ready").json() == {
+        "name": "stream", "ready": True}
+    answer = client.post("/v2/models/stream/versions/1/infer", json=body_of(windows[:2]))
+    assert answer.json()["model_version"] == "1"
+    np.testing.assert_allclose(output_of(answer.json()), window_pipeline.predict(windows[:2]))
+    for url in ("/v2/models/stream/versions/2", "/v2/models/stream/versions/2/ready"):
+        missing = client.get(url)
+        assert missing.status_code == 404 and missing.json() == {
+            "error": "model 'stream' has no version '2'; its only version is 1"}
+    missing = client.post("/v2/models/stream/versions/01/infer", json=body_of(windows[:2]))
+    assert missing.status_code == 404 and "has no version '01'" in missing.json()["error"]
+
+
+def binary_body(array, datatype, **request):
+    """JSON then raw little-endian bytes, as tritonclient sends a tensor by default."""
+    raw = np.ascontiguousarray(array, dtype=DATATYPES[datatype]).tobytes()
+    header = json.dumps({"inputs": [{"name": "input", "shape": list(np.shape(array)),
+                                     "datatype": datatype,
+                                     "parameters": {"binary_data_size": len(raw)}}],
+                         **request}).encode()
+    return {"content": header + raw,
+            "headers": {"Inference-Header-Content-Length": str(len(header)),
+                        "Content-Type": "application/octet-stream"}}
+
+
+def binary_output(response):
+    """The one output of a binary answer, as an array of its datatype."""
+    length = int(response.headers["Inference-Header-Content-Length"])
+    (output,) = json.loads(response.content[:length])["outputs"]
+    assert output["parameters"]["binary_data_size"] == len(response.content) - length
+    values = np.frombuffer(response.content[length:], DATATYPES[output["datatype"]])
+    return output["datatype"], values.reshape(output["shape"])
+
+
+@pytest.mark.parametrize("datatype", ["FP32", "FP64"])
+def test_binary_requests_and_binary_answers(client, window_pipeline, windows, datatype):
+    X = windows[:3].astype(DATATYPES[datatype])
+    expected = window_pipeline.predict(X)
+    answer = client.post("/v2/models/stream/infer", **binary_body(X, datatype))
+    assert answer.status_code == 200, answer.text
+    assert "inference-header-content-length" not in answer.headers  # JSON asked
+    (output,) = answer.json()["outputs"]
+    assert output["datatype"] == datatype
+    np.testing.assert_allclose(output_of(answer.json()), expected, rtol=1e-5)
+    for request in ({"parameters": {"binary_data_output": True}},
+                    {"outputs": [{"name": "output", "parameters": {"binary_data": True}}]}):
+        answer = client.post("/v2/models/stream/infer", **binary_body(X, datatype, **request))
+        assert answer.status_code == 200, answer.text
+        assert answer.headers["content-type"] == "application/octet-stream"
+        got_datatype, y = binary_output(answer)
+        assert got_datatype == datatype
+        np.testing.assert_allclose(y, expected, rtol=1e-5)
+    json_asked = client.post("/v2/models/stream/infer", **binary_body(X, datatype, **{
+        "parameters": {"binary_data_output": True},
+        "outputs": [{"name": "output", "parameters": {"binary_data": False}}]}))
+    assert json_asked.headers["content-type"] == "application/json"
+
+
+def test_an_fp32_request_gets_fp32_back_as_the_metadata_says(client, windows):
+    meta = client.get("/v2/models/stream").json()
+    by_input = meta["outputs"][0]["parameters"]["datatype_by_input"]
+    for datatype in ("FP32", "FP64", "INT32", "INT64"):
+        X = np.rint(windows[:2]).astype(DATATYPES[datatype])
+        answer = client.post("/v2/models/stream/infer", json=body_of(X, datatype)).json()
+        assert answer["outputs"][0]["datatype"] == by_input[datatype] == (
+            "FP32" if datatype == "FP32" else "FP64")
+
+
+class Labeller(BaseEstimator):
+    """A classifier of each window's first value: labels given at fit (any dtype)."""
+
+    def fit(self, X, y):
+        self.classes_ = np.unique(y)
+        self.n_features_in_ = np.shape(X)[-1]
+        return self
+
+    def predict(self, X):
+        return self.classes_[(np.reshape(X, (len(X), -1))[:, 0] > 0).astype(int)]
+
+
+@pytest.mark.parametrize("labels, datatype", [
+    (np.array(["down", "up"]), "BYTES"),
+    (np.array([3, 7]), "INT64"),
+    (np.array([False, True]), "BOOL"),
+])
+def test_a_classifier_answers_its_labels_in_their_datatype(client_of, labels, datatype):
+    X = np.array([[[1.0]], [[-1.0]], [[2.0]]])
+    model = Labeller().fit(X, labels)
+    client = client_of(create_app({"plain": model, "windows": StreamingPredictor(
+        model, window_size_past=1)}))
+    for name in ("plain", "windows"):  # shape unknown (classes_), or probed
+        meta = client.get(f"/v2/models/{name}").json()
+        assert meta["outputs"][0]["datatype"] == datatype
+        assert set(meta["outputs"][0]["parameters"]["datatype_by_input"].values()) == {
+            datatype}
+    expected = model.predict(X).tolist()
+    answer = client.post("/v2/models/windows/infer", json=body_of(X, "FP32"))
+    assert answer.status_code == 200, answer.text
+    (output,) = answer.json()["outputs"]
+    assert output["datatype"] == datatype and output["shape"] == [3]
+    assert output["data"] == [str(v) if datatype == "BYTES" else v for v in expected]
+    binary = client.post("/v2/models/windows/infer", **binary_body(
+        X, "FP64", parameters={"binary_data_output": True}))
+    length = int(binary.headers["Inference-Header-Content-Length"])
+    raw = binary.content[length:]
+    if datatype == "BYTES":
+        assert raw == b"".join(len(v).to_bytes(4, "little") + v.encode() for v in expected)
+    else:
+        assert np.frombuffer(raw, DATATYPES[datatype]).tolist() == expected
+    stream = client.post("/v2/models/windows/infer", json=body_of(
+        X[:, 0], sequence_id=1, sequence_start=True, sequence_end=True)).json()
+    assert stream["outputs"][0]["datatype"] == datatype
+
+
+CLIENT_ERRORS = {
+    "another input name": ({"json": {"inputs": [tensor(np.ones((1, PAST, 2)), name="x")]}},
+                           400, "model 'stream' takes one input, named 'input'; the "
+                                "request's input is named 'x'"),
+    "an unknown output": ({"json": {**body_of(np.ones((1, PAST, 2))),
+                                    "outputs": [{"name": "probabilities"}]}}, 400,
+                          "model 'stream' has no output 'probabilities'; its outputs: "
+                          "'output'"),
+    "classification": ({"json": {**body_of(np.ones((1, PAST, 2))), "outputs": [
+        {"name": "output", "parameters": {"classification": 2}}]}}, 400,
+        "the classification extension is not supported"),
+    "binary_data not a bool": ({"json": {**body_of(np.ones((1, PAST, 2))), "outputs": [
+        {"name": "output", "parameters": {"binary_data": "yes"}}]}}, 400,
+        "parameter binary_data must be true or false, got 'yes'"),
+    "a BOOL input": ({"json": {"inputs": [{"name": "input", "shape": [1], "datatype": "BOOL",
+                                           "data": [True]}]}}, 400,
+                     "input 'input' is BOOL; model 'stream' takes FP32, FP64, INT32, INT64"),
+    "an empty tensor with a huge dimension": (
+        {"json": {"inputs": [{"name": "input", "shape": [0, 2 ** 62], "datatype": "FP32",
+                              "data": []}]}}, 400, "shape [0, 4611686018427387904] is "
+                                                   "too large"),
+    "binary data without its header": ({"content": binary_body(
+        np.ones((1, PAST, 2)), "FP64")["content"]}, 400, "not valid JSON"),
+    "a compressed body": ({"content": b"{}", "headers": {"Content-Encoding": "gzip"}}, 415,
+                          "Content-Encoding 'gzip' is not supported: send the body "
+                          "uncompressed"),
+}
+
+
+@pytest.mark.parametrize("case", CLIENT_ERRORS, ids=list(CLIENT_ERRORS))
+def test_requests_clients_may_send_wrong_are_refused_naming_the_problem(client, case):
+    request, status, message = CLIENT_ERRORS[case]
+    response = client.post("/v2/models/stream/infer", **request)
+    assert response.status_code == status, response.text
+    assert message in response.json()["error"]
+
+
+# ---------------------------------------------------------------- bounded work per request
+class CallSizes(FlatRidge):
+    """FlatRidge recording the number of windows of each call (``calls_``)."""
+
+    def fit(self, X, y):
+        self.n_features_in_ = np.shape(X)[-1]
+        return super().fit(X, y)
+
+    def predict(self, X):
+        self.calls_.append(len(X))
+        return super().predict(X)
+
+
+def test_a_request_of_more_windows_than_the_limit_answers_413(series, windows, client_of):
+    windows_model = CallSizes().fit(windows[:-1], series[PAST:])
+    series_model = Pipeline([MeanStdNormalizer(), Windower(PAST, 1),
+                             CallSizes()]).fit(series)
+    client = client_of(create_app(
+        {"windows": StreamingPredictor(windows_model, window_size_past=PAST),
+         "series": series_model}, settings=Settings(max_windows=20)))
+    for model in (windows_model, series_model[-1]):
+        model.calls_ = []
+    cases = [("windows", body_of(windows[:21]), 21),
+             ("series", body_of(series[:PAST + 20]), 21),  # 25 time steps: 21 windows
+             ("windows", body_of(series[:21], sequence_id=1, sequence_start=True), 21)]
+    for name, body, count in cases:
+        refused = client.post(f"/v2/models/{name}/infer", json=body)
+        assert refused.status_code == 413, refused.text
+        assert refused.json()["error"] == (
+            f"input 'input' makes {count} windows; the server predicts at most 20 per "
+            f"request (--max-windows): split it")
+    assert windows_model.calls_ == series_model[-1].calls_ == []  # nothing predicted
+    assert client.post("/v2/models/windows/infer", json=body_of(
+        windows[:20])).status_code == 200
+    assert client.post("/v2/models/series/infer", json=body_of(
+        series[:PAST + 19])).status_code == 200
+    assert windows_model.calls_ == series_model[-1].calls_ == [20]
+
+
+@pytest.mark.parametrize("stride", [1, 3])
+def test_a_long_series_is_predicted_in_slices_equal_to_the_whole(series, client_of, stride):
+    pipeline = Pipeline([MeanStdNormalizer(), Windower(PAST, 2, stride=stride),
+                         CallSizes()]).fit(series)
+    pipeline[-1].calls_ = []
+    posted = series[:-1]  # 79 steps: with stride 3, the first window starts at step 2
+    whole = pipeline.predict(posted)  # 75 windows with stride 1, 25 with stride 3
+    client = client_of(create_app({"w": pipeline}, settings=Settings(max_call_windows=7)))
+    pipeline[-1].calls_ = []
+    answer = client.post("/v2/models/w/infer", json=body_of(posted))
+    assert answer.status_code == 200, answer.text
+    np.testing.assert_allclose(output_of(answer.json()), whole, rtol=1e-12)
+    n = len(whole)
+    assert pipeline[-1].calls_ == [7] * (n // 7) + ([n % 7] if n % 7 else [])
+
+
+def test_windows_and_sequences_are_predicted_in_slices(series, windows, client_of):
+    model = CallSizes().fit(windows[:-1], series[PAST:])
+    model.calls_ = []
+    client = client_of(create_app({"m": StreamingPredictor(model, window_size_past=PAST)},
+                                  settings=Settings(max_call_windows=8, max_batch_size=1)))
+    model.calls_ = []  # not the metadata's probe
+    X = windows[:30]
+    answer = client.post("/v2/models/m/infer", json=body_of(X))
+    assert model.calls_ == [8, 8, 8, 6]
+    np.testing.assert_allclose(output_of(answer.json()), model.predict(X), rtol=1e-12)
+    model.calls_ = []
+    reference = StreamingPredictor(model, window_size_past=PAST).update_many(series[:30])
+    model.calls_ = []
+    answer = client.post("/v2/models/m/infer", json=body_of(
+        series[:30], sequence_id="s", sequence_start=True)).json()
+    np.testing.assert_allclose(output_of(answer), np.stack(reference[PAST - 1:]),
+                               rtol=1e-12)
+    assert max(model.calls_) <= 8 and sum(model.calls_) == 30 - PAST + 1

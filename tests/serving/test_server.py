@@ -143,8 +143,11 @@ REFUSED = [  # (url, request, status, part of the error message)
     ("model", {"content": b'{"inputs": [}'}, 400, "not valid JSON"),
     ("model", {"json": tensor_body(np.ones((1, 4, 2)))}, 400,
      "has shape [1, 4, 2]; model 'model' takes shape [-1, 5, 2]"),
-    ("model", {"json": tensor_body(np.ones((1, PAST, 2)), "BYTES")}, 400,
-     'datatype "BYTES" is not supported'),
+    ("model", {"json": {"inputs": [{"name": "input", "shape": [1], "datatype": "BYTES",
+                                    "data": ["a"]}]}}, 400,
+     "input 'input' is BYTES; model 'model' takes FP32, FP64, INT32, INT64"),
+    ("model", {"json": tensor_body(np.ones((1, PAST, 2)), "FP16")}, 400,
+     'datatype "FP16" is not supported'),
     ("model", {"content": b'{"inputs": [{"name": "x", "shape": [1], "datatype": "FP64", '
                           b'"data": [Infinity]}]}'}, 400, "holds Infinity"),
     ("nope", {"json": tensor_body(np.ones((1, PAST, 2)))}, 404, "unknown model 'nope'"),
@@ -198,7 +201,7 @@ def infer_in_flight(url, marker):
     answers = queue.Queue()
 
     def infer():
-        body = {"inputs": [{"name": "x", "shape": [2, 2], "datatype": "FP64",
+        body = {"inputs": [{"name": "input", "shape": [2, 2], "datatype": "FP64",
                             "data": [1.0, 2.0, 3.0, 4.0]}]}
         try:
             answers.put(httpx.post(f"{url}/v2/models/slow/infer", json=body, timeout=30))
