@@ -10,6 +10,7 @@ from .generators import (
     make_sin_cos,
     make_x_sin,
 )
+from .load import make_load_series
 from .synthetic_series import make_random_walk, make_seasonal_series
 
 __all__ = [
@@ -27,4 +28,5 @@ __all__ = [
     "Gap",
     "make_random_walk",
     "make_seasonal_series",
+    "make_load_series",
 ]
