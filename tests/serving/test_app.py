@@ -8,6 +8,7 @@ import threading
 import httpx
 import numpy as np
 import pytest
+from served_models import Labeller
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.linear_model import Ridge
 
@@ -451,18 +452,6 @@ def test_an_fp32_request_gets_fp32_back_as_the_metadata_says(client, windows):
         answer = client.post("/v2/models/stream/infer", json=body_of(X, datatype)).json()
         assert answer["outputs"][0]["datatype"] == by_input[datatype] == (
             "FP32" if datatype == "FP32" else "FP64")
-
-
-class Labeller(BaseEstimator):
-    """A classifier of each window's first value: labels given at fit (any dtype)."""
-
-    def fit(self, X, y):
-        self.classes_ = np.unique(y)
-        self.n_features_in_ = np.shape(X)[-1]
-        return self
-
-    def predict(self, X):
-        return self.classes_[(np.reshape(X, (len(X), -1))[:, 0] > 0).astype(int)]
 
 
 @pytest.mark.parametrize("labels, datatype", [

@@ -47,14 +47,17 @@ def first_line(stream, timeout):
 
 
 @contextlib.contextmanager
-def running_server(path, *options):
-    """(process, base URL) of a live server of ``path`` on a free port; always stopped."""
+def running_server(path, *options, models=()):
+    """(process, base URL) of a live server of ``path`` (and of the ``NAME=PATH`` specs
+    in ``models``) on a free port; always stopped."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "seqpipe.serving", str(path), "--port", "0", *options],
+        [sys.executable, "-m", "seqpipe.serving", str(path), *models, "--port", "0",
+         *options],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment())
+    names = ", ".join([path.stem, *(spec.partition("=")[0] for spec in models)])
     try:
         line = first_line(process.stdout, START_TIMEOUT)
-        assert line and line.startswith(f"seqpipe serving {path.stem} on "
+        assert line and line.startswith(f"seqpipe serving {names} on "
                                         f"http://127.0.0.1:"), (line, process.poll())
         url = line.split()[-1]
         deadline = time.monotonic() + START_TIMEOUT
