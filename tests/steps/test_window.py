@@ -227,3 +227,23 @@ def test_list_series():
     X, y = Windower(3, 2).fit_resample(series.tolist())
     assert_array_equal(X, naive_windows(series, 3, 2, 1)[0])
     assert_array_equal(y, naive_windows(series, 3, 2, 1)[1])
+
+
+def test_errors_name_the_series_and_the_target_they_are_about():
+    series = make_series(30, 2)
+    with pytest.raises(ValueError, match=r"^X has dtype <U1"):
+        Windower(5, 2).fit(np.full((30, 2), "a"))
+    with pytest.raises(ValueError, match=r"^y has dtype <U1"):
+        Windower(5, 2).fit_resample(series, ["a"] * 30)
+
+
+def test_fit_transform_checks_the_target_as_fit_resample_does():
+    with pytest.raises(ValueError, match=re.escape("X has 30 time steps, y has 29")):
+        Windower(5, 2).fit_transform(make_series(30, 2), np.zeros(29))
+
+
+def test_resample_checks_the_feature_count_seen_in_fit():
+    w = Windower(5, 2).fit(make_series(30, 2))
+    with pytest.raises(ValueError, match=re.escape("X has 3 features")):
+        w.resample(make_series(30, 3))
+    assert w.n_features_in_ == 2
