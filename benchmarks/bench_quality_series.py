@@ -4,8 +4,8 @@ naive baselines and skforecast.
 Run: ``python benchmarks/bench_quality_series.py [NAME ...]`` (``benchmarks/
 bench_quality.py`` prints these rows too, through :func:`rows`).
 
-Each row runs the command's own code (:func:`seqpipe._cli_csv.run_series`, with its
-defaults) on a series split as the command splits it: the last 15 % of the time steps
+Each row runs the command's own code (:func:`seqpipe.cli.forecast.run_series`, with
+its defaults) on a series split as the command splits it: the last 15 % of the time steps
 are held out, scored by rolling one-step predictions (each from the
 ``window_past`` values before it). Beside it:
 
@@ -32,6 +32,7 @@ import argparse
 import contextlib
 import io
 import json
+import math
 import sys
 import tempfile
 import time
@@ -42,8 +43,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from seqpipe._cli_csv import SeriesRun, run_series
-from seqpipe._cli_series import Series, detect_season, split_series
+from seqpipe.cli.forecast import VALIDATION_SIZE, SeriesRun, run_series
 from seqpipe.datasets import load_btc_usd_eur, make_random_walk, make_seasonal_series
 
 LEAK_FLOOR = 0.8  # x last value: below it on a random walk, something leaks
@@ -67,70 +67,59 @@ class Row:
         return self.floor <= self.value <= self.target
 
 
-def _btc() -> Series:
-    prices = load_btc_usd_eur()["close_usd"]
-    return Series(prices.to_numpy()[:, None], prices.index, "shipped BTC USD", "close_usd")
+def _btc() -> pd.Series:
+    return load_btc_usd_eur()["close_usd"].rename("value")
 
 
-def _walk() -> Series:
-    walk = make_random_walk(2000, drift=0.02, random_state=0)
-    return Series(walk.to_numpy()[:, None], walk.index, "random walk", "close")
+def _walk() -> pd.Series:
+    return make_random_walk(2000, drift=0.02, random_state=0).rename("value")
 
 
-def _seasonal() -> Series:
-    cycle = make_seasonal_series(2000, period=24, random_state=0)
-    return Series(cycle.to_numpy()[:, None], cycle.index, "seasonal", "value")
+def _seasonal() -> pd.Series:
+    return make_seasonal_series(2000, period=24, random_state=0).rename("value")
 
 
-def _window_past(task: str, series: Series) -> int:
-    """The command's default window (csv: 30, or two detected cycles)."""
-    if task == "stock":
-        return 30
-    train = series.values[split_series(len(series.values), 1, 1)[0]]
-    season = detect_season(train)
-    return max(30, 2 * season) if season else 30
-
-
-def _run(task: str, series: Series, window_past: int) -> dict:
-    """``seqpipe run TASK`` on ``series``: its metrics.json."""
+def _run(task: str, series: pd.Series) -> dict:
+    """``seqpipe run TASK`` on ``series`` (written to a CSV): its metrics.json."""
     with tempfile.TemporaryDirectory() as folder, contextlib.redirect_stdout(io.StringIO()):
-        run = SeriesRun(task, window_past, 1, quiet=True)
-        status = run_series(run, series, Path(folder))
-        metrics = json.loads((Path(folder) / "metrics.json").read_text())
+        data = Path(folder) / "series.csv"
+        series.rename_axis("date").to_frame().to_csv(data)
+        run = SeriesRun(task, "value", "date", data=data, quiet=True)
+        status = run_series(run, Path(folder) / "run")
+        metrics = json.loads((Path(folder) / "run" / "metrics.json").read_text())
     if status != 0:
         raise RuntimeError(f"seqpipe run {task}: the reloaded model predicted differently")
     return metrics
 
 
-def skforecast_mse(series: Series, window_past: int) -> float:
+def skforecast_mse(series: pd.Series, window_past: int) -> float:
     """skforecast's ForecasterRecursive(Ridge(), lags=window_past): fitted on the training
     part, one-step predictions of every validation step from the values before it."""
     from skforecast.recursive import ForecasterRecursive
     from sklearn.linear_model import Ridge
 
-    values = series.values[:, 0]
-    train, _ = split_series(len(values), window_past, 1)
+    values = series.to_numpy()
+    n_train = len(values) - math.ceil(VALIDATION_SIZE * len(values))
     forecaster = ForecasterRecursive(Ridge(), lags=window_past)
-    forecaster.fit(y=pd.Series(values[train], name="y"))
+    forecaster.fit(y=pd.Series(values[:n_train], name="y"))
     predictions = []
-    for t in range(train.stop, len(values)):
+    for t in range(n_train, len(values)):
         window = pd.Series(values[t - window_past:t], index=pd.RangeIndex(t - window_past, t),
                            name="y")
         predictions.append(forecaster.predict(steps=1, last_window=window,
                                               check_inputs=False).iloc[0])
-    return float(np.mean((values[train.stop:] - np.array(predictions)) ** 2))
+    return float(np.mean((values[n_train:] - np.array(predictions)) ** 2))
 
 
-def _row(name: str, task: str, load: Callable[[], Series], *, peer: bool) -> Row:
+def _row(name: str, task: str, load: Callable[[], pd.Series], *, peer: bool) -> Row:
     series = load()
-    window_past = _window_past(task, series)
     start = time.perf_counter()
-    metrics = _run(task, series, window_past)
+    metrics = _run(task, series)
     seconds = time.perf_counter() - start
     baselines = {key.removesuffix("_mse"): value for key, value in metrics["baselines"].items()
                  if key in ("last_value_mse", "seasonal_naive_mse", "linear_ar_mse")}
     if peer:
-        baselines["skforecast"] = skforecast_mse(series, window_past)
+        baselines["skforecast"] = skforecast_mse(series, metrics["window_past"])
     last = baselines["last_value"]
     if "seasonal_naive" in baselines:
         target, text = min(baselines["seasonal_naive"], baselines.get("skforecast", np.inf)), \
@@ -145,7 +134,7 @@ def _row(name: str, task: str, load: Callable[[], Series], *, peer: bool) -> Row
                floor)
 
 
-CASES: dict[str, tuple[str, Callable[[], Series], bool]] = {
+CASES: dict[str, tuple[str, Callable[[], pd.Series], bool]] = {
     "stock-btc": ("stock", _btc, False),
     "stock-walk": ("stock", _walk, False),
     "csv-seasonal": ("csv", _seasonal, True),

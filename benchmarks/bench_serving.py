@@ -6,7 +6,7 @@ sine), by default of the size seed 002 deploys (3 stacked LSTMs of 100 units rea
 30-step windows, its S&P 500 scoring engine), then starts three servers, each a
 uvicorn process on 127.0.0.1 (port 0):
 
-* ``seqpipe``          -- ``python -m seqpipe.serving`` with its default dynamic
+* ``seqpipe``          -- ``seqpipe serve`` with its default dynamic
                           batching (``--max-batch-size 32 --max-queue-delay-ms 2``);
 * ``seqpipe no batch`` -- the same with ``--max-batch-size 1`` (batching off);
 * ``bare FastAPI``     -- a minimal app defined here (``--bare``): one POST endpoint that
@@ -419,7 +419,7 @@ def main() -> int:
         probe, expected, expected_bare = train_and_save(path, args.window, args.units,
                                                         args.layers)
         threads = ["--model-threads", str(args.model_threads)]
-        seqpipe_cmd = [sys.executable, "-m", "seqpipe.serving", f"sine={path}", "--port",
+        seqpipe_cmd = [sys.executable, "-m", "seqpipe", "serve", f"sine={path}", "--port",
                        "0", *threads]
         commands = {
             "seqpipe": seqpipe_cmd,

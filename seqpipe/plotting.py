@@ -126,3 +126,35 @@ def plot_history(history: Any, path: str | os.PathLike, *, title: str = "Metrics
             ax.set_yscale("log")
     fig.suptitle(title)
     return _save(fig, path)
+
+
+def plot_errors_by_step(table: Any, path: str | os.PathLike, *,
+                        title: str = "Backtest errors by step ahead") -> Path:
+    """Plot the mean absolute error of a backtest's forecasts and of its baselines by
+    step ahead (the table of :func:`seqpipe.forecasting.summary`) to a PNG.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Indexed by step ahead (and ``"overall"``, left out), with the columns ``mae``,
+        and ``last_value_mae`` and ``seasonal_naive_mae`` when present.
+    path : path of the PNG to write.
+    title : str, default="Backtest errors by step ahead"
+
+    Returns
+    -------
+    Path
+        The written file.
+    """
+    steps = table.drop(index="overall", errors="ignore")
+    fig, axes = _figure(1, 7, 3.2)
+    ax = axes[0, 0]
+    for column, label, style in (("mae", "model", "o-"), ("last_value_mae", "last value", "--"),
+                                 ("seasonal_naive_mae", "seasonal naive", ":")):
+        if column in steps and steps[column].notna().any():
+            ax.plot(steps.index.astype(int), steps[column], style, label=label, ms=3)
+    ax.set_xlabel("steps ahead")
+    ax.set_ylabel("mean absolute error")
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    return _save(fig, path)

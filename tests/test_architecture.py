@@ -107,10 +107,21 @@ def test_the_core_imports_only_the_core(core, allowed):
 
 def test_steps_never_import_what_stands_on_them():
     above = ("seqpipe.pipelines", "seqpipe.search", "seqpipe.serving", "seqpipe.cli",
-             "seqpipe.streaming")
+             "seqpipe.streaming", "seqpipe.forecasting")
     for name, targets in graph().items():
         if name.startswith("seqpipe.steps"):
             assert not {t for t in targets if t.startswith(above)}, name
+
+
+def test_only_the_command_line_knows_the_command_line():
+    """Nothing imports seqpipe.cli but itself (and ``python -m seqpipe``), and no module
+    outside it parses arguments (DESIGN.md §2)."""
+    for name, path in MODULES.items():
+        if name.startswith("seqpipe.cli") or name == "seqpipe.__main__":
+            continue
+        imported = {target for target, _ in seqpipe_imports(path)}
+        assert not {t for t in imported if t.startswith("seqpipe.cli")}, name
+        assert "argparse" not in imported, name
 
 
 CORE = ("seqpipe.base", "seqpipe._validation", "seqpipe._composition", "seqpipe.pipeline",

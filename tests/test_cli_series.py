@@ -36,15 +36,16 @@ def test_run_stock_reports_baselines_and_writes_everything(stock_run):
     assert result.returncode == 0, result.stderr
     for name in ("predict zero", "last value", "linear AR", "validation MSE"):
         assert name in result.stdout
-    assert "predictions identical (bitwise)" in result.stdout
+    assert "forecasts identical (bitwise)" in result.stdout
     assert "Epoch" not in result.stdout  # --quiet: no progress display
+    assert "oneDNN" not in result.stderr and "absl" not in result.stderr
     metrics = json.loads((folder / "run" / "metrics.json").read_text())
     assert metrics["task"] == "stock" and metrics["chosen"] == "stock_lstm"
     assert metrics["n_train"] == 255 and metrics["n_validation"] == 45  # the last 15%
     assert set(metrics["baselines"]) >= {"zero_mse", "last_value_mse", "linear_ar_mse"}
     # a random walk: near last value, never far below it (that would be a leak)
     assert 0.8 < metrics["validation_mse"] / metrics["baselines"]["last_value_mse"] < 1.5
-    for name in ("pipeline.seqpipe", "validation_predictions.png", "metric_curves.png"):
+    for name in ("pipeline.seqpipe", "validation_predictions.png"):
         assert (folder / "run" / name).stat().st_size > 0
 
 
@@ -60,18 +61,13 @@ def test_predict_a_csv_series_forecasts_the_next_day(stock_run, capsys):
     assert abs(forecast["close"].iloc[0] - walk["close"].iloc[-1]) < 5.0  # price units
 
 
-def test_predict_npy_in_and_out_both_forms(stock_run):
+def test_predict_refuses_a_npy_input_for_a_forecaster(stock_run, capsys, tmp_path):
     folder, _ = stock_run
-    run = folder / "run"
-    out_flag, out_positional = folder / "a.npy", folder / "b.npy"
-    result = seqpipe("predict", str(run / "pipeline.seqpipe"),
-                     str(run / "validation_series.npy"), "--out", str(out_flag))
-    assert result.returncode == 0, result.stderr
-    assert main(["predict", str(run / "pipeline.seqpipe"), str(run / "validation_series.npy"),
-                 str(out_positional)]) == 0
-    np.testing.assert_array_equal(np.load(out_flag), np.load(out_positional))
-    np.testing.assert_array_equal(np.load(out_flag),
-                                  np.load(run / "validation_pred_reloaded.npy"))
+    np.save(tmp_path / "x.npy", np.zeros((3, 30, 1)))
+    with pytest.raises(SystemExit):
+        main(["predict", str(folder / "run" / "pipeline.seqpipe"), str(tmp_path / "x.npy"),
+              "--out", str(tmp_path / "y.npy")])
+    assert "is a forecaster: give it a CSV of the series" in capsys.readouterr().err
 
 
 def test_run_csv_beats_seasonal_naive_on_a_cycle(tmp_path):
@@ -86,14 +82,20 @@ def test_run_csv_beats_seasonal_naive_on_a_cycle(tmp_path):
     assert "candidate gru" in out and "candidate ridge-alpha-10:" in out
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert set(metrics["candidates"]) == {"gru", "ridge-alpha-1", "ridge-alpha-10",
-                                          "ridge-alpha-100"}
+                                          "ridge-alpha-100", "ridge-alpha-1000",
+                                          "seasonal-naive", "last-value"}
     scores = {name: c["selection_mse"] for name, c in metrics["candidates"].items()}
     assert metrics["chosen"] == min(scores, key=scores.get)
     baselines = metrics["baselines"]
     assert metrics["validation_mse"] < baselines["seasonal_naive_mse"]
     assert metrics["validation_mse"] < 0.2 * baselines["last_value_mse"]
     spec = json.loads((tmp_path / "run" / "pipeline.seqpipe.series.json").read_text())
-    assert spec["window_past"] == 30 and spec["window_future"] == 2
+    assert spec == {"column": "value", "date_column": "date", "past_covariates": [],
+                    "future_covariates": []}
+    assert metrics["window_past"] == 30 and metrics["window_future"] == 2
+    assert metrics["covariates"]["calendar"] == ["hour_sin", "hour_cos", "dayofweek_sin",
+                                                 "dayofweek_cos", "dayofyear_sin",
+                                                 "dayofyear_cos"]
     assert main(["predict", str(tmp_path / "run" / "pipeline.seqpipe"),
                  str(tmp_path / "cycle.csv"), "--out", str(tmp_path / "next.csv")]) == 0
     forecast = pd.read_csv(tmp_path / "next.csv")
@@ -121,18 +123,20 @@ def test_the_control_catches_a_leaking_forecaster():
     """A forecaster whose window holds the value it forecasts scores far below last
     value on a random walk, outside the control's bounds; the honest linear
     autoregression stays inside them."""
-    from seqpipe._cli_csv import ridge_pipeline
+    from sklearn.linear_model import Ridge
 
-    walk = make_random_walk(600, random_state=4).to_numpy()[:, None]
-    validation = walk[500 - 30:]
-    X, y = Windower(30, 1).fit(validation).resample(validation)
-    last_value = np.mean((y[:, 0, 0] - X[:, -1, 0]) ** 2)
-    honest = ridge_pipeline(30, 1).fit(walk[:500])
-    y_true, y_pred = honest.predict_with_truth(validation)
-    assert 0.9 < np.mean((y_true - y_pred) ** 2) / last_value < 1.1
-    # a peeking forecaster: windows cut one step late, each ending with its own target
-    late = Windower(30, 1).fit(walk).transform(validation)[1:]
-    peeking = np.mean((y[:, 0, 0] - late[:, -1, 0]) ** 2)
+    from seqpipe.forecasting import Forecaster
+
+    walk = make_random_walk(600, random_state=4)
+    values = walk.to_numpy()
+    origins = np.arange(499, 599)
+    actual, last = values[origins + 1], values[origins]
+    last_value = np.mean((actual - last) ** 2)
+    honest = Forecaster(1, window_past=30, candidates=[Ridge(alpha=10.0)]).fit(walk[:500])
+    predicted = honest.predict_origins(walk, origins)[:, 0]
+    assert 0.9 < np.mean((actual - predicted) ** 2) / last_value < 1.1
+    # a peeking forecaster: each window ends one step late, with its own target
+    peeking = np.mean((actual - 0.5 * (values[origins + 1] + last)) ** 2)
     assert peeking / last_value < 0.9  # outside the control's bounds
 
 
@@ -148,6 +152,16 @@ def test_the_control_catches_a_leaking_forecaster():
     (["run", "sin", "--data", "x.csv"], "--data: only for 'stock' and 'csv', not sin"),
     (["run", "stock", "--column", "close"], "--column without --data"),
     (["run", "stock", "--n-samples", "100"], "--n-samples is for the generated exercises"),
+    (["run", "stock", "--future-covariates", "x"], "--future-covariates is for csv only"),
+    (["run", "csv", "--data", "a.csv", "--column", "y", "--past-covariates", "x"],
+     "covariates need --date-column"),
+    (["run", "csv", "--data", "a.csv", "--column", "y", "--date-column", "d",
+      "--past-covariates", "x", "--future-covariates", "x"], "['x'] given twice"),
+    (["run", "csv", "--data", "a.csv", "--column", "y", "--date-column", "d",
+      "--future-covariates", "y"], "the target column 'y' cannot be a covariate too"),
+    (["run", "csv", "--data", "a.csv", "--column", "y", "--future-covariates", "a,,b"],
+     "expected COLUMN[,COLUMN...]"),
+    (["run", "sin", "--backtest"], "--backtest: only for 'stock' and 'csv', not sin"),
     (["run", "nothing"], "argument NAME: invalid choice: 'nothing'"),
 ])
 def test_bad_run_arguments_exit_2_with_one_line(args, message, capsys):
@@ -173,16 +187,15 @@ def test_bad_files_exit_2_with_one_line(tmp_path, capsys, stock_run):
         (["predict", model, str(tmp_path / "bad.npy"), "--out", "y.npy"],
          "bad.npy is not a readable .npy array"),
         (["predict", model, str(tmp_path / "missing.npy"), "--out", "y.npy"], "missing.npy"),
-        (["predict", model, str(folder / "run" / "validation_series.npy")],
-         "needs --out FILE.npy"),
+        (["predict", model, str(tmp_path / "bad.npy")], "needs --out FILE.npy"),
         (["predict", model, str(tmp_path / "other.csv")], "no column named 'date'"),
-        (["predict", model, str(tmp_path / "short.csv")], "the model needs the last 30"),
+        (["predict", model, str(tmp_path / "short.csv")], "the forecaster reads the last 30"),
         (["run", "csv", "--data", str(tmp_path / "values.csv"), "--column", "value"],
          "non-numeric or infinite value(s): line 30 ('oops')"),
         (["run", "csv", "--data", str(tmp_path / "values.csv"), "--column", "price"],
          "no column named 'price'"),
         (["run", "csv", "--data", str(tmp_path / "short.csv"), "--column", "close"],
-         "too few for windows"),
+         "the series is too short"),
         (["predict", model, "a.npy", "b.npy", "--out", "c.npy"], "give the output once"),
     ]
     for args, message in cases:
@@ -210,7 +223,7 @@ def test_help_everywhere(command):
 
 
 def test_window_baselines_seasonal_naive_and_linear_ar():
-    from seqpipe._cli_baselines import detect_window_season, regression_baselines
+    from seqpipe.cli.baselines import detect_window_season, regression_baselines
 
     t = np.arange(3000.0)
     rng = np.random.default_rng(0)
@@ -227,27 +240,30 @@ def test_window_baselines_seasonal_naive_and_linear_ar():
 
 
 def test_run_stock_without_data_uses_the_shipped_btc_closes():
-    from seqpipe.cli import parser, prepare_series_run
+    from seqpipe.cli import build_parser, series_run
+    from seqpipe.cli.forecast import load_series
 
-    args = parser()[0].parse_args(["run", "stock", "--epochs", "1"])
-    run, series = prepare_series_run(args)
+    args = build_parser()[0].parse_args(["run", "stock", "--epochs", "1"])
+    run = series_run(args)
     assert run.notes == ["no --data given: running on the shipped BTC USD daily closes"]
-    assert series.column == "close_usd" and len(series.values) > 5000
-    assert (run.window_past, run.window_future, run.epochs) == (30, 1, 1)
-    assert run.spec.column == "close_usd" and run.spec.date_column == "date"
+    series = load_series(run).y
+    assert series.name == "close_usd" and len(series) > 5000
+    assert (run.window_past, run.horizon, run.epochs) == (None, 1, 1)
+    assert run.column == "close_usd" and run.date_column == "date"
 
 
 def test_cpi_deflation_aligned_by_date(tmp_path):
-    from seqpipe._cli_series import load_series
+    from seqpipe.cli.forecast import SeriesRun, load_series
 
     days = pd.date_range("2020-01-01", "2020-03-31", freq="D")
     pd.DataFrame({"date": days, "close": 100.0}).to_csv(tmp_path / "p.csv", index=False)
     pd.DataFrame({"DATE": ["2020-01-01", "2020-02-01", "2020-03-01"],
                   "CPIAUCSL": [1.0, 2.0, 4.0]}).to_csv(tmp_path / "cpi.csv", index=False)
-    series = load_series(tmp_path / "p.csv", "close", "date", tmp_path / "cpi.csv")
-    assert series.dates[-1] == pd.Timestamp("2020-03-01")  # no CPI after it
-    real = pd.Series(series.values[:, 0], index=series.dates)
+    run = SeriesRun("stock", "close", "date", data=tmp_path / "p.csv", cpi=tmp_path / "cpi.csv")
+    real = load_series(run).y
+    assert real.index[-1] == pd.Timestamp("2020-03-01")  # no CPI after it
     assert real["2020-02-01"] == pytest.approx(50.0)
     assert real["2020-01-16"] == pytest.approx(100.0 / (1.0 + 15.0 / 31.0))
     with pytest.raises(ValueError, match="--cpi needs dates"):
-        load_series(tmp_path / "p.csv", "close", None, tmp_path / "cpi.csv")
+        load_series(SeriesRun("stock", "close", None, data=tmp_path / "p.csv",
+                              cpi=tmp_path / "cpi.csv"))

@@ -1,4 +1,5 @@
-"""The scores ``seqpipe run`` reports: the model's and the naive baselines' beside it.
+"""The scores ``seqpipe run NAME`` reports for an exercise: the model's and the naive
+baselines' beside it.
 
 Regressors (y of shape ``(n, future, d)`` or ``(n, d)``) are scored by MSE beside
 predicting zero, repeating the window's last value (over the whole future for
@@ -22,8 +23,10 @@ from __future__ import annotations
 import numpy as np
 from sklearn.linear_model import Ridge
 
+from seqpipe.forecasting.season import peak_lag
+
 __all__ = ["accuracy", "classification_baselines", "detect_window_season", "linear_ar",
-           "mse", "peak_lag", "regression_baselines", "seasonal_naive_windows"]
+           "mse", "regression_baselines", "seasonal_naive_windows"]
 
 
 def mse(y_true: np.ndarray, y_pred: np.ndarray) -> float:
@@ -93,24 +96,6 @@ def detect_window_season(X_train: np.ndarray, threshold: float = 0.3) -> int | N
                             / (length - lag) for lag in range(1, length)]) / np.array(
         [1.0] + [variance] * (length - 1))
     return peak_lag(acf, threshold)
-
-
-def peak_lag(acf: np.ndarray, threshold: float) -> int | None:
-    """The lag >= 2 of the highest local peak of an autocorrelation (``acf[k]`` at lag
-    k), if above ``threshold``: a cycle, not the slow decay of a smooth signal.
-
-    >>> peak_lag(np.array([1.0, 0.9, 0.8, 0.7]), 0.3) is None
-    True
-    >>> peak_lag(np.array([1.0, 0.2, -0.5, 0.6, 0.1]), 0.3)
-    3
-    """
-    lags = np.arange(2, len(acf))
-    peaks = [k for k in lags if acf[k] > acf[k - 1] and (k + 1 == len(acf)
-                                                          or acf[k] >= acf[k + 1])]
-    if not peaks:
-        return None
-    best = max(peaks, key=lambda k: acf[k])
-    return int(best) if acf[best] > threshold else None
 
 
 def classification_baselines(y_train: np.ndarray, y: np.ndarray) -> dict[str, float]:

@@ -25,9 +25,10 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
-from seqpipe._cli_exercises import EXERCISES, build_pipeline
+from seqpipe.cli._common import Parser, one_line
+from seqpipe.cli.exercises import EXERCISES, build_pipeline
 from seqpipe.persistence import save
 from seqpipe.search.distributions import Choice, LogRandInt, LogUniform, RandInt, Uniform
 from seqpipe.search.searches import GridSearch, RandomSearch, TPESearch
@@ -36,13 +37,6 @@ __all__ = ["main"]
 
 _SCORING = {"seq2seq": "neg_mean_squared_error", "next": "neg_mean_squared_error",
             "classify": "accuracy"}
-
-
-class _Parser(argparse.ArgumentParser):
-    """Bad arguments exit with status 2 and one line, ``prog: error: message``."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def _positive(kind: type) -> Any:
@@ -70,7 +64,7 @@ def _n_jobs(text: str) -> int:
 
 
 def _parser(prog: str) -> argparse.ArgumentParser:
-    parser = _Parser(prog=prog, description="Search the hyperparameters of an exercise's "
+    parser = Parser(prog=prog, description="Search the hyperparameters of an exercise's "
                      "pipeline over its default space; write the trials table, a plot of "
                      "the score by trial and the best pipeline.")
     parser.add_argument("name", metavar="NAME", choices=list(EXERCISES),
@@ -202,10 +196,6 @@ class _atomic:  # noqa: N801 - used like open()
             os.unlink(self.temporary)
 
 
-def _one_line(error: BaseException) -> str:
-    return " ".join(str(error).split()).rstrip(".")
-
-
 def main(argv: list[str] | None = None, prog: str = "seqpipe search") -> int:
     """Entry point of ``seqpipe search``; returns the exit status."""
     parser = _parser(prog)
@@ -220,7 +210,7 @@ def main(argv: list[str] | None = None, prog: str = "seqpipe search") -> int:
     try:
         X, y = exercise.load(args.n_samples, args.random_state)
     except ValueError as error:
-        parser.error(_one_line(error))
+        parser.error(one_line(error))
     pipeline = build_pipeline(exercise, epochs=args.epochs, batch_size=None,
                               hidden_dim=None, learning_rate=None,
                               random_state=args.random_state)
@@ -234,8 +224,8 @@ def main(argv: list[str] | None = None, prog: str = "seqpipe search") -> int:
         search.fit(X, y)
     except (ValueError, TypeError) as error:
         if not hasattr(search, "trials_"):
-            parser.error(_one_line(error))
-        print(f"{prog}: {_one_line(error)}", file=sys.stderr)
+            parser.error(one_line(error))
+        print(f"{prog}: {one_line(error)}", file=sys.stderr)
         return 1
     write_trials(search, out / "trials.csv")
     plot_scores(search, out / "score_by_trial.png", f"seqpipe search {args.name}")

@@ -112,7 +112,8 @@ def load_csv_series(
     column : str
         The column of values.
     date_column : str, default=None
-        The column of dates (anything :func:`pandas.to_datetime` reads).
+        The column of dates (anything :func:`pandas.to_datetime` reads). Local times
+        whose UTC offset changes (daylight saving time) are converted to UTC.
     missing : {"error", "drop", "interpolate"}, default="error"
         What to do with missing values: report them as an error, drop their rows
         (with dates, this leaves gaps, reported as such), or interpolate them
@@ -271,8 +272,11 @@ def _parse_dates(raw: pd.Series, date_column: str, date_format: str | None,
                         f"{_lines(lines[absent])}")
     with warnings.catch_warnings():  # "could not infer format": the NaT below says more
         warnings.simplefilter("ignore", UserWarning)
-        dates = pd.DatetimeIndex(pd.to_datetime(raw, errors="coerce", format=date_format),
-                                 name=date_column)
+        try:
+            parsed = pd.to_datetime(raw, errors="coerce", format=date_format)
+        except ValueError:  # offsets that change (daylight saving): one zone, UTC
+            parsed = pd.to_datetime(raw, errors="coerce", format=date_format, utc=True)
+        dates = pd.DatetimeIndex(parsed, name=date_column)
     unread = dates.isna() & ~absent
     if unread.any():
         expected = f"the format {date_format!r}" if date_format else "a date"

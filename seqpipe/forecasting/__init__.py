@@ -10,7 +10,9 @@ from seqpipe.forecasting.baselines import LastValue, SeasonalNaive
 from seqpipe.forecasting.calendar import CalendarFeatures
 from seqpipe.forecasting.forecaster import Forecaster
 from seqpipe.forecasting.season import detect_season
+from seqpipe.forecasting.target_windows import TargetWindows
 from seqpipe.forecasting.windows import WindowFeatures, WindowScaler, make_windows
 
-__all__ = ["CalendarFeatures", "Forecaster", "LastValue", "SeasonalNaive", "WindowFeatures",
-           "WindowScaler", "backtest", "detect_season", "make_windows", "summary"]
+__all__ = ["CalendarFeatures", "Forecaster", "LastValue", "SeasonalNaive", "TargetWindows",
+           "WindowFeatures", "WindowScaler", "backtest", "detect_season", "make_windows",
+           "summary"]

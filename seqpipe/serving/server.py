@@ -1,93 +1,24 @@
-"""``python -m seqpipe.serving MODEL...``: load saved models and serve them with uvicorn.
+"""Run a serving app with uvicorn: listen, answer, stop gracefully on SIGTERM.
 
-The server binds 127.0.0.1 unless ``--host`` says otherwise. ``--port 0`` picks a free
-port. Once listening it prints one line, ``seqpipe serving <names> on
-http://HOST:PORT``, to stdout. A model that cannot be loaded (missing, corrupted, or
-unsigned/tampered while the key's environment variable is set) stops it before it
-listens, with a one-line message on stderr and exit status 1.
-
-Bad arguments (including a setting out of its range, e.g. ``--max-batch-size 0``) print
-the usage and a one-line error naming the flag, and exit with status 2.
-
-SIGTERM (or Ctrl-C) stops it gracefully: it closes the listening socket at once (new
-connections are refused), lets the requests in flight finish (for at most
-``--graceful-shutdown-seconds``, then cancels them) and exits with status 0. A model
-call still running in its worker thread once that delay is over does not hold the
-process: it exits at once.
+:func:`serve` binds 127.0.0.1 unless told otherwise (port 0 picks a free port) and
+prints one line once listening. SIGTERM (or Ctrl-C) closes the listening socket at
+once (new connections are refused), lets the requests in flight finish (for at most
+the graceful delay, then cancels them) and returns. ``seqpipe serve`` (the command
+line, :mod:`seqpipe.cli.serve`) loads the models and calls it.
 """
 
 from __future__ import annotations
 
-import argparse
-import dataclasses
 import os
 import signal
 import socket
 import sys
 import threading
+from typing import Any
 
 import uvicorn
 
-from seqpipe.persistence import ArtifactError
-from seqpipe.serving.app import Settings, create_app
-from seqpipe.serving.loading import load_models
-
-__all__ = ["build_parser", "limit_model_threads", "main", "settings_of"]
-
-
-def build_parser(prog: str = "python -m seqpipe.serving") -> argparse.ArgumentParser:
-    """The command line's arguments (shared with ``seqpipe serve``)."""
-    defaults = Settings()
-    parser = argparse.ArgumentParser(
-        prog=prog, description="Serve saved seqpipe models over the Open Inference "
-                               "Protocol v2 (HTTP/REST).")
-    parser.add_argument("models", nargs="+", metavar="MODEL",
-                        help="a saved model, PATH (named by its file stem) or NAME=PATH")
-    parser.add_argument("--host", default="127.0.0.1",
-                        help="address to bind (default: 127.0.0.1, this machine only)")
-    parser.add_argument("--port", type=int, default=8080,
-                        help="port to bind (default: 8080; 0 picks a free one)")
-    parser.add_argument("--key-env", default="SEQPIPE_KEY", metavar="VAR",
-                        help="environment variable holding the signing key; when it is "
-                             "set, unsigned or tampered models are refused "
-                             "(default: SEQPIPE_KEY)")
-    parser.add_argument("--max-body-bytes", type=int, default=defaults.max_body_bytes,
-                        help="largest request body accepted (default: %(default)s)")
-    parser.add_argument("--max-sequences", type=int, default=defaults.max_sequences,
-                        help="most streaming sequences open at once (default: %(default)s)")
-    parser.add_argument("--sequence-idle-seconds", type=float,
-                        default=defaults.sequence_idle_seconds,
-                        help="free a sequence idle this long (default: %(default)s)")
-    parser.add_argument("--graceful-shutdown-seconds", type=float,
-                        default=defaults.graceful_shutdown_seconds,
-                        help="on SIGTERM, wait this long for the requests in flight "
-                             "before cancelling them (default: %(default)s)")
-    parser.add_argument("--max-batch-size", type=int, default=defaults.max_batch_size,
-                        metavar="N",
-                        help="dynamic batching: most rows stacked into one model call "
-                             "from concurrent requests; 1 switches batching off "
-                             "(default: %(default)s)")
-    parser.add_argument("--max-queue-delay-ms", type=float,
-                        default=defaults.max_queue_delay_ms, metavar="MS",
-                        help="dynamic batching: longest wait for more requests to join a "
-                             "batch, in milliseconds (default: %(default)s)")
-    parser.add_argument("--max-windows", type=int, default=defaults.max_windows,
-                        metavar="N",
-                        help="most windows one infer request may make the model predict "
-                             "(a larger request answers 413) (default: %(default)s)")
-    parser.add_argument("--max-call-windows", type=int,
-                        default=defaults.max_call_windows, metavar="N",
-                        help="most windows per model call: larger requests are predicted "
-                             "in slices of this many, bounding the model's memory "
-                             "(default: %(default)s)")
-    parser.add_argument("--model-threads", type=int, default=1, metavar="N",
-                        help="threads one TensorFlow model call may use; concurrent "
-                             "requests and batches keep the other cores busy, and one "
-                             "thread wastes no time handing work between threads (a "
-                             "one-window LSTM call: 2-3x faster than with all cores). 0: "
-                             "TensorFlow's choice (all cores). TF_NUM_INTRAOP_THREADS and "
-                             "TF_NUM_INTEROP_THREADS, when set, win (default: %(default)s)")
-    return parser
+__all__ = ["limit_model_threads", "serve"]
 
 
 def limit_model_threads(threads: int) -> None:
@@ -106,56 +37,27 @@ def limit_model_threads(threads: int) -> None:
             os.environ.setdefault(name, str(threads))
 
 
-def settings_of(args: argparse.Namespace) -> Settings:
-    """The Settings the command line asks for; ValueError naming the flag otherwise."""
-    fields = [field.name for field in dataclasses.fields(Settings)]
-    try:
-        return Settings(**{name: getattr(args, name) for name in fields})
-    except ValueError as error:
-        message = str(error)
-        for name in fields:
-            message = message.replace(f"The '{name}' setting must",
-                                      f"argument --{name.replace('_', '-')}: must")
-        raise ValueError(message) from None
+def serve(app: Any, *, host: str = "127.0.0.1", port: int = 8080,
+          graceful_shutdown_seconds: float = 10.0, announce: str = "") -> None:
+    """Serve ``app`` with uvicorn on ``host:port`` until SIGTERM or SIGINT.
 
+    Once listening, prints ``<announce> on http://HOST:PORT`` (the port picked when
+    ``port`` is 0). On SIGTERM the listening socket closes at once, the requests in
+    flight get ``graceful_shutdown_seconds`` to finish, and the function returns; a
+    model call still running in its worker thread after that does not hold the
+    process, which exits at once (status 0).
 
-def _fail(message: str) -> int:
-    print(f"seqpipe serve: error: {' '.join(message.split())}", file=sys.stderr)
-    return 1
-
-
-def main(argv: list[str] | None = None, *, prog: str = "python -m seqpipe.serving") -> int:
-    """Run the server until interrupted; the exit status. ``prog`` names the command
-    in usage and help (``seqpipe serve`` delegates here)."""
-    parser = build_parser(prog)
-    args = parser.parse_args(argv)
-    try:
-        settings = settings_of(args)
-    except ValueError as error:
-        parser.error(str(error))  # usage, the message, exit status 2
-    if args.model_threads < 0:
-        parser.error(f"argument --model-threads: must be an int in the range [0, inf). "
-                     f"Got {args.model_threads} instead.")
-    limit_model_threads(args.model_threads)
-    key = os.environ.get(args.key_env) or None
-    try:
-        models, headers = load_models(args.models, key=key)
-    except (OSError, ArtifactError, ValueError) as error:
-        return _fail(f"cannot load the models, nothing served: {error}")
-    try:
-        app = create_app(models, settings=settings, headers=headers)
-    except (TypeError, ValueError) as error:
-        return _fail(str(error))
-    try:
-        sock = _listen(args.host, args.port)
-    except OSError as error:
-        return _fail(f"cannot listen on {args.host}:{args.port}: {error}")
-    with sock:
-        host, port = sock.getsockname()[:2]
-        host = f"[{host}]" if ":" in host else host
-        print(f"seqpipe serving {', '.join(models)} on http://{host}:{port}", flush=True)
+    Raises
+    ------
+    OSError
+        When ``host:port`` cannot be bound.
+    """
+    with _listen(host, port) as sock:
+        bound_host, bound_port = sock.getsockname()[:2]
+        bound_host = f"[{bound_host}]" if ":" in bound_host else bound_host
+        print(f"{announce} on http://{bound_host}:{bound_port}", flush=True)
         config = uvicorn.Config(app, log_level="warning", access_log=False,
-                                timeout_graceful_shutdown=settings.graceful_shutdown_seconds)
+                                timeout_graceful_shutdown=graceful_shutdown_seconds)
         _run_until_stopped(uvicorn.Server(config), sock)
     if threading.current_thread() is threading.main_thread() and any(
             not thread.daemon for thread in threading.enumerate()
@@ -165,7 +67,6 @@ def main(argv: list[str] | None = None, *, prog: str = "python -m seqpipe.servin
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(0)
-    return 0
 
 
 def _listen(host: str, port: int) -> socket.socket:

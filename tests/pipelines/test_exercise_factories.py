@@ -80,7 +80,7 @@ def test_the_command_lines_keywords_reach_the_right_steps():
 
 @pytest.mark.parametrize("name", ["exercise1", "exercise2", "exercise3", "exercise4"])
 def test_seqpipe_runs_options_reach_the_exercise_pipelines(name):
-    from seqpipe._cli_exercises import EXERCISES, build_pipeline
+    from seqpipe.cli.exercises import EXERCISES, build_pipeline
 
     pipeline = build_pipeline(EXERCISES[name], epochs=2, batch_size=8, hidden_dim=3,
                               learning_rate=0.5, random_state=11)

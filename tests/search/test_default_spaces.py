@@ -8,7 +8,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.linear_model import Ridge
 
-from seqpipe._cli_exercises import EXERCISES, build_pipeline
+from seqpipe.cli.exercises import EXERCISES, build_pipeline
 from seqpipe.pipelines import default_space, stock_pipeline
 from seqpipe.search import check_space
 

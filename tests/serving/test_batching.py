@@ -15,7 +15,8 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from test_server import START_TIMEOUT, environment, running_server
 
 from seqpipe import Pipeline, StreamingPredictor, save
-from seqpipe.serving import Settings, create_app, main
+from seqpipe.cli.serve import main
+from seqpipe.serving import Settings, create_app
 from seqpipe.serving.batching import Batcher
 from seqpipe.steps import MeanStdNormalizer, Windower
 

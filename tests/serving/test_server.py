@@ -1,4 +1,4 @@
-"""A real server: ``python -m seqpipe.serving`` in a subprocess, spoken to over HTTP."""
+"""A real server: ``python -m seqpipe serve`` in a subprocess, spoken to over HTTP."""
 
 import asyncio
 import contextlib
@@ -17,7 +17,8 @@ import pytest
 from slow_model import SlowSum
 
 from seqpipe import StreamingPredictor, save
-from seqpipe.serving.server import _listen, limit_model_threads, main
+from seqpipe.cli.serve import main
+from seqpipe.serving.server import _listen, limit_model_threads
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -51,7 +52,7 @@ def running_server(path, *options, models=()):
     """(process, base URL) of a live server of ``path`` (and of the ``NAME=PATH`` specs
     in ``models``) on a free port; always stopped."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "seqpipe.serving", str(path), *models, "--port", "0",
+        [sys.executable, "-m", "seqpipe", "serve", str(path), *models, "--port", "0",
          *options],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment())
     names = ", ".join([path.stem, *(spec.partition("=")[0] for spec in models)])
@@ -186,7 +187,7 @@ def test_an_unsigned_or_foreign_artifact_is_refused_at_start_up_when_a_key_is_se
     path = tmp_path / "model.seqpipe"
     save(window_pipeline, path, key=signed_with)
     done = subprocess.run(
-        [sys.executable, "-m", "seqpipe.serving", str(path), "--port", "0",
+        [sys.executable, "-m", "seqpipe", "serve", str(path), "--port", "0",
          "--key-env", "SERVE_TEST_KEY"],
         capture_output=True, text=True, timeout=START_TIMEOUT,
         env={**environment(), "SERVE_TEST_KEY": "secret"})
