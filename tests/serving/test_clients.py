@@ -1,6 +1,8 @@
-"""The real clients people deploy with, against a real server (``seqpipe
-serve`` in a subprocess): Triton's ``tritonclient.http``, which sends and
-asks for binary tensor data by default."""
+"""The real clients people deploy with, against a real server (``python -m
+seqpipe.serving`` in a subprocess): Triton's ``tritonclient.http``, which sends and
+asks for binary tensor data by default, and KServe's ``InferenceRESTClient``."""
+
+import asyncio
 
 import numpy as np
 import pytest
@@ -125,3 +127,83 @@ def test_tritonclient_reports_the_servers_error(client, windows, inputs, outputs
         client.infer("model", inputs(np.ascontiguousarray(windows[:2])), outputs=requested)
     assert caught.value.status() == status
     assert message in caught.value.message()
+
+
+# ---------------------------------------------------------------- KServe's InferenceRESTClient
+def kserve_call(method, *args, **kwargs):
+    """``await InferenceRESTClient(v2).method(*args, **kwargs)`` (an async client)."""
+    from kserve import InferenceRESTClient, RESTConfig
+
+    async def call():
+        client = InferenceRESTClient(RESTConfig(protocol="v2", timeout=30))
+        try:
+            return await getattr(client, method)(*args, **kwargs)
+        finally:
+            await client.close()
+
+    return asyncio.run(call())
+
+
+def kserve_request(model, array, datatype, *, binary_inputs, binary_outputs=None,
+                   **parameters):
+    from kserve import InferInput, InferRequest
+    from kserve.protocol.infer_type import RequestedOutput
+
+    tensor = InferInput("input", list(array.shape), datatype)
+    tensor.set_data_from_numpy(array, binary_data=binary_inputs)
+    outputs = None if binary_outputs is None else [
+        RequestedOutput("output", parameters={"binary_data": binary_outputs})]
+    return InferRequest(model, [tensor], request_id="k1", request_outputs=outputs,
+                        parameters=parameters or None)
+
+
+@pytest.mark.parametrize("binary_inputs, binary_outputs", [
+    (True, True), (True, None), (False, True), (False, None)])
+def test_kserve_client_infers_in_binary_and_json(server, window_pipeline, windows,
+                                                binary_inputs, binary_outputs):
+    pytest.importorskip("kserve")
+    url = f"http://{server}"
+    assert kserve_call("is_server_live", url) and kserve_call("is_server_ready", url)
+    assert kserve_call("is_model_ready", url, "model")
+    X = windows[:5].astype(np.float32)
+    headers = {}
+    response = kserve_call("infer", url, kserve_request(
+        "model", X, "FP32", binary_inputs=binary_inputs, binary_outputs=binary_outputs),
+        model_name="model", response_headers=headers)
+    assert ("inference-header-content-length" in headers) is bool(binary_outputs)
+    assert response.id == "k1" and response.model_name == "model"
+    (output,) = response.outputs
+    assert output.name == "output" and output.datatype == "FP32"
+    y = output.as_numpy()
+    assert y.dtype == np.float32
+    np.testing.assert_allclose(y, window_pipeline.predict(X), rtol=1e-5)
+
+
+def test_kserve_client_gets_string_labels_and_streams(server, window_pipeline, windows,
+                                                     series):
+    pytest.importorskip("kserve")
+    url = f"http://{server}"
+    X = windows[:2].copy()
+    X[0, 0, 0] = -1.0
+    labels = kserve_call("infer", url, kserve_request(
+        "labels", X, "FP64", binary_inputs=True, binary_outputs=True), model_name="labels")
+    assert labels.outputs[0].datatype == "BYTES"
+    assert labels.outputs[0].as_numpy().tolist() == ["down", "up"]  # decoded by kserve
+    answer = kserve_call("infer", url, kserve_request(
+        "model", series[:PAST + 1], "FP64", binary_inputs=True, sequence_id="k",
+        sequence_start=True, sequence_end=True), model_name="model")
+    expected = StreamingPredictor(window_pipeline, window_size_past=PAST).update_many(
+        series[:PAST + 1])[PAST - 1:]
+    np.testing.assert_allclose(answer.outputs[0].as_numpy(), np.stack(expected),
+                               rtol=1e-12)
+    assert answer.parameters["window_filled"] == PAST
+
+
+def test_kserve_client_raises_the_servers_message(server, windows):
+    httpx = pytest.importorskip("httpx")
+    pytest.importorskip("kserve")
+    request = kserve_request("model", windows[:1, :4], "FP64", binary_inputs=True)
+    with pytest.raises(httpx.HTTPStatusError) as caught:
+        kserve_call("infer", f"http://{server}", request, model_name="model")
+    assert caught.value.response.status_code == 400
+    assert "has shape [1, 4, 2]; model 'model' takes shape [-1, 5, 2]" in str(caught.value)
