@@ -267,3 +267,95 @@ def test_cpi_deflation_aligned_by_date(tmp_path):
     with pytest.raises(ValueError, match="--cpi needs dates"):
         load_series(SeriesRun("stock", "close", None, data=tmp_path / "p.csv",
                               cpi=tmp_path / "cpi.csv"))
+
+
+def _driven_csv(path, n=400, rows_after=0, seed=0):
+    """A daily CSV whose 'sales' is 3x a 'promo' column known ahead, plus noise; a
+    'footfall' column measured along; ``rows_after`` rows of promo after the last sale."""
+    rng = np.random.default_rng(seed)
+    dates = pd.date_range("2022-01-01", periods=n + rows_after, freq="D")
+    promo = rng.normal(size=n + rows_after)
+    sales = 3 * promo + 0.1 * rng.normal(size=n + rows_after)
+    frame = pd.DataFrame({"date": dates.strftime("%Y-%m-%d"), "sales": sales, "promo": promo,
+                          "footfall": sales + rng.normal(size=n + rows_after)})
+    frame.loc[n:, ["sales", "footfall"]] = np.nan
+    frame.to_csv(path, index=False)
+    return frame
+
+
+def test_run_csv_with_covariates_and_backtest_through_a_subprocess(tmp_path):
+    _driven_csv(tmp_path / "shop.csv")
+    common = ["run", "csv", "--data", str(tmp_path / "shop.csv"), "--column", "sales",
+              "--date-column", "date", "--epochs", "1", "--quiet"]
+    result = seqpipe(*common, "--future-covariates", "promo", "--past-covariates",
+                     "footfall", "--no-calendar", "--backtest", "--window-future", "3",
+                     "--out", str(tmp_path / "with"))
+    assert result.returncode == 0, result.stderr
+    assert "forecasts identical (bitwise)" in result.stdout
+    assert "oneDNN" not in result.stderr + result.stdout
+    assert "absl" not in result.stderr + result.stdout
+    with_covariates = json.loads((tmp_path / "with" / "metrics.json").read_text())
+    assert with_covariates["covariates"] == {"past": ["footfall"], "future": ["promo"],
+                                             "calendar": []}
+    backtest = pd.read_csv(tmp_path / "with" / "backtest.csv")
+    assert backtest.columns.tolist()[:5] == ["origin", "date", "step", "actual",
+                                             "prediction"]
+    assert backtest["step"].max() == 3 and len(backtest) % 3 == 0
+    assert (tmp_path / "with" / "backtest_errors.png").stat().st_size > 0
+    assert main([*common, "--out", str(tmp_path / "without")]) == 0
+    without = json.loads((tmp_path / "without" / "metrics.json").read_text())
+    assert without["covariates"]["calendar"] == ["dayofweek_sin", "dayofweek_cos",
+                                                 "dayofyear_sin", "dayofyear_cos"]
+    # the promotions drive the sales: knowing them ahead is worth far more than the rest
+    assert with_covariates["validation_mse"] < 0.05 * without["validation_mse"]
+
+
+def test_predict_reads_the_future_covariates_after_the_last_value(tmp_path, capsys):
+    frame = _driven_csv(tmp_path / "next.csv", rows_after=2)
+    frame.iloc[:400].to_csv(tmp_path / "train.csv", index=False)
+    assert main(["run", "csv", "--data", str(tmp_path / "train.csv"), "--column", "sales",
+                 "--date-column", "date", "--future-covariates", "promo", "--epochs", "1",
+                 "--window-future", "2", "--quiet", "--out", str(tmp_path / "run")]) == 0
+    model = str(tmp_path / "run" / "pipeline.seqpipe")
+    capsys.readouterr()
+    assert main(["predict", model, str(tmp_path / "next.csv")]) == 0
+    forecast = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    assert forecast["date"].tolist() == ["2023-02-05", "2023-02-06"]
+    np.testing.assert_allclose(forecast["sales"], 3 * frame["promo"].iloc[400:], atol=0.5)
+    # without the rows after the last value: a clear error naming what to give
+    with pytest.raises(SystemExit):
+        main(["predict", model, str(tmp_path / "train.csv")])
+    err = capsys.readouterr().err
+    assert "future_covariates has no row for 2023-02-05" in err
+    assert "or in --future FILE" in err and len(err.strip().splitlines()) == 1
+    # --future FILE gives them instead
+    frame.iloc[400:][["date", "promo"]].to_csv(tmp_path / "promo.csv", index=False)
+    assert main(["predict", model, str(tmp_path / "train.csv"), "--future",
+                 str(tmp_path / "promo.csv")]) == 0
+    again = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    pd.testing.assert_frame_equal(again, forecast)
+
+
+def test_a_missing_target_before_its_last_value_is_an_error_naming_it(tmp_path, capsys):
+    frame = _driven_csv(tmp_path / "gap.csv")
+    frame.loc[10, "sales"] = np.nan
+    frame.to_csv(tmp_path / "gap.csv", index=False)
+    with pytest.raises(SystemExit):
+        main(["run", "csv", "--data", str(tmp_path / "gap.csv"), "--column", "sales",
+              "--date-column", "date", "--future-covariates", "promo"])
+    assert "column 'sales' has no value at 2022-01-11" in capsys.readouterr().err
+
+
+def test_run_csv_on_250_daily_rows_with_default_settings(tmp_path):
+    """The whole nested split fits: 212 rows to train on, the forecaster's own 15 % of
+    them to choose on, the GRU's 15 % of its windows to stop early on."""
+    make_seasonal_series(250, period=7, freq="D", random_state=0).to_frame().to_csv(
+        tmp_path / "daily.csv")
+    assert main(["run", "csv", "--data", str(tmp_path / "daily.csv"), "--column", "value",
+                 "--date-column", "date", "--epochs", "2", "--quiet", "--out",
+                 str(tmp_path / "run")]) == 0
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    scored = {k for k, v in metrics["candidates"].items() if v["selection_mse"] == v[
+        "selection_mse"]}
+    assert {"gru", "ridge-alpha-10", "seasonal-naive", "last-value"} <= scored
+    assert metrics["left_out"] == {}

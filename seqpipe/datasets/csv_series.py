@@ -272,9 +272,13 @@ def _parse_dates(raw: pd.Series, date_column: str, date_format: str | None,
                         f"{_lines(lines[absent])}")
     with warnings.catch_warnings():  # "could not infer format": the NaT below says more
         warnings.simplefilter("ignore", UserWarning)
+        warnings.simplefilter("ignore", FutureWarning)  # "mixed time zones": handled below
         try:
             parsed = pd.to_datetime(raw, errors="coerce", format=date_format)
-        except ValueError:  # offsets that change (daylight saving): one zone, UTC
+        except ValueError:
+            parsed = None
+        if parsed is None or not pd.api.types.is_datetime64_any_dtype(parsed):
+            # offsets that change (daylight saving): one zone, UTC
             parsed = pd.to_datetime(raw, errors="coerce", format=date_format, utc=True)
         dates = pd.DatetimeIndex(parsed, name=date_column)
     unread = dates.isna() & ~absent

@@ -249,9 +249,10 @@ class Forecaster(BaseEstimator):
         n_observed = len(target)
         if self.past_covariates_:
             values = np.full((len(index), len(self.past_covariates_)), np.nan)
-            values[:n_observed] = align(self._named(past, "past_covariates"),
-                                        index[:n_observed], "past_covariates",
-                                        self.frequency_)
+            if n_observed:
+                values[:n_observed] = align(self._named(past, "past_covariates"),
+                                            index[:n_observed], "past_covariates",
+                                            self.frequency_)
             columns.append(values)
         if self.future_covariates_:
             columns.append(align(self._named(future, "future_covariates"), index,

@@ -278,3 +278,19 @@ def test_binary_file_is_not_a_csv(tmp_path):
     with pytest.raises(ValueError, match=r"array\.npy: not a text CSV file \(byte 0"):
         load_csv_series(path, "value")
 
+
+
+def test_local_times_across_a_daylight_saving_change_load_as_utc(tmp_path):
+    """Paris clocks jump from 02:00 to 03:00 on 2024-03-31: the offsets change from +01:00
+    to +02:00, and the hours stay one apart once in UTC."""
+    local = pd.date_range("2024-03-30 22:00", periods=8, freq="h", tz="Europe/Paris")
+    path = tmp_path / "load.csv"
+    pd.DataFrame({"time": local.strftime("%Y-%m-%d %H:%M:%S%z").str.replace(
+        r"(\d\d)(\d\d)$", r"\1:\2", regex=True), "load": np.arange(8.0)}).to_csv(
+        path, index=False)
+    assert "+01:00" in path.read_text() and "+02:00" in path.read_text()
+    series = load_csv_series(path, "load", "time", gaps="error")
+    assert str(series.dates.tz) == "UTC"
+    assert series.dates[0] == pd.Timestamp("2024-03-30 21:00", tz="UTC")
+    assert (np.diff(series.dates.asi8) == np.diff(series.dates.asi8)[0]).all()
+    assert series.gaps == ()

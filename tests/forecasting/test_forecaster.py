@@ -108,6 +108,25 @@ def test_changing_the_data_after_the_origin_leaves_the_forecast_bitwise_unchange
     assert not np.allclose(moved[0], before[0])
 
 
+def test_past_covariates_are_read_up_to_the_origin_at_predict():
+    y, driver = driven_by_future_covariate()
+    lagged = pd.DataFrame({"lagged": driver["driver"].shift(1, fill_value=0.0)},
+                          index=y.index)  # yesterday's driver, a past covariate
+    forecaster = Forecaster(1, candidates=RIDGES, calendar=False).fit(
+        y.iloc[:500], past_covariates=lagged.iloc[:500])
+    after_fit = forecaster.predict()  # the history seen in fit holds its covariates
+    assert after_fit.index[0] == y.index[500]
+    later = forecaster.predict(y.iloc[:520], past_covariates=lagged)
+    assert later.index[0] == y.index[520]
+    # past covariates may stop at the origin: only values up to it are read
+    pd.testing.assert_frame_equal(
+        forecaster.predict(y.iloc[:520], past_covariates=lagged.iloc[:520]), later)
+    with pytest.raises(ValueError, match="past_covariates is required"):
+        forecaster.predict(y.iloc[:520])
+    with pytest.raises(ValueError, match="only read with a new history y"):
+        forecaster.predict(past_covariates=lagged)
+
+
 def test_a_target_driven_by_a_future_covariate_is_learned():
     y, driver = driven_by_future_covariate()
     with_driver = Forecaster(4, candidates=RIDGES, calendar=False).fit(
