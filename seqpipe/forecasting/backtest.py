@@ -63,8 +63,9 @@ def backtest(forecaster: Any, y: Any, *, past_covariates: Any = None,
     n_jobs : int, default=1
         Fits run in parallel (with ``refit``), by joblib.
     backend : str, default="loky"
-        joblib's backend: ``"loky"``, ``"threading"``, or ``"dask"`` (with a
-        ``dask.distributed`` Client), as in :mod:`seqpipe.search`.
+        joblib's backend (``"loky"``, ``"threading"``, ...), or ``"dask"``: the fits
+        run on the workers of the current ``dask.distributed`` Client, as in
+        :mod:`seqpipe.search`.
 
     Returns
     -------
@@ -93,10 +94,9 @@ def backtest(forecaster: Any, y: Any, *, past_covariates: Any = None,
 
     groups = [origins[i:i + every] for i in range(0, len(origins), every)]
     length = first + 1
-    fits = Parallel(n_jobs=n_jobs, backend=backend)(
-        delayed(_fit_and_forecast)(forecaster, target, past, future, group,
-                                   length if window == "rolling" else None)
-        for group in groups)
+    tasks = [(forecaster, target, past, future, group,
+              length if window == "rolling" else None) for group in groups]
+    fits = _run(tasks, n_jobs, backend)
     frame = pd.concat([part for part, _ in fits], ignore_index=True)
     season = fits[0][1]
     frame["last_value"] = _baseline(LastValue(), target, frame, horizon)
@@ -129,6 +129,22 @@ def _fit_and_forecast(forecaster: Any, target: pd.Series, past: Any, future: Any
         "prediction": predictions.ravel(),
     })
     return part, fitted.season_
+
+
+def _run(tasks: list[tuple], n_jobs: int, backend: str) -> list:
+    """``_fit_and_forecast`` of every task, by joblib or on the current Dask client."""
+    if backend != "dask":
+        return Parallel(n_jobs=n_jobs, backend=backend)(
+            delayed(_fit_and_forecast)(*task) for task in tasks)
+    from distributed import get_client  # the dask extra
+
+    try:
+        client = get_client()
+    except ValueError:
+        raise ValueError("backtest with backend='dask' runs on the current Dask client: "
+                         "create one first (distributed.Client(address)).") from None
+    return client.gather([client.submit(_fit_and_forecast, *task, pure=False)
+                          for task in tasks])
 
 
 def _rows(covariates: pd.DataFrame | None, index: pd.Index) -> pd.DataFrame | None:

@@ -129,3 +129,21 @@ def test_bad_arguments_are_named(y):
         backtest(forecaster(), y, start=298)
     with pytest.raises(TypeError, match="needs a seqpipe.forecasting.Forecaster"):
         backtest(Ridge(), y)
+    pytest.importorskip("distributed")
+    with pytest.raises(ValueError, match="runs on the current Dask client: create one"):
+        backtest(forecaster(), y, start=280, refit=True, backend="dask")
+
+
+def test_refits_run_in_parallel_processes_and_on_a_dask_cluster(y):
+    """The same forecasts whether the refits run here, in loky processes or on the
+    workers of a real Dask LocalCluster."""
+    distributed = pytest.importorskip("distributed")
+    model = Forecaster(3, candidates=[Ridge()], window_past=14, calendar=False)
+    here = backtest(model, y, start=270, refit=3)
+    in_processes = backtest(model, y, start=270, refit=3, n_jobs=2)
+    pd.testing.assert_frame_equal(here, in_processes)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  host="127.0.0.1", dashboard_address=None) as cluster, \
+            distributed.Client(cluster):
+        on_dask = backtest(model, y, start=270, refit=3, n_jobs=2, backend="dask")
+    pd.testing.assert_frame_equal(here, on_dask)
