@@ -109,3 +109,15 @@ def test_csv_forecast_example_beats_seasonal_naive_and_forecasts_dated_values(tm
     assert dates.is_monotonic_increasing and dates.is_unique and dates[0] > last
     assert np.isfinite([float(row.split(",")[1]) for row in rows]).all()
     assert (tmp_path / "run" / "pipeline.seqpipe").read_bytes()[:8] == b"SEQPIPE\n"
+
+
+def test_forecasting_example_gains_from_its_covariates_and_reloads(tmp_path):
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES / "forecasting.py"), "--quick", "--output",
+         str(tmp_path)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    match = re.search(r"forecasting: MSE with covariates / without: ([0-9.]+)", result.stdout)
+    assert match and float(match[1]) < 0.9, result.stdout
+    assert "the next day's load, from 2023-04-17 00:00:00" in result.stdout
+    assert (tmp_path / "backtest_errors.png").stat().st_size > 0
+    assert (tmp_path / "forecaster.seqpipe").read_bytes()[:8] == b"SEQPIPE\n"

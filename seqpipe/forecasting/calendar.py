@@ -6,10 +6,12 @@ any future date, so a :class:`~seqpipe.forecasting.Forecaster` uses them as futu
 covariates.
 
 >>> import pandas as pd
->>> dates = pd.date_range("2024-01-01", periods=48, freq="h")
+>>> dates = pd.date_range("2024-01-01", periods=24 * 400, freq="h")
 >>> calendar = CalendarFeatures().fit(dates)
 >>> calendar.features_                     # "auto": what varies at an hourly step
 ('hour', 'dayofweek', 'dayofyear')
+>>> CalendarFeatures().fit(dates[:24 * 10]).features_   # ten days: no yearly cycle
+('hour', 'dayofweek')
 >>> calendar.transform(dates).columns.tolist()[:2]
 ['hour_sin', 'hour_cos']
 >>> float(calendar.transform(dates)["hour_cos"].iloc[0])   # midnight
@@ -27,14 +29,16 @@ from sklearn.utils.validation import check_is_fitted
 
 __all__ = ["CalendarFeatures"]
 
-#: Each cycle: its position in [0, 1) at each date, and the largest step between dates
-#: at which it still varies within the data (a cycle is only seen when it is sampled
-#: more finely than its period).
+#: Each cycle: its position in [0, 1) at each date, the largest step between dates at
+#: which it still varies within the data (a cycle is only seen when it is sampled more
+#: finely than its period), and its period (the data must span one to learn it).
 _CYCLES = {
-    "hour": (lambda d: (d.hour + d.minute / 60 + d.second / 3600) / 24, pd.Timedelta("1D")),
-    "dayofweek": (lambda d: d.day_of_week / 7, pd.Timedelta("7D")),
-    "dayofyear": (lambda d: (d.day_of_year - 1) / (365 + d.is_leap_year), pd.Timedelta("28D")),
-    "month": (lambda d: (d.month - 1) / 12, pd.Timedelta("365D")),
+    "hour": (lambda d: (d.hour + d.minute / 60 + d.second / 3600) / 24, pd.Timedelta("1D"),
+             pd.Timedelta("1D")),
+    "dayofweek": (lambda d: d.day_of_week / 7, pd.Timedelta("7D"), pd.Timedelta("7D")),
+    "dayofyear": (lambda d: (d.day_of_year - 1) / (365 + d.is_leap_year),
+                  pd.Timedelta("28D"), pd.Timedelta("365D")),
+    "month": (lambda d: (d.month - 1) / 12, pd.Timedelta("365D"), pd.Timedelta("365D")),
 }
 _AUTO_MONTH_FROM = pd.Timedelta("28D")  # from monthly steps on, month replaces dayofyear
 
@@ -47,9 +51,10 @@ class CalendarFeatures(TransformerMixin, BaseEstimator):
     features : "auto" or sequence of str, default="auto"
         Among ``"hour"`` (of the day), ``"dayofweek"``, ``"dayofyear"`` and
         ``"month"``. ``"auto"`` keeps those that vary at the step of the dates seen
-        in ``fit``: the hour below daily steps, the day of the week below weekly
-        steps, the day of the year below monthly steps, the month from monthly to
-        yearly steps.
+        in ``fit`` and that the dates cover at least once: the hour below daily steps,
+        the day of the week below weekly steps (over a week at least), the day of the
+        year below monthly steps and the month from monthly to yearly steps (each over
+        a year at least).
     country : str, optional
         An ISO country code (``"FR"``, ``"US"``, ...): adds a ``holiday`` column, 1 on
         that country's public holidays (from the ``holidays`` package), 0 elsewhere.
@@ -141,11 +146,15 @@ def _dates(X: Any) -> pd.DatetimeIndex:
 
 
 def _auto_features(dates: pd.DatetimeIndex) -> tuple[str, ...]:
-    """The cycles sampled more finely than their period at the dates' usual step."""
+    """The cycles sampled more finely than their period at the dates' usual step, over
+    at least one whole period (a model cannot learn a cycle it saw part of, only
+    extrapolate it)."""
     if len(dates) < 2:
         return ()
     step = (dates[1:] - dates[:-1]).median()
-    chosen = [name for name, (_, finest) in _CYCLES.items() if step < finest]
+    span = dates[-1] - dates[0] + step
+    chosen = [name for name, (_, finest, period) in _CYCLES.items()
+              if step < finest and span >= period]
     if step >= _AUTO_MONTH_FROM:
         chosen = [name for name in chosen if name != "dayofyear"]
     else:

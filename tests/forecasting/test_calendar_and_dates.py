@@ -38,8 +38,14 @@ def test_month_and_day_of_year():
     ("YS", ()),
 ])
 def test_auto_keeps_the_cycles_that_vary_at_the_step(freq, expected):
-    dates = pd.date_range("2020-01-01", periods=50, freq=freq)
+    dates = pd.date_range("2020-01-01", "2022-01-01", freq=freq)
     assert CalendarFeatures().fit(dates).features_ == expected
+
+
+def test_auto_leaves_out_a_cycle_the_dates_do_not_cover():
+    dates = pd.date_range("2020-01-01", periods=24 * 6, freq="h")  # six days
+    assert CalendarFeatures().fit(dates).features_ == ("hour",)
+    assert CalendarFeatures().fit(dates[:12]).features_ == ()
 
 
 def test_holidays_of_a_country():
