@@ -359,3 +359,27 @@ def test_run_csv_on_250_daily_rows_with_default_settings(tmp_path):
         "selection_mse"]}
     assert {"gru", "ridge-alpha-10", "seasonal-naive", "last-value"} <= scored
     assert metrics["left_out"] == {}
+
+
+def test_the_command_chooses_its_model_before_the_part_it_reports_as_validation(
+        tmp_path, monkeypatch):
+    """Every fit the command makes (the candidates' choice inside the forecaster, its
+    refit, the linear AR baseline) sees only dates before the reported validation part."""
+    from seqpipe.cli import forecast
+
+    seen = []
+    original = forecast.Forecaster.fit
+
+    def recording_fit(self, y, **covariates):
+        seen.append(y.index[-1])
+        return original(self, y, **covariates)
+
+    monkeypatch.setattr(forecast.Forecaster, "fit", recording_fit)
+    series = make_seasonal_series(300, period=12, random_state=0)
+    series.to_frame().to_csv(tmp_path / "s.csv")
+    run = forecast.SeriesRun("csv", "value", "date", data=tmp_path / "s.csv", epochs=1,
+                             quiet=True)
+    assert forecast.run_series(run, tmp_path / "run") == 0
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    first_validation = series.index[metrics["n_train"]]
+    assert len(seen) >= 2 and max(seen) < first_validation
