@@ -27,6 +27,7 @@ builds windows; :class:`WindowScaler` expresses them in units a model learns wel
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import numpy as np
@@ -36,7 +37,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from seqpipe._validation import check_fitted, validate_X, validate_y
 from seqpipe.base import SampleMixin, StepTags
 
-__all__ = ["WindowFeatures", "WindowScaler", "make_windows"]
+__all__ = ["WindowFeatures", "WindowLags", "WindowScaler", "make_windows"]
 
 _TINY = 1e-12
 
@@ -177,25 +178,40 @@ class WindowFeatures(TransformerMixin, BaseEstimator):
     """Flatten scaled windows into a row of features for a tabular regressor: the past
     rows of every channel, and the forecast rows of the channels known ahead.
 
+    With ``nonlinear``, the first ``nonlinear`` channels known ahead (the future
+    covariates come first) also give piecewise-linear features over the forecast
+    rows, ``max(0, x - k)`` at ``knots`` quantiles ``k`` of each (learned in fit): a
+    linear model then fits a bent response, such as the U of an electricity load
+    against the temperature (heating when cold, cooling when hot). A channel with at
+    most two values (a 0/1 flag) gets none.
+
     Parameters
     ----------
     n_known_ahead : int, default=1
         Trailing channels known over the forecast rows (future covariates, and the
         level channel :class:`WindowScaler` appends).
+    nonlinear : int, default=0
+        Leading channels of the ``n_known_ahead`` ones given piecewise-linear features.
+    knots : int, default=4
+        Knots per such channel.
 
     Attributes
     ----------
     horizon_ : int
         Forecast rows per window (from fit's y).
+    knots_ : list of ndarray
+        The knots of each of the ``nonlinear`` channels (empty for a flag).
     n_features_out_ : int
         Features per window.
     """
 
-    def __init__(self, n_known_ahead: int = 1) -> None:
+    def __init__(self, n_known_ahead: int = 1, *, nonlinear: int = 0, knots: int = 4) -> None:
         self.n_known_ahead = n_known_ahead
+        self.nonlinear = nonlinear
+        self.knots = knots
 
     def fit(self, X: Any, y: Any = None) -> WindowFeatures:
-        """Learn the horizon from ``y`` (shape ``(n_windows, horizon)``)."""
+        """Learn the horizon from ``y`` (shape ``(n_windows, horizon)``), and the knots."""
         X = validate_X(self, X, reset=True, ndims=(3,))
         if y is None or np.ndim(y) != 2:
             raise ValueError("WindowFeatures.fit needs y of shape (n_windows, horizon).")
@@ -203,7 +219,23 @@ class WindowFeatures(TransformerMixin, BaseEstimator):
             raise ValueError(f"The 'n_known_ahead' parameter of WindowFeatures must be an "
                              f"int in the range [0, {X.shape[2]}]. Got {self.n_known_ahead!r}"
                              f" instead.")
+        if not 0 <= self.nonlinear <= self.n_known_ahead:
+            raise ValueError(f"The 'nonlinear' parameter of WindowFeatures must be an int in "
+                             f"the range [0, {self.n_known_ahead}] (n_known_ahead). Got "
+                             f"{self.nonlinear!r} instead.")
+        if isinstance(self.knots, bool) or not isinstance(self.knots, numbers.Integral) \
+                or self.knots < 1:
+            raise ValueError(f"The 'knots' parameter of WindowFeatures must be an int in the "
+                             f"range [1, inf). Got {self.knots!r} instead.")
         self.horizon_ = np.shape(y)[1]
+        past = _past_length(X, self.horizon_, "WindowFeatures")
+        first = X.shape[2] - self.n_known_ahead
+        levels = np.linspace(0, 1, self.knots + 2)[1:-1]
+        self.knots_ = []
+        for channel in range(first, first + self.nonlinear):
+            values = X[:, past:, channel].ravel()
+            flag = len(np.unique(values[:1000])) <= 2 and len(np.unique(values)) <= 2
+            self.knots_.append(np.empty(0) if flag else np.unique(np.quantile(values, levels)))
         self.n_features_out_ = self.transform(X[:1]).shape[1]
         return self
 
@@ -213,8 +245,81 @@ class WindowFeatures(TransformerMixin, BaseEstimator):
         X = validate_X(self, X, reset=False, ndims=(3,))
         past = _past_length(X, self.horizon_, "WindowFeatures")
         known = X.shape[2] - self.n_known_ahead
-        return np.concatenate([X[:, :past, :known].reshape(len(X), -1),
-                               X[:, :, known:].reshape(len(X), -1)], axis=1)
+        parts = [X[:, :past, :known].reshape(len(X), -1),
+                 X[:, :, known:].reshape(len(X), -1)]
+        for offset, knots in enumerate(getattr(self, "knots_", ())):  # older pickles: none
+            if len(knots):
+                rows = X[:, past:, known + offset, None]  # (n, H, 1)
+                parts.append(np.maximum(rows - knots, 0.0).reshape(len(X), -1))
+        return np.concatenate(parts, axis=1)
+
+
+class WindowLags(TransformerMixin, BaseEstimator):
+    """Bring seasons back to the forecast rows, and keep only the recent past.
+
+    Reads the windows :class:`WindowScaler` makes. For each lag ``L``, appends a
+    channel holding, on every row, the target ``L`` rows earlier (0 before the
+    window's start): on the forecast rows, the value one season (or one day, one
+    week) before the step forecast, a channel known ahead like the future covariates.
+    Then keeps only the last ``past`` past rows (and the forecast rows). A model reads
+    the seasonal pattern at the step it forecasts instead of finding it far back in a
+    long window, and its recurrent layers run over a short one.
+
+    Parameters
+    ----------
+    lags : sequence of int, default=()
+        Each at least the horizon (the value ``L`` steps before every forecast row is
+        observed) and at most the windows' past rows.
+    past : int, optional
+        Past rows kept; default all (at most the windows' past rows).
+
+    Attributes
+    ----------
+    horizon_ : int
+        Forecast rows per window (from fit's y).
+    lags_ : tuple of int
+    """
+
+    def __init__(self, lags: Any = (), past: int | None = None) -> None:
+        self.lags = lags
+        self.past = past
+
+    def __seqpipe_tags__(self) -> StepTags:
+        """Samplewise: each window on its own, nothing learned on later passes."""
+        return StepTags(keeps_samples=True, samplewise=True)
+
+    def fit(self, X: Any, y: Any = None) -> WindowLags:
+        """Learn the horizon from ``y`` (shape ``(n_windows, horizon)``); check the lags."""
+        X = validate_X(self, X, reset=True, ndims=(3,))
+        if y is None or np.ndim(y) != 2:
+            raise ValueError("WindowLags.fit needs y of shape (n_windows, horizon).")
+        self.horizon_ = np.shape(y)[1]
+        window_past = _past_length(X, self.horizon_, "WindowLags")
+        self.lags_ = tuple(int(lag) for lag in self.lags)
+        bad = [lag for lag in self.lags_ if not self.horizon_ <= lag <= window_past]
+        if bad:
+            raise ValueError(f"The 'lags' parameter of WindowLags must hold ints in the range "
+                             f"[{self.horizon_}, {window_past}] (the horizon to the windows' "
+                             f"past rows). Got {list(self.lags)!r} instead.")
+        if self.past is not None and (isinstance(self.past, bool) or not isinstance(
+                self.past, numbers.Integral) or self.past < 1):
+            raise ValueError(f"The 'past' parameter of WindowLags must be None or an int in "
+                             f"the range [1, inf). Got {self.past!r} instead.")
+        return self
+
+    def transform(self, X: Any) -> np.ndarray:
+        """Windows of ``min(past, P) + H`` rows, with ``len(lags)`` channels appended."""
+        check_fitted(self, "horizon_")
+        X = validate_X(self, X, reset=False, ndims=(3,))
+        window_past = _past_length(X, self.horizon_, "WindowLags")
+        keep = window_past if self.past is None else min(int(self.past), window_past)
+        first = window_past - keep
+        out = np.zeros((len(X), keep + self.horizon_, X.shape[2] + len(self.lags_)))
+        out[:, :, :X.shape[2]] = X[:, first:]
+        for i, lag in enumerate(self.lags_):
+            start = max(first, lag)  # rows before ``lag`` have no value lag rows back
+            out[:, start - first:, X.shape[2] + i] = X[:, start - lag:X.shape[1] - lag, 0]
+        return out
 
 
 def _positive(value: float) -> float:
