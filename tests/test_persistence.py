@@ -383,9 +383,11 @@ def test_empty_env_key_means_no_key(tmp_path, monkeypatch):
     assert load(tmp_path / "m.seqpipe") == {"v": 1}
 
 
-@pytest.mark.parametrize("bad, exc", [("", ValueError), (b"", ValueError), (123, TypeError)])
-def test_invalid_explicit_key(tmp_path, bad, exc):
-    with pytest.raises(exc, match="key"):
+@pytest.mark.parametrize("bad, exc, message", [
+    ("", ValueError, "key must not be empty"), (b"", ValueError, "key must not be empty"),
+    (123, TypeError, "key must be bytes or str, not int")])
+def test_invalid_explicit_key(tmp_path, bad, exc, message):
+    with pytest.raises(exc, match=f"^{re.escape(message)}$"):
         save({"v": 1}, tmp_path / "m.seqpipe", key=bad)
     assert os.listdir(tmp_path) == []
 
@@ -557,6 +559,15 @@ def test_version_mismatch_warns_naming_library_and_both_versions(tmp_path, libra
     [warning] = _version_warnings(record)
     assert (warning.library, warning.saved_version, warning.current_version, warning.path) == (
         library, "0.0.1", current, str(path))
+
+
+def test_version_mismatch_warning_is_attributed_to_the_caller_of_load(tmp_path):
+    # (left out of `make mutation`: mutmut's trampolines add frames to every call)
+    path = tmp_path / "m.seqpipe"
+    save({"v": 1}, path)
+    _rewrite_versions(path, {"seqpipe": "0.0.1"})
+    with pytest.warns(InconsistentVersionWarning) as record:
+        load(path)
     [entry] = [w for w in record if w.category is InconsistentVersionWarning]
     assert entry.filename == __file__  # attributed to the caller of load, not to seqpipe
 
@@ -871,3 +882,114 @@ def test_files_not_named_like_our_temp_files_are_left_alone(tmp_path):
     assert set(os.listdir(tmp_path)) == before - {orphan} | {"m.seqpipe"}
     for name in kept:
         assert (tmp_path / name).read_text() == name
+
+
+# --- edges found by mutation testing (benchmarks/MUTATION.md) ----------------------------------
+
+def test_the_version_warning_message_in_full_and_its_args():
+    warning = InconsistentVersionWarning("keras", "3.0.0", "3.5.0")
+    assert str(warning) == (
+        "the artifact was saved with keras 3.0.0 and is loaded with keras 3.5.0. This might "
+        "lead to breaking code or invalid results; once it loads and predicts correctly, "
+        "save it again to record the running versions.")
+    assert warning.path == ""
+    assert InconsistentVersionWarning("keras", "1", "2", "m.seqpipe").args == (
+        "keras", "1", "2", "m.seqpipe")
+
+
+def test_refusals_of_a_signed_load_in_full(tmp_path):
+    path = tmp_path / "m.seqpipe"
+    save({"v": 1}, path)
+    with pytest.raises(ArtifactError, match=re.escape(
+            f"{path} is not signed but a key was given; refusing to load it (re-save it with "
+            f"the key if you trust it)")):
+        load(path, key=b"k")
+    save({"v": 1}, path, key=b"k")
+    with pytest.raises(ArtifactError, match=re.escape(
+            f"signature does not match for {path}: it was not signed with this key or was "
+            f"modified after signing")):
+        load(path, key=b"other")
+
+
+def test_corrupted_header_messages_in_full(artifact):
+    header, payload = _split(artifact.read_bytes())
+    artifact.write_bytes(_build({k: v for k, v in header.items()
+                                 if k not in ("created", "signature")}, payload))
+    with pytest.raises(ArtifactError, match=re.escape(
+            f"{artifact} has a corrupted header: missing created, signature")):
+        load(artifact)
+    artifact.write_bytes(_build({**header, "payload_size": -1}, payload))
+    with pytest.raises(ArtifactError, match=re.escape(
+            f"{artifact} has a corrupted header: malformed payload_size, payload_sha256 or "
+            f"signature")):
+        load(artifact)
+    artifact.write_bytes(_build(header, payload).replace(b'"header_sha256": "',
+                                                         b'"header_sha256": "0', 1))
+    with pytest.raises(ArtifactError, match=re.escape(
+            f"{artifact} has a corrupted header: its SHA-256 does not match")):
+        load(artifact)
+
+
+def test_the_signature_is_the_documented_hmac(tmp_path):
+    """HMAC-SHA256 over the magic, the canonical header (signature and checksum left out)
+    and a newline, then the payload: a file can be verified without seqpipe."""
+    import hmac
+
+    path = tmp_path / "m.seqpipe"
+    save({"v": 1}, path, key=b"secret")
+    header, payload = _split(path.read_bytes())
+    fields = {k: v for k, v in header.items() if k not in ("signature", "header_sha256")}
+    message = (MAGIC + json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()
+               + b"\n" + payload)
+    assert header["signature"] == hmac.new(b"secret", message, hashlib.sha256).hexdigest()
+
+
+def test_versions_are_the_imported_modules_and_unknown_when_not_found(tmp_path,
+                                                                      monkeypatch):
+    monkeypatch.setitem(sys.modules, "joblib", types.SimpleNamespace(__version__="9.9.9"))
+    monkeypatch.setitem(sys.modules, "tensorflow", types.SimpleNamespace(__version__="2.99"))
+    monkeypatch.delitem(sys.modules, "keras", raising=False)
+    versions = persistence._library_versions()
+    assert versions["joblib"] == "9.9.9"  # the running module's, not the installed one's
+    assert versions["tensorflow"] == "2.99" and "keras" not in versions  # each if imported
+    monkeypatch.setattr(persistence, "_running_version", lambda library: None)
+    assert set(persistence._library_versions().values()) == {"unknown",
+                                                             platform.python_version()}
+
+
+def test_the_umask_is_read_without_being_changed():
+    old = os.umask(0o027)
+    try:
+        assert persistence._umask() == 0o027
+        assert os.umask(0o027) == 0o027  # still in force
+    finally:
+        os.umask(old)
+
+
+def test_the_temporary_file_is_written_next_to_the_target(tmp_path, monkeypatch):
+    renamed = []
+    replace = os.replace
+    monkeypatch.setattr(os, "replace", lambda src, dst: (renamed.append(Path(src)),
+                                                         replace(src, dst)))
+    save({"v": 1}, tmp_path / "m.seqpipe")
+    [tmp] = renamed  # the name the clean-up of killed saves recognises
+    assert tmp.parent == tmp_path
+    assert re.fullmatch(re.escape(f".m.seqpipe.{persistence._host_tag()}.{os.getpid()}.")
+                        + r"[a-z0-9_]+\.tmp", tmp.name), tmp.name
+
+
+def test_process_exists_for_this_process_and_is_unsure_off_posix(monkeypatch):
+    assert persistence._process_exists(os.getpid())
+    assert persistence._process_exists(9_999_999_999)  # too large to probe: kept
+    monkeypatch.setattr(os, "name", "nt")
+    assert persistence._process_exists(2**22 + 12345)  # never probed: assumed alive
+
+
+def test_header_errors_name_the_file_and_the_way_out(tmp_path):
+    path = tmp_path / "plain.joblib"
+    joblib.dump({"a": 1}, path)
+    message = (f"{path} is not a seqpipe artifact (bad magic); if it was written with "
+               f"joblib.dump use joblib.load")
+    for read in (load, read_header):
+        with pytest.raises(ArtifactError, match=f"^{re.escape(message)}$"):
+            read(path)
