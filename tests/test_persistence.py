@@ -993,3 +993,15 @@ def test_header_errors_name_the_file_and_the_way_out(tmp_path):
     for read in (load, read_header):
         with pytest.raises(ArtifactError, match=f"^{re.escape(message)}$"):
             read(path)
+
+
+def test_save_errors_in_full(tmp_path, monkeypatch):
+    missing = tmp_path / "no" / "such"
+    message = f"cannot save {missing / 'm.seqpipe'}: directory {missing} does not exist"
+    with pytest.raises(FileNotFoundError, match=f"^{re.escape(message)}$"):
+        save({"v": 1}, missing / "m.seqpipe")
+    target = tmp_path / "m.seqpipe"
+    _fail_replace(monkeypatch, OSError("no errno"))  # an OSError without an errno
+    message = f"could not save to {target}: no errno"
+    with pytest.raises(OSError, match=f"^{re.escape(message)}$"):
+        save({"v": 1}, target)
