@@ -86,6 +86,7 @@ pytest_add_cli_args =
     -p
     no:cacheprovider
 use_git_change_detection = false
+timeout_multiplier = 4
 """
 
 

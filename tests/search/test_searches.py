@@ -456,3 +456,81 @@ def test_bad_execution_parameters_are_refused_before_any_trial(data, kwargs, mes
     with pytest.raises(ValueError, match=re.escape(message)):
         RandomSearch(CountingRidge(), {"alpha": [1.0]}, cv=2, **kwargs).fit(*data)
     assert CountingRidge.fits == []
+
+
+# ------------------------------------------------------------------ found by mutation testing
+class Sized(RegressorMixin, BaseEstimator):
+    """Predicts the mean; its parameters are a tuple and a string, as MLP sizes are."""
+
+    def __init__(self, sizes=(4,), name="a"):
+        self.sizes = sizes
+        self.name = name
+
+    def fit(self, X, y):
+        self.mean_ = float(np.mean(y))
+        return self
+
+    def predict(self, X):
+        return np.full(len(X), self.mean_)
+
+
+def test_param_columns_have_scikit_learns_dtypes_for_strings_and_ragged_tuples(data):
+    space = {"sizes": [(4,), (4, 4)], "name": ["a", "bb"]}
+    ours = GridSearch(Sized(), space, cv=2).fit(*data).cv_results_
+    theirs = GridSearchCV(Sized(), space, cv=WalkForwardSplit(2)).fit(*data).cv_results_
+    for key in ("param_sizes", "param_name"):
+        assert ours[key].dtype == theirs[key].dtype == object, key
+        assert sorted(map(repr, ours[key])) == sorted(map(repr, theirs[key]))
+
+
+def test_predict_and_score_need_the_refit_estimator(data):
+    from sklearn.exceptions import NotFittedError
+
+    search = GridSearch(Ridge(), {"alpha": [1.0]}, cv=2, refit=False).fit(*data)
+    for call in (lambda: search.predict(data[0]), lambda: search.score(*data)):
+        with pytest.raises(NotFittedError):  # not a bare AttributeError
+            call()
+
+
+def test_only_a_trial_of_a_dead_process_of_this_host_is_abandoned(monkeypatch):
+    import os
+    import socket
+
+    from seqpipe.search.searches import _process_is_gone
+
+    host = socket.gethostname()
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        assert not _process_is_gone({"host": host, "pid": child.pid})  # alive
+        assert child.poll() is None  # and only probed (signal 0), not signalled
+        assert not _process_is_gone({"host": "elsewhere", "pid": child.pid})
+        assert not _process_is_gone({"host": host})  # no pid recorded
+        assert _process_is_gone({"host": host, "pid": os.getpid()})  # an earlier fit's
+    finally:
+        child.kill()
+        child.wait()
+    assert _process_is_gone({"host": host, "pid": child.pid})  # dead
+    assert not _process_is_gone({"host": "elsewhere", "pid": child.pid})  # not ours to say
+
+    def denied(pid, signal):
+        raise PermissionError
+    monkeypatch.setattr(os, "kill", denied)
+    assert not _process_is_gone({"host": host, "pid": child.pid})  # another user's
+
+
+def test_a_trials_pruner_compares_with_copies_of_the_ended_trials_that_reported():
+    import optuna
+
+    from seqpipe.search.searches import _finished
+
+    study = optuna.create_study(direction="maximize")
+    study.add_trial(optuna.trial.create_trial(state=optuna.trial.TrialState.COMPLETE,
+                                              value=0.5, intermediate_values={0: 0.1, 1: 0.5}))
+    study.add_trial(optuna.trial.create_trial(state=optuna.trial.TrialState.PRUNED,
+                                              intermediate_values={0: -1.0}))
+    study.add_trial(optuna.trial.create_trial(state=optuna.trial.TrialState.COMPLETE,
+                                              value=0.9))  # reported nothing
+    study.add_trial(optuna.trial.create_trial(state=optuna.trial.TrialState.FAIL))
+    copies = _finished(study)
+    assert [(t.state.name, t.value, t.intermediate_values) for t in copies] == [
+        ("COMPLETE", 0.5, {0: 0.1, 1: 0.5}), ("PRUNED", None, {0: -1.0})]
