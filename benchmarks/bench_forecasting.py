@@ -82,8 +82,9 @@ class Row:
     def __str__(self) -> str:
         value = f"{self.value:.3f}{self.unit}" if self.unit == "x" else \
             f"{self.value:.1f} {self.unit}"
+        status = "-" if self.target == np.inf else "met" if self.met else "MISSED"
         return (f"{self.name:<50} {value:>9}   target {self.target_text:<12} "
-                f"{'met' if self.met else 'MISSED':<7} {self.detail}")
+                f"{status:<7} {self.detail}")
 
 
 def _mse(prediction: np.ndarray, actual: np.ndarray) -> float:
