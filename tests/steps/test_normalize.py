@@ -1,6 +1,7 @@
 """MeanStdNormalizer: statistics, y scaling, inverses, dtypes, fit vs evaluation paths."""
 
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -448,3 +449,38 @@ def test_transform_checks_feature_count(rng):
     norm = MeanStdNormalizer().fit(rng.normal(size=(10, 2)))
     with pytest.raises(ValueError, match=re.escape("X has 3 features, but MeanStdNormalizer")):
         norm.transform(rng.normal(size=(10, 3)))
+
+
+# ------------------------------------------------------------------ found by mutation testing
+def test_a_standard_deviation_that_overflows_is_refused_silently_and_in_full():
+    X = np.array([[1e200], [-1e200], [0.0]])  # a finite mean, an infinite deviation
+    message = ("X has values too large to normalize: its standard deviation overflows "
+               "(max |X| = 1e+200); expected |X| below about 1e150. Rescale X first.")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no numpy RuntimeWarning on the way
+        with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+            MeanStdNormalizer().fit(X)
+
+
+def test_inverse_transform_of_a_per_sample_normalizer_says_what_to_use_instead():
+    X = np.arange(24.0).reshape(4, 3, 2)
+    normalizer = MeanStdNormalizer(per_sample=True).fit(X)
+    message = ("inverse_transform of a per_sample MeanStdNormalizer needs the original X; "
+               "use inverse_transform_y(y, X) instead.")
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        normalizer.inverse_transform(np.zeros((4, 3, 2)))
+
+
+def test_a_refit_forgets_the_statistics_cached_for_transform():
+    normalizer = MeanStdNormalizer()
+    first = np.arange(30.0).reshape(5, 3, 2)
+    standardized = normalizer.fit(first).transform(first)  # caches the tiled statistics
+    second = first * 10.0 + 7.0
+    assert_allclose(normalizer.fit(second).transform(second), standardized, rtol=1e-4)
+    assert_allclose(normalizer.transform(second).mean(axis=(0, 1)), 0.0, atol=1e-12)
+
+
+def test_its_tags_let_a_pipeline_preprocess_a_whole_pass_at_once():
+    from seqpipe.base import StepTags, get_step_tags
+
+    assert get_step_tags(MeanStdNormalizer()) == StepTags(keeps_samples=True, samplewise=True)
