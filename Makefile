@@ -27,6 +27,8 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[dev,bench]'
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk) || \
+		echo "wrk not installed: bench_serving.py drives its 32 clients with httpx"
 	$(PY) benchmarks/bench_windowing.py
 	$(PY) benchmarks/bench_training.py
 	$(PY) benchmarks/bench_search.py

@@ -16,8 +16,8 @@ uvicorn process on 127.0.0.1 (port 0):
                           normalization, no checks) in a worker thread and answers the
                           output tensor.
 
-For 1 and for 32 concurrent clients (httpx, asyncio; each client sends one window per
-request, one request at a time), it measures every server in turn, interleaved over
+For 1 and for 32 concurrent clients (each client sends one window per request, one
+request at a time), it measures every server in turn, interleaved over
 ``--rounds`` rounds: p50 and p99 latency (per request, seen by the client), throughput
 (answered requests per second of wall time), and the CPU time per request of the
 server and of the client (psutil). Each measure is bounded by ``--requests`` requests
@@ -25,12 +25,18 @@ and ``--seconds`` seconds. The answers are checked against the pipeline's ``pred
 in this process before timing (float32 tolerance). Every model call uses
 ``--model-threads`` TensorFlow threads (``seqpipe serve``'s default, 1, in every server).
 
+The load generator (``--load``): 1 client is always httpx (asyncio), for latency; 32
+clients are driven by ``wrk`` (Debian's package ``wrk``: a C load generator, 32
+connections on one thread per client CPU, a Lua script posting the same bodies;
+``--seconds`` per measure, ``--requests`` does not bound it) when it is installed
+(``auto``, the default), else by httpx. wrk spends ~0.1 ms of CPU per request where
+httpx spends 1-2 ms: on 2 CPUs, httpx's own cost bounded the throughput it measured.
+
 It measures two layouts of the CPUs in turn (``--layout``):
 
 * ``isolated`` -- the servers run on the first half of the CPUs, the client on the
   other half, as when the clients run on other machines: a server's throughput is then
-  its own, not what the load generator leaves it (the httpx client spends 1-2 ms of CPU
-  per request, as much as a server);
+  its own, not what the load generator leaves it;
 * ``shared``   -- servers and client share every CPU.
 
 Targets (PASS/FAIL, judged on the first layout: isolated when there are 2 CPUs or
@@ -42,19 +48,19 @@ more; exit code 0 either way):
 Every server is stopped at the end, also on error or Ctrl-C.
 
 Batching can only save model time: the gain depends on what one call of the model
-costs next to HTTP and JSON. Measured on this project's machine (2 shared, noisy CPUs:
-the same work takes up to 1.5x more CPU from one minute to the next), 32 clients,
-throughput with batching / without, over several runs: seed 002's model (the default)
-2.1-2.7x isolated (721 vs 264 req/s at best), 1.8-2.2x shared; 2 LSTMs of 64 units
-on windows of 50 (``--window 50 --units 64 --layers 2``) 2.8-3.3x isolated.
-The server's CPU per request falls 2.6-4.1x with batching, but on 2 CPUs the client
-bounds what is measured: httpx spends 1.0-1.9 ms of CPU per request, as much as the
-batching server (1.1-1.7 ms), and one CPU of client sends 550-950 requests per second.
-With 4 CPUs or more, the isolated layout runs one client process per client CPU.
+costs next to HTTP and JSON. Measured on this project's machine (2 CPUs, busy with other
+work: load average ~7), seed 002's model (the default), 32 clients driven by wrk,
+throughput with batching / without: 4.9-5.1x isolated (1116-1131 vs 218-231 req/s),
+3.1-4.0x shared; the server's CPU per request falls 5.3-5.8x; 1 client's p50 latency
+1.01-1.12x the bare endpoint's. wrk spends 0.03-0.05 ms of CPU per request; with httpx
+driving the 32 clients (``--load httpx``: 1.0-1.9 ms of CPU per request, as much as
+the batching server) the gain measured was 2.1-2.7x isolated, 1.8-2.2x shared.
+With 4 CPUs or more, the isolated layout runs one client process (or wrk thread) per
+client CPU.
 
 Run:  python benchmarks/bench_serving.py [--requests 1500] [--seconds 6] [--rounds 3]
       [--window 30] [--units 100] [--layers 3] [--model-threads 1]
-      [--layout isolated|shared|both]
+      [--layout isolated|shared|both] [--load auto|wrk|httpx]
 """
 
 from __future__ import annotations
@@ -66,6 +72,8 @@ import json
 import multiprocessing
 import os
 import queue
+import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -74,7 +82,7 @@ import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 import numpy as np
@@ -285,10 +293,9 @@ def client_process(url: str, bodies: list[bytes], clients: int, requests: int,
 def run_clients(pool: ProcessPoolExecutor, manager: Any, processes: int,
                 client_cpus: set[int] | None, url: str, server_process: psutil.Process,
                 bodies: list[bytes], clients: int, requests: int, seconds: float
-                ) -> tuple[list[float], float, float, float]:
-    """(latencies, wall time, the clients' CPU time, the server's CPU time) of
-    ``clients`` clients spread over ``processes`` client processes (one asyncio client
-    process uses one CPU at most)."""
+                ) -> Measure:
+    """The measure of ``clients`` httpx clients spread over ``processes`` client
+    processes (one asyncio client process uses one CPU at most)."""
     processes = min(processes, clients)
     timeout = 2 * seconds + START_TIMEOUT
     barrier = manager.Barrier(processes + 1, timeout=timeout)
@@ -305,8 +312,81 @@ def run_clients(pool: ProcessPoolExecutor, manager: Any, processes: int,
             future.result(timeout=timeout)  # a client's error, if one failed
         raise
     parts = [future.result() for future in futures]
-    return ([latency for part in parts for latency in part[0]],
-            max(part[1] for part in parts), sum(part[2] for part in parts), server_cpu)
+    return httpx_measure([latency for part in parts for latency in part[0]],
+                         max(part[1] for part in parts), sum(part[2] for part in parts),
+                         server_cpu)
+
+
+class Measure(NamedTuple):
+    """One measure of one server: latency percentiles (seconds), requests answered,
+    wall time, and the CPU time of the client(s) and of the server (seconds)."""
+
+    p50: float
+    p99: float
+    count: int
+    wall: float
+    client_cpu: float
+    server_cpu: float
+
+
+def httpx_measure(latencies: list[float], wall: float, client_cpu: float,
+                  server_cpu: float) -> Measure:
+    return Measure(percentile(latencies, 50), percentile(latencies, 99), len(latencies),
+                   wall, client_cpu, server_cpu)
+
+
+WRK_SCRIPT = """
+local bodies, n = {}, 0
+function init(args)
+  local file = io.open(args[1], "rb")
+  for line in file:lines() do
+    bodies[#bodies + 1] = wrk.format("POST", nil, {["Content-Type"] = "application/json"},
+                                     line)
+  end
+  file:close()
+end
+function request()
+  n = n + 1
+  return bodies[n % #bodies + 1]
+end
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("SEQPIPE_WRK %d %d %d %d %d %d\\n", summary.requests,
+                         summary.duration, latency:percentile(50), latency:percentile(99),
+                         e.status, e.connect + e.read + e.write + e.timeout))
+end
+"""
+
+
+def run_wrk(url: str, folder: Path, clients: int, seconds: float,
+            client_cpus: set[int] | None, server_process: psutil.Process) -> Measure:
+    """A warm-up, then a measure of ``seconds``, by wrk: ``clients`` connections on one
+    thread per client CPU (``folder`` holds its script and the bodies, one per line).
+    The client's CPU time is wrk's own (the rusage of this process's reaped children)."""
+    threads = max(1, min(len(client_cpus) if client_cpus else 1, clients))
+    command = ["wrk", f"-t{threads}", f"-c{clients}", f"-d{max(seconds, 1.0):g}s",
+               "--timeout", "60s", "-s", str(folder / "post.lua"), url, "--",
+               str(folder / "bodies.txt")]
+    pin = (lambda: os.sched_setaffinity(0, client_cpus)) if client_cpus else None
+    for step in ("warm-up", "measure"):
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        server_start = cpu_seconds(server_process)
+        done = subprocess.run(command, capture_output=True, text=True, preexec_fn=pin,
+                              timeout=seconds + START_TIMEOUT)
+        server_cpu = cpu_seconds(server_process) - server_start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        lines = [line.split()[1:] for line in done.stdout.splitlines()
+                 if line.startswith("SEQPIPE_WRK ")]
+        if done.returncode != 0 or not lines:
+            raise RuntimeError(f"wrk failed ({step}): {done.stderr.strip()[:300]}")
+        count, duration_us, p50_us, p99_us, bad_status, socket_errors = map(int, lines[0])
+        if bad_status or socket_errors:
+            raise RuntimeError(f"wrk ({step}) got {bad_status} answers other than 2xx and "
+                               f"{socket_errors} socket errors from {url}")
+    client_cpu = (after.ru_utime + after.ru_stime) - (children.ru_utime
+                                                       + children.ru_stime)
+    return Measure(p50_us / 1e6, p99_us / 1e6, count, duration_us / 1e6, client_cpu,
+                   server_cpu)
 
 
 def check_answers(url: str, probe: np.ndarray, expected: np.ndarray) -> None:
@@ -357,7 +437,7 @@ def measure(commands: dict[str, list[str]], cpus: tuple[set[int] | None, set[int
     interleaved over ``args.rounds`` rounds, from a client on its CPUs:
     (results, rows per call) by (server, clients)."""
     server_cpus, client_cpus = cpus
-    results: dict[tuple[str, int], list[tuple[list[float], float, float, float]]] = {}
+    results: dict[tuple[str, int], list[Measure]] = {}
     rows_per_call: dict[tuple[str, int], list[float]] = {}
     # isolated: one client process per client CPU; shared: one, as a lone load generator
     processes = len(client_cpus) if client_cpus else 1
@@ -371,15 +451,23 @@ def measure(commands: dict[str, list[str]], cpus: tuple[set[int] | None, set[int
             check_answers(urls[name], probe,
                           expected_bare if name == "bare FastAPI" else expected)
         bodies = [json.dumps(body_of(probe[i:i + 1])).encode() for i in range(len(probe))]
+        folder = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        (folder / "post.lua").write_text(WRK_SCRIPT)
+        (folder / "bodies.txt").write_bytes(b"\n".join(bodies) + b"\n")
         manager = stack.enter_context(spawn.Manager())
         pool = stack.enter_context(ProcessPoolExecutor(processes, mp_context=spawn))
         for _ in range(args.rounds):
             for clients in (1, 32):
                 for name, url in urls.items():
                     before = model_calls(url)
-                    results.setdefault((name, clients), []).append(run_clients(
-                        pool, manager, processes, client_cpus, url, servers[name], bodies,
-                        clients, args.requests, args.seconds))
+                    if clients > 1 and args.load == "wrk":
+                        measured = run_wrk(url, folder, clients, args.seconds, client_cpus,
+                                           servers[name])
+                    else:
+                        measured = run_clients(pool, manager, processes, client_cpus, url,
+                                               servers[name], bodies, clients,
+                                               args.requests, args.seconds)
+                    results.setdefault((name, clients), []).append(measured)
                     calls, rows = np.subtract(model_calls(url), before)
                     rows_per_call.setdefault((name, clients), []).append(
                         rows / calls if calls else float("nan"))
@@ -407,11 +495,21 @@ def main() -> int:
                         help="CPUs of servers and client: isolated (servers on half the "
                              "CPUs, the client on the rest), shared, or both in turn "
                              "(default: %(default)s)")
+    parser.add_argument("--load", choices=("auto", "wrk", "httpx"), default="auto",
+                        help="load generator of the 32 clients: wrk, httpx, or wrk when "
+                             "installed (default: %(default)s); 1 client: httpx")
     parser.add_argument("--bare", metavar="PATH", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare:  # the bare endpoint's own process
         serve_bare(args.bare, args.model_threads)
         return 0
+    if args.load == "auto":
+        args.load = "wrk" if shutil.which("wrk") else "httpx"
+    elif args.load == "wrk" and not shutil.which("wrk"):
+        parser.error("argument --load: wrk is not installed (Debian: apt-get install wrk)")
+    print(f"32 clients driven by {args.load}"
+          + ("" if args.load == "wrk" else " (apt-get install wrk for a cheaper load "
+                                           "generator)"), flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "sine.seqpipe"
         print(f"training {args.layers} stacked LSTM(s) of {args.units} units on windows of "
@@ -446,13 +544,13 @@ def report(layout: str, cpus: tuple[set[int] | None, set[int] | None], results: 
     print(f"{'server':<18}{'clients':>8}{'p50 ms':>9}{'p99 ms':>9}{'req/s':>9}"
           f"{'requests':>10}{'rows/call':>11}{'CPU ms/req: server':>20}{'client':>8}")
     for (name, clients), measures in results.items():
-        p50 = statistics.median(percentile(m[0], 50) for m in measures) * 1e3
-        p99 = statistics.median(percentile(m[0], 99) for m in measures) * 1e3
-        rate = statistics.median(len(lat) / wall for lat, wall, _, _ in measures)
-        client_cpu = statistics.median(cpu / len(lat) for lat, _, cpu, _ in measures) * 1e3
-        server_cpu = statistics.median(cpu / len(lat) for lat, _, _, cpu in measures) * 1e3
+        p50 = statistics.median(m.p50 for m in measures) * 1e3
+        p99 = statistics.median(m.p99 for m in measures) * 1e3
+        rate = statistics.median(m.count / m.wall for m in measures)
+        client_cpu = statistics.median(m.client_cpu / m.count for m in measures) * 1e3
+        server_cpu = statistics.median(m.server_cpu / m.count for m in measures) * 1e3
         rows[name, clients] = (p50, p99, rate, server_cpu, client_cpu)
-        count = sum(len(m[0]) for m in measures)
+        count = sum(m.count for m in measures)
         per_call = statistics.median(rows_per_call[name, clients])
         per_call_text = "-" if per_call != per_call else f"{per_call:.1f}"
         print(f"{name:<18}{clients:>8}{p50:>9.2f}{p99:>9.2f}{rate:>9.1f}{count:>10}"
