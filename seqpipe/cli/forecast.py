@@ -46,12 +46,8 @@ from seqpipe.forecasting import (
     make_windows,
     summary,
 )
-from seqpipe.forecasting.candidates import (
-    RIDGE_ALPHAS,
-    baseline_candidates,
-    gru_candidate,
-    linear_candidate,
-)
+from seqpipe.forecasting.candidates import default_candidates
+from seqpipe.forecasting.forecaster import auto_window_past
 from seqpipe.pipeline import Pipeline
 from seqpipe.plotting import plot_errors_by_step, plot_history, plot_predictions
 
@@ -201,35 +197,37 @@ def read_spec(artifact: Path) -> SeriesSpec | None:
 
 # ---------------------------------------------------------------------------- the model
 def build_forecaster(run: SeriesRun, data: SeriesData, n_train: int) -> Forecaster:
-    """The run's Forecaster, its season and window resolved on the training part the
-    forecaster itself trains on (its first 85 %)."""
+    """The run's Forecaster. ``csv``: the forecaster's default candidates, the GRU sized
+    by the command's options, the season and the window resolved as the forecaster
+    itself would, on the part it chooses on (its first 85 %). ``stock``: seed 002's
+    LSTM alone."""
+    if run.task == "stock":
+        window_past = run.window_past or 30
+        return Forecaster(1, window_past=window_past, season=run.season,
+                          candidates={"stock_lstm": _stock_candidate(run, window_past)},
+                          calendar=False, validation_size=VALIDATION_SIZE,
+                          random_state=run.random_state)
     own_train = n_train - math.ceil(VALIDATION_SIZE * n_train)
     season = run.season
-    if season is None and run.task == "csv":
+    if season is None:
         season = detect_season(data.y.to_numpy()[:own_train])
         run.notes.append(f"season: {season or '-'} ("
                          + ("detected on the training part" if season else "none found")
                          + ")")
-    elif season is not None:
-        run.notes.append(f"season: {season} (given)")
-    window_past = run.window_past or (max(30, 2 * season) if season else 30)
-    window_past = min(window_past, max(1, (own_train - run.horizon) // 3)) \
-        if run.window_past is None else window_past
-    calendar = _calendar(run, data)
-    n_known = len(run.future_covariates) + (
-        0 if calendar is None else len(calendar.fit(data.y.index).feature_names_out_))
-    if run.task == "stock":
-        candidates = {"stock_lstm": _stock_candidate(run, window_past)}
     else:
-        gru = {key: value for key, value in (
-            ("epochs", run.epochs), ("hidden_dim", run.hidden_dim),
-            ("learning_rate", run.learning_rate), ("batch_size", run.batch_size))
-            if value is not None}
-        candidates = {f"ridge-alpha-{alpha:g}": linear_candidate(_ridge(alpha), n_known)
-                      for alpha in RIDGE_ALPHAS}
-        candidates["gru"] = gru_candidate(run.horizon, n_known,
-                                          random_state=run.random_state, **gru)
-        candidates.update(baseline_candidates(season, window_past))
+        run.notes.append(f"season: {season} (given)")
+    window_past = run.window_past or auto_window_past(own_train, run.horizon, season)
+    calendar = _calendar(run, data.y.index[:n_train])
+    n_known = len(run.future_covariates) + (
+        0 if calendar is None else len(calendar.feature_names_out_))
+    gru = {key: value for key, value in (
+        ("epochs", run.epochs), ("hidden_dim", run.hidden_dim),
+        ("learning_rate", run.learning_rate), ("batch_size", run.batch_size))
+        if value is not None}
+    candidates = default_candidates(horizon=run.horizon, n_known_ahead=n_known,
+                                    season=season, window_past=window_past,
+                                    random_state=run.random_state,
+                                    n_future_covariates=len(run.future_covariates), gru=gru)
     return Forecaster(run.horizon, window_past=window_past, season=season,
                       candidates=candidates, calendar=calendar or False,
                       validation_size=VALIDATION_SIZE, random_state=run.random_state)
@@ -241,11 +239,12 @@ def _ridge(alpha: float) -> Any:
     return Ridge(alpha=alpha)
 
 
-def _calendar(run: SeriesRun, data: SeriesData) -> CalendarFeatures | None:
-    if not run.calendar or not isinstance(data.y.index, pd.DatetimeIndex):
+def _calendar(run: SeriesRun, dates: pd.Index) -> CalendarFeatures | None:
+    """The calendar features the forecaster fitted on ``dates`` will have, fitted."""
+    if not run.calendar or not isinstance(dates, pd.DatetimeIndex):
         return None
-    calendar = CalendarFeatures(country=run.country)
-    return calendar if calendar.fit(data.y.index).feature_names_out_ else None
+    calendar = CalendarFeatures(country=run.country).fit(dates)
+    return calendar if calendar.feature_names_out_ else None
 
 
 def _stock_candidate(run: SeriesRun, window_past: int) -> Pipeline:
@@ -273,9 +272,8 @@ def run_series(run: SeriesRun, output: Path) -> int:
     forecaster = build_forecaster(run, data, n_train)
     print(f"{run.task}: {run.column} from {data.source}: {n} time steps; training on the "
           f"first {n_train}, validating on the last {n_validation} (forecasts of "
-          f"{run.horizon} from every origin, reading the {forecaster.window_past} values "
-          f"before it; the forecaster chooses its model on its own training part)",
-          flush=True)
+          f"{run.horizon} from every origin; the forecaster chooses its model on its own "
+          f"training part)", flush=True)
     for note in run.notes:
         print(note, flush=True)
     covariates = {"past_covariates": data.past, "future_covariates": data.future}
@@ -287,8 +285,8 @@ def run_series(run: SeriesRun, output: Path) -> int:
         print(f"candidate {name}: " + (f"left out: {reason}" if reason else
                                        f"MSE {score:.6g} on the last 15% of the training "
                                        f"part"), flush=True)
-    print(f"chose {forecaster.best_candidate_}; refitted on the whole training part",
-          flush=True)
+    print(f"chose {forecaster.best_candidate_}; refitted on the whole training part "
+          f"(windows of {forecaster.window_past_} past values)", flush=True)
     metrics = _scores(run, forecaster, data, n_train, covariates)
     metrics.update(fit_seconds=round(seconds, 2), data=data.source)
     print(f"trained in {seconds:.1f} s\n{_table(metrics)}")
@@ -404,7 +402,8 @@ def _check_reload(run: SeriesRun, forecaster: Forecaster, data: SeriesData, spec
     reloaded = output / "forecast_reloaded.csv"
     subprocess.run([sys.executable, "-m", "seqpipe", "predict", str(artifact),
                     str(output / "training_part.csv"), "--out", str(reloaded)], check=True)
-    identical = np.array_equal(pd.read_csv(reloaded)[spec.column].to_numpy(), expected)
+    written = pd.read_csv(reloaded, float_precision="round_trip")[spec.column].to_numpy()
+    identical = np.array_equal(written, expected)
     print("reloaded in a fresh process: forecasts "
           + ("identical (bitwise)" if identical else "DIFFER"))
     return 0 if identical else 1

@@ -11,8 +11,8 @@ from seqpipe.forecasting.calendar import CalendarFeatures
 from seqpipe.forecasting.forecaster import Forecaster
 from seqpipe.forecasting.season import detect_season
 from seqpipe.forecasting.target_windows import TargetWindows
-from seqpipe.forecasting.windows import WindowFeatures, WindowScaler, make_windows
+from seqpipe.forecasting.windows import WindowFeatures, WindowLags, WindowScaler, make_windows
 
 __all__ = ["CalendarFeatures", "Forecaster", "LastValue", "SeasonalNaive", "TargetWindows",
-           "WindowFeatures", "WindowScaler", "backtest", "detect_season", "make_windows",
-           "summary"]
+           "WindowFeatures", "WindowLags", "WindowScaler", "backtest", "detect_season",
+           "make_windows", "summary"]

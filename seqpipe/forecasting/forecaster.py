@@ -35,7 +35,7 @@ from seqpipe.forecasting.dates import as_target, future_dates, infer_frequency
 from seqpipe.forecasting.season import detect_season
 from seqpipe.forecasting.windows import make_windows
 
-__all__ = ["Forecaster"]
+__all__ = ["Forecaster", "auto_window_past"]
 
 _MIN_WINDOW_PAST = 30
 _MIN_TRAIN_WINDOWS = 10
@@ -211,10 +211,8 @@ class Forecaster(BaseEstimator):
         return self.season
 
     def _resolve_window_past(self) -> int:
-        longest = (self.n_train_ - self.horizon) // 3
         if isinstance(self.window_past, str):
-            wanted = max(_MIN_WINDOW_PAST, 2 * (self.season_ or 0))
-            past = max(1, min(wanted, longest))
+            past = auto_window_past(self.n_train_, self.horizon, self.season_)
         else:
             past = self.window_past
         if self.n_train_ - self.horizon - past + 1 < _MIN_TRAIN_WINDOWS:
@@ -229,7 +227,8 @@ class Forecaster(BaseEstimator):
         if isinstance(self.candidates, str) and self.candidates == "auto":
             return default_candidates(horizon=self.horizon, n_known_ahead=n_known,
                                       season=self.season_, window_past=self.window_past_,
-                                      random_state=self.random_state)
+                                      random_state=self.random_state,
+                                      n_future_covariates=len(self.future_covariates_))
         if isinstance(self.candidates, str):
             raise ValueError(f"The 'candidates' parameter of Forecaster must be 'auto' or a "
                              f"list (or dict) of estimators. Got {self.candidates!r} instead.")
@@ -379,6 +378,13 @@ class Forecaster(BaseEstimator):
             raise ValueError("future_covariates given, but the forecaster was fitted "
                              "without them.")
         return self._data(np.empty(0), dates, None, future)
+
+
+def auto_window_past(n_train: int, horizon: int, season: int | None) -> int:
+    """The past time steps ``window_past="auto"`` reads: two seasons, at least 30, at
+    most a third of the training part (``n_train`` time steps) less the horizon."""
+    wanted = max(_MIN_WINDOW_PAST, 2 * (season or 0))
+    return max(1, min(wanted, (n_train - horizon) // 3))
 
 
 def _check_int(value: Any, name: str, others: str = "", low: int = 1) -> None:
