@@ -163,9 +163,12 @@ class ValidationSplit(HistoryMixin, MetaStepMixin, BaseEstimator):
         self.gap_ = 0
         n_validation = math.ceil(self.validation_size * n_samples)
         if n_validation >= n_samples:
+            needed = max(2, math.floor(1 / (1 - self.validation_size)))
+            while math.ceil(self.validation_size * needed) >= needed:
+                needed += 1
             raise ValueError(
                 f"ValidationSplit with validation_size={self.validation_size} leaves no "
-                f"training sample: got {n_samples} sample(s), need at least 2."
+                f"training sample: got {n_samples} sample(s), need at least {needed}."
             )
         order = own_random_state(self.random_state).permutation(n_samples)
         cut = n_samples - n_validation

@@ -893,3 +893,85 @@ def _dump(model):
     joblib.dump(model, buffer)
     buffer.seek(0)
     return buffer
+
+
+# -------------------------------------------------- ValidationSplit: found by mutation testing
+def test_a_shuffled_split_of_windows_needs_no_gap():
+    X, y = make_3d(40)  # windowed samples: "auto" would leave a gap of 4 in time order
+    split = ValidationSplit(Recorder(), shuffle=True, random_state=0).fit(X, y)
+    assert split.gap_ == 0
+    assert len(split.train_indices_) + len(split.validation_indices_) == 40
+
+
+@pytest.mark.parametrize("size, n, needed", [(0.6, 2, 3), (0.9, 9, 10), (0.75, 3, 4)])
+def test_a_shuffled_split_leaving_no_training_sample_says_how_many_are_needed(size, n, needed):
+    X, y = make_data(n)
+    with pytest.raises(ValueError, match=re.escape(
+            f"ValidationSplit with validation_size={size} leaves no training sample: got {n} "
+            f"sample(s), need at least {needed}.")):
+        ValidationSplit(Recorder(), validation_size=size, shuffle=True).fit(X, y)
+    split = ValidationSplit(Recorder(), validation_size=size, shuffle=True).fit(
+        *make_data(needed))
+    assert len(split.train_indices_) == 1
+
+
+def test_patience_of_one_epoch_and_ties_are_no_progress():
+    X, y = make_data(100)
+    y = np.zeros_like(y)
+    split = ValidationSplit(Weighted(schedule=[2, 2, 2, 2]), patience=1)
+    model = EpochRepeater(split, epochs=4).fit(X, y)
+    assert split.validation_scores_ == [-4.0, -4.0]  # the same score is not better
+    assert split.best_epoch_ == 0 and model.n_epochs_ == 2
+
+
+def test_with_no_finite_score_patience_counts_from_the_first_epoch():
+    X, y = make_data(100)
+    y = np.zeros_like(y)
+    split = ValidationSplit(Weighted(schedule=[math.nan] * 6), patience=2,
+                            restore_best_weights=True)
+    model = EpochRepeater(split, epochs=6).fit(X, y)
+    assert model.n_epochs_ == 2 and split.best_epoch_ is None
+    assert math.isnan(split.step_.weight_)  # no best pass: nothing is put back
+
+
+def test_validation_split_adapts_its_step_on_the_train_part():
+    X, y = make_data(100)
+    split = ValidationSplit(Recorder(), validation_size=0.2).adapt(X, y)
+    assert split.step_.adapt_ids_ == list(range(80))
+
+
+def test_validation_split_partial_fit_first_splits_as_fit_does():
+    X, y = make_3d(40)
+    split = ValidationSplit(Recorder(), validation_size=0.25).partial_fit(X, y)
+    assert split.gap_ == 4  # y's future window: the windowed y was split on
+    assert split.step_.all_seen() == list(range(26))
+    assert split.validation_indices_.tolist() == list(range(30, 40))
+
+
+def test_restore_best_weights_without_training_state_names_the_step():
+    X, y = make_data(20)
+    with pytest.raises(ValueError, match=re.escape(
+            "inside ValidationSplit; Recorder holds none. Set restore_best_weights=False.")):
+        ValidationSplit(Recorder(), restore_best_weights=True).fit(X, y)
+
+
+class Hidden(BaseEstimator):
+    """Wraps a step and predicts without predict_with_truth: metrics inside are lost."""
+
+    def __init__(self, step):
+        self.step = step
+
+    def fit(self, X, y):
+        self.step.fit(X, y)
+        return self
+
+    def predict(self, X):
+        return self.step.predict(X)
+
+
+def test_recorders_off_the_evaluation_path_are_named_each():
+    X, y = make_data(40)
+    inner = Hidden(MetricsWrapper(Hidden(MetricsWrapper(Recorder(), name="b")), name=None))
+    with pytest.raises(ValueError, match=re.escape(
+            "reaches none of the MetricsWrapper(s) inside (MetricsWrapper, b).")):
+        ValidationSplit(inner).fit(X, y)
