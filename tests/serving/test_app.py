@@ -2,6 +2,7 @@
 StreamingPredictor's, every refused request answers 4xx with a JSON error."""
 
 import asyncio
+import gc
 import json
 import threading
 
@@ -598,3 +599,14 @@ def test_windows_and_sequences_are_predicted_in_slices(series, windows, client_o
     np.testing.assert_allclose(output_of(answer), np.stack(reference[PAST - 1:]),
                                rtol=1e-12)
     assert max(model.calls_) <= 8 and sum(model.calls_) == 30 - PAST + 1
+
+
+def test_the_server_freezes_what_it_loaded_out_of_the_garbage_collector(app):
+    """A full collection walking TensorFlow's objects stalled every request (p99)."""
+    async def frozen_while_serving():
+        async with app.router.lifespan_context(app):
+            return gc.get_freeze_count()
+
+    gc.unfreeze()
+    assert asyncio.run(frozen_while_serving()) > 1000
+    assert gc.get_freeze_count() == 0  # given back at shutdown
