@@ -46,7 +46,10 @@ MODULES: dict[str, list[str]] = {
     "seqpipe/search/walk_forward.py": ["tests/search/test_walk_forward.py"],
     "seqpipe/search/searches.py": [
         "tests/search/test_searches.py",  # less 20 s of processes sharing a storage or a pool
-        "-k", "not two_processes and not parallel_workers and not does_not_import_optuna"],
+        "-k", "not two_processes and not parallel_workers and not does_not_import_optuna",
+        # its pruned trials (an inline search)
+        "tests/search/test_execution.py::test_hopeless_trials_are_pruned_on_the_scores_"
+        "reported_every_epoch[where0]"],
     "seqpipe/steps/window.py": ["tests/steps/test_window.py"],
     "seqpipe/steps/validation.py": ["tests/steps/test_validation_split.py",
                                     "tests/steps/test_meta_steps.py"],

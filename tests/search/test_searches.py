@@ -530,7 +530,23 @@ def test_a_trials_pruner_compares_with_copies_of_the_ended_trials_that_reported(
                                               intermediate_values={0: -1.0}))
     study.add_trial(optuna.trial.create_trial(state=optuna.trial.TrialState.COMPLETE,
                                               value=0.9))  # reported nothing
-    study.add_trial(optuna.trial.create_trial(state=optuna.trial.TrialState.FAIL))
+    study.add_trial(optuna.trial.create_trial(state=optuna.trial.TrialState.FAIL,
+                                              intermediate_values={0: 9.0}))  # not a peer
     copies = _finished(study)
     assert [(t.state.name, t.value, t.intermediate_values) for t in copies] == [
         ("COMPLETE", 0.5, {0: 0.1, 1: 0.5}), ("PRUNED", None, {0: -1.0})]
+
+
+def test_a_search_asks_while_fewer_than_n_trials_are_finished_or_running():
+    import optuna
+
+    study = optuna.create_study(direction="maximize")
+    for state in ("COMPLETE", "FAIL", "PRUNED"):
+        study.add_trial(optuna.trial.create_trial(
+            state=getattr(optuna.trial.TrialState, state), value=0.0 if state ==
+            "COMPLETE" else None, user_attrs={"record": {}}))
+    study.add_trial(optuna.trial.create_trial(state=optuna.trial.TrialState.COMPLETE,
+                                              value=1.0))  # another search's, no record
+    study.ask()
+    study.ask()  # two running
+    assert GridSearch._free(study, 10) == 10 - 3 - 2
