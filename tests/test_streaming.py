@@ -269,3 +269,19 @@ def test_features_that_cannot_be_inferred_are_asked_for(series):
     predictor = StreamingPredictor(bare, window_size_past=PAST, n_features=2)
     answers = stream(predictor, series[:PAST])
     np.testing.assert_allclose(answers[-1], bare.predict(series[None, :PAST])[0], rtol=1e-12)
+
+
+# ---------------------------------------------------------------- found by mutation testing
+def test_a_window_of_one_time_step_is_allowed(series):
+    bare = FlatRidge().fit(series[:-1, None, :], series[1:])  # the next step from one step
+    predictor = StreamingPredictor(bare, window_size_past=1, n_features=2)
+    np.testing.assert_allclose(predictor.update(series[0]), bare.predict(series[None, :1])[0],
+                               rtol=1e-12)
+
+
+def test_update_many_names_itself_and_reads_a_block(window_pipeline):
+    predictor = StreamingPredictor(window_pipeline, window_size_past=PAST)
+    with pytest.raises(ValueError, match=r"^StreamingPredictor\.update_many expects time steps "
+                                         r"of shape \(k, 2\)"):
+        predictor.update_many(np.ones((3, 3)))
+    assert predictor.update_many(np.ones((2, 2))) == [None, None]  # a block, not one step
