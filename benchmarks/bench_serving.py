@@ -49,12 +49,12 @@ Every server is stopped at the end, also on error or Ctrl-C.
 
 Batching can only save model time: the gain depends on what one call of the model
 costs next to HTTP and JSON. Measured on this project's machine (2 CPUs, busy with other
-work: load average ~7), seed 002's model (the default), 32 clients driven by wrk,
-throughput with batching / without: 4.9-5.1x isolated (1116-1131 vs 218-231 req/s),
-3.1-4.0x shared; the server's CPU per request falls 5.3-5.8x; 1 client's p50 latency
-1.01-1.12x the bare endpoint's. wrk spends 0.03-0.05 ms of CPU per request; with httpx
-driving the 32 clients (``--load httpx``: 1.0-1.9 ms of CPU per request, as much as
-the batching server) the gain measured was 2.1-2.7x isolated, 1.8-2.2x shared.
+work: load average 5-7), seed 002's model (the default), 32 clients driven by wrk, over
+three runs: throughput with batching / without 4.0-5.1x isolated (1186 vs 299 req/s in
+the last), 3.1-4.3x shared; the server's CPU per request falls 4.1-5.8x; 1 client's
+p50 latency 0.93-1.12x the bare endpoint's. wrk spends 0.03-0.05 ms of CPU per request;
+with httpx driving the 32 clients (``--load httpx``: 1.0-1.9 ms of CPU per request, as
+much as the batching server) the gain measured was 2.1-2.7x isolated, 1.8-2.2x shared.
 With 4 CPUs or more, the isolated layout runs one client process (or wrk thread) per
 client CPU.
 
