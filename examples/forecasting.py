@@ -39,9 +39,9 @@ def main() -> None:
         forecaster = Forecaster(48, random_state=0, **options)
         history = backtest(forecaster, y, future_covariates=future, start=start, step=48)
         results[name] = summary(history).loc["overall"]
-        fitted = forecaster.fit(y.iloc[:start + 1], future_covariates=future)
-        print(f"{name}: chose {fitted.best_candidate_} among "
-              + ", ".join(f"{k} {v:.3g}" for k, v in fitted.candidate_scores_.items()))
+    fitted = forecaster.fit(y.iloc[:start + 1], future_covariates=covariates)
+    print(f"with covariates: chose {fitted.best_candidate_} among "
+          + ", ".join(f"{k} {v:.3g}" for k, v in fitted.candidate_scores_.items()))
     for name, row in results.items():
         print(f"forecasting ({name}): backtest MAE {row['mae']:.4g} MW, MASE "
               f"{row['mase']:.3g}; last value {row['last_value_mae']:.4g}, seasonal naive "
