@@ -903,7 +903,7 @@ def test_a_shuffled_split_of_windows_needs_no_gap():
     assert len(split.train_indices_) + len(split.validation_indices_) == 40
 
 
-@pytest.mark.parametrize("size, n, needed", [(0.6, 2, 3), (0.9, 9, 10), (0.75, 3, 4)])
+@pytest.mark.parametrize("size, n, needed", [(0.5, 1, 2), (0.6, 2, 3), (0.9, 9, 10), (0.75, 3, 4)])
 def test_a_shuffled_split_leaving_no_training_sample_says_how_many_are_needed(size, n, needed):
     X, y = make_data(n)
     with pytest.raises(ValueError, match=re.escape(
