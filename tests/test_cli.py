@@ -1,6 +1,7 @@
 """The `seqpipe` command: `make run` calls `seqpipe run exercise1`."""
 
 import json
+import re
 import subprocess
 import sys
 
@@ -55,6 +56,8 @@ def test_run_sin_beats_last_value_and_reloads_identically(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "predictions identical (bitwise)" in result.stdout
     assert "last value" in result.stdout and "predict zero" in result.stdout
+    # no TensorFlow log line, in this process or in the reload check's
+    assert not re.search(r"oneDNN|absl|^[IWE]\d{4} ", result.stdout + result.stderr, re.M)
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert metrics["gap"] == 0 and metrics["n_validation"] == 60  # the last 15%
     assert metrics["validation_mse"] < 0.5 * metrics["baselines"]["last_value_mse"]

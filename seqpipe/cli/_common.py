@@ -52,16 +52,18 @@ def one_line(error: BaseException) -> str:
 
 
 def quiet_tensorflow() -> None:
-    """No TensorFlow start-up logs on a command line, in this process and the ones it
+    """No TensorFlow log lines on a command line, in this process and the ones it
     starts.
 
-    ``TF_CPP_MIN_LOG_LEVEL=2`` (unless the user set it) hides TensorFlow's own info
-    lines, but not the lines its C++ runtime writes while it loads (absl's "All log
-    messages before absl::InitializeLog()", oneDNN's notice): TensorFlow is imported
-    here with the process's stderr (file descriptor 2) pointed at /dev/null, before
-    anything else imports it. Python errors of the import are raised as usual.
+    ``TF_CPP_MIN_LOG_LEVEL=3`` (unless the user set it) hides TensorFlow's C++ log lines
+    (info, warnings, and errors such as oneDNN's "supports DT_INT32 only on platforms
+    with AVX-512", which never reach Python as exceptions), but not those its runtime
+    writes while it loads (absl's "All log messages before absl::InitializeLog()",
+    oneDNN's notice): TensorFlow is imported here with the process's stderr (file
+    descriptor 2) pointed at /dev/null, before anything else imports it. Python errors
+    of the import are raised as usual.
     """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     if "tensorflow" in sys.modules or importlib.util.find_spec("tensorflow") is None:
         return
     saved = os.dup(2)
