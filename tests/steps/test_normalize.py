@@ -452,11 +452,18 @@ def test_transform_checks_feature_count(rng):
 
 
 # ------------------------------------------------------------------ found by mutation testing
-def test_a_standard_deviation_that_overflows_is_refused_silently_and_in_full():
-    X = np.array([[1e200], [-1e200], [0.0]])  # a finite mean, an infinite deviation
+@pytest.mark.parametrize("X, largest", [
+    (np.array([[1e200], [-1e200], [0.0]]), "1e+200"),  # a finite mean, an infinite deviation
+    (np.repeat([[1e308], [-1e308]], 256, axis=0), "1e+308"),  # partial sums inf and -inf
+])
+def test_a_standard_deviation_that_overflows_is_refused_silently_and_in_full(X, largest):
+    from seqpipe._validation import trusted_input
+
     message = ("X has values too large to normalize: its standard deviation overflows "
-               "(max |X| = 1e+200); expected |X| below about 1e150. Rescale X first.")
-    with warnings.catch_warnings():
+               f"(max |X| = {largest}); expected |X| below about 1e150. Rescale X first.")
+    # trusted (as inside a pipeline): the input checks, which have warnings of their own
+    # on such data, are skipped
+    with warnings.catch_warnings(), trusted_input():
         warnings.simplefilter("error")  # no numpy RuntimeWarning on the way
         with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
             MeanStdNormalizer().fit(X)
