@@ -139,14 +139,20 @@ def _mutmut(work: Path, *args: str, log: Path | None = None) -> str:
     return log.read_text()
 
 
-def run_module(module: str, tests: list[str], *, diff: bool) -> tuple[int, int, list[str]]:
-    """Mutate ``module``, run its tests on every mutant; (killed, total, survivors)."""
-    work = _prepare(module, tests)
-    start = time.perf_counter()
+def run_module(module: str, tests: list[str], *, diff: bool,
+               only: list[str] | None = None) -> tuple[int, int, list[str]]:
+    """Mutate ``module``, run its tests on every mutant (or on those named by ``only``,
+    mutmut's names or patterns); (killed, total, survivors)."""
     dotted = module.removesuffix(".py").replace("/", ".")
     patterns = [pattern for function in SCOPES.get(module, [])
                 for pattern in (f"{dotted}.x_{function}__mutmut_*",
                                 f"{dotted}.xǁ*ǁ{function}__mutmut_*")]
+    if only:
+        patterns = [name for name in only if name.startswith(f"{dotted}.")]
+        if not patterns:
+            return 0, 0, []
+    work = _prepare(module, tests)
+    start = time.perf_counter()
     _mutmut(work, "run", "--max-children", "1", *patterns, log=work / "run.log")
     results = _mutmut(work, "results", "--all", "true")
     statuses = dict(line.strip().rsplit(": ", 1) for line in results.splitlines()
@@ -178,6 +184,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("modules", nargs="*", help="paths in MODULES (default: all)")
     parser.add_argument("--diff", action="store_true", help="print each survivor's diff")
+    parser.add_argument("--only", nargs="+", metavar="MUTANT",
+                        help="run these mutants only (names or patterns, e.g. the survivors "
+                             "of a run, after adding tests)")
     args = parser.parse_args(argv)
     unknown = sorted(set(args.modules) - set(MODULES))
     if unknown:
@@ -185,8 +194,9 @@ def main(argv: list[str] | None = None) -> None:
     _one_core()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("MPLBACKEND", "Agg")
-    rows = [(module, *run_module(module, MODULES[module], diff=args.diff))
+    rows = [(module, *run_module(module, MODULES[module], diff=args.diff, only=args.only))
             for module in args.modules or MODULES]
+    rows = [row for row in rows if row[2]]  # modules with no mutant named by --only
     equivalent = _equivalents()
     print("\nmodule                                   killed  total  score  "
           "score (equivalents excluded)")
