@@ -211,6 +211,10 @@ def test_a_trial_failing_on_a_later_fold_is_failed_not_finished(data):
         assert search.cv_results_["rank_test_score"][row] == 2  # all behind the one that ran
     complete = by_limit[None]
     assert complete["state"] == "COMPLETE" and complete["value"] == np.mean(complete["scores"])
+    assert set(complete) == {"number", "params", "state", "value", "scores", "fit_times",
+                             "score_times", "duration", "error", "pruned", "intermediate",
+                             "pid"}
+    assert set(by_limit[50]) == set(complete) | {"traceback"}
     assert search.best_params_ == {"fail_above": None}
     states = {t.params["fail_above"]: t.state.name for t in search.study_.trials}
     assert states == {None: "COMPLETE", 50: "FAIL", 60: "FAIL", 90: "FAIL"}
