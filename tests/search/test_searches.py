@@ -605,3 +605,24 @@ def test_fit_failed_warnings_are_attributed_to_the_caller_of_fit(data):
     with pytest.warns(FitFailedWarning) as record:
         GridSearch(Ridge(), {"alpha": [1.0, -1.0]}, cv=2).fit(*data)
     assert [w.filename for w in record if w.category is FitFailedWarning] == [__file__]
+
+
+def test_only_the_trials_of_dead_processes_are_failed_and_queued_again():
+    import socket
+
+    import optuna
+
+    from seqpipe.search.searches import _Param
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    space = {"alpha": optuna.distributions.FloatDistribution(0.0, 10.0)}
+    study = optuna.create_study(direction="maximize")
+    for host in ("elsewhere", socket.gethostname()):  # another host's, then this one's
+        trial = study.ask(space)
+        trial.set_user_attr("host", host)
+        trial.set_user_attr("pid", dead.pid)
+    GridSearch._rerun_abandoned(study, [_Param("alpha", space["alpha"])])
+    other, cut = study.get_trials()[:2]
+    assert (other.state.name, cut.state.name) == ("RUNNING", "FAIL")
+    assert study.ask(space).params == cut.params  # queued again, with the same params
