@@ -1,5 +1,5 @@
-"""The real clients people deploy with, against a real server (``python -m
-seqpipe.serving`` in a subprocess): Triton's ``tritonclient.http``, which sends and
+"""The real clients people deploy with, against a real server (``seqpipe
+serve`` in a subprocess): Triton's ``tritonclient.http``, which sends and
 asks for binary tensor data by default, and KServe's ``InferenceRESTClient``."""
 
 import asyncio
