@@ -2,12 +2,14 @@
 on the same problem, seeded reproducibility, refit, checked spaces, failed trials, any y
 shape."""
 
+import os
 import re
 import subprocess
 import sys
 import warnings
 
 import numpy as np
+import optuna
 import pytest
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.exceptions import FitFailedWarning
@@ -26,7 +28,7 @@ from seqpipe.search import (
     Uniform,
     WalkForwardSplit,
 )
-from seqpipe.steps import MeanStdNormalizer
+from seqpipe.steps import MeanStdNormalizer, Windower
 
 
 @pytest.fixture(scope="module")
@@ -626,3 +628,85 @@ def test_only_the_trials_of_dead_processes_are_failed_and_queued_again():
     other, cut = study.get_trials()[:2]
     assert (other.state.name, cut.state.name) == ("RUNNING", "FAIL")
     assert study.ask(space).params == cut.params  # queued again, with the same params
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"refit": "yes"}, "The 'refit' parameter of GridSearch must be a bool. Got 'yes' instead."),
+    ({"random_state": "seed"}, "The 'random_state' parameter of GridSearch must be None, an "
+                               "int, a numpy Generator or a numpy RandomState. Got 'seed'"),
+    ({"storage": 5}, "The 'storage' parameter of GridSearch must be None, a path, a database "
+                     "URL or an Optuna storage. Got 5 instead."),
+])
+def test_bad_fit_parameters_are_named_with_the_search(data, kwargs, message):
+    with pytest.raises((ValueError, TypeError), match=re.escape(message)):
+        GridSearch(Ridge(), {"alpha": [1.0]}, cv=2, **kwargs).fit(*data)
+    with pytest.raises(TypeError, match=re.escape("The search space of GridSearch must be")):
+        GridSearch(Ridge(), [{"alpha": [1.0]}], cv=2).fit(*data)
+
+
+class RecordingFlat(Flat):
+    sizes = []
+
+    def fit(self, X, y):
+        RecordingFlat.sizes.append(len(X))
+        return super().fit(X, y)
+
+
+def test_the_folds_of_windowed_samples_leave_the_gap_and_refit_takes_all():
+    series = np.sin(np.arange(200) / 5.0)
+    windows = np.lib.stride_tricks.sliding_window_view(series, 8)
+    X, y = windows[:, :5, None], windows[:, 5:, None]  # futures of 3 steps: a gap of 3
+    RecordingFlat.sizes.clear()
+    search = GridSearch(RecordingFlat(), {"alpha": [1.0]}, cv=3,
+                        scoring="neg_mean_squared_error").fit(X, y)
+    folds = [len(train) for train, _ in WalkForwardSplit(3).split(X, y)]
+    assert RecordingFlat.sizes == [*folds, len(X)]
+    assert 0 <= search.refit_time_ < 60
+
+
+def test_a_stored_search_is_keyed_by_x_and_by_y(data, tmp_path):
+    X, y = data
+
+    def run(X, y):
+        CountingRidge.fits.clear()
+        RandomSearch(CountingRidge(), {"alpha": LogUniform(1e-2, 1e2)}, n_trials=2, cv=2,
+                     storage=tmp_path / "s.db", random_state=0).fit(X, y)
+        return len(CountingRidge.fits)
+
+    assert run(X, y) == 2 * 2 + 1
+    assert run(X, y + 1.0) == 2 * 2 + 1  # other targets: another study, not resumed
+    assert run(X + 1.0, y) == 2 * 2 + 1  # other samples too
+    assert run(X, y) == 1  # the first one: resumed
+
+
+def test_isolated_trials_run_in_processes_of_their_own(data):
+    search = GridSearch(Ridge(), {"alpha": [1.0]}, cv=2, isolate=True).fit(*data)
+    assert search.trials_[0]["pid"] != os.getpid()
+
+
+class AlwaysPrune(optuna.pruners.BasePruner):
+    def prune(self, study, trial):
+        return True
+
+
+def test_when_every_trial_is_pruned_the_error_says_so():
+    from sklearn.linear_model import SGDRegressor
+
+    from seqpipe.steps import EpochRepeater, MiniBatch, ValidationSplit
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(100, 3))
+    y = X @ [1.0, -2.0, 0.5]
+    model = EpochRepeater(ValidationSplit(MiniBatch(SGDRegressor(random_state=0),
+                                                    batch_size=30)), epochs=3)
+    with pytest.raises(ValueError, match=r"All 2 trials of GridSearch failed\. The first "
+                                         r"error \(trial 0, params .*\): pruned$"):
+        GridSearch(model, {"step__step__step__alpha": [1e-4, 1e-3]}, cv=2,
+                   pruner=AlwaysPrune(), random_state=0).fit(X, y)
+
+
+def test_a_search_without_y_refits_on_the_series():
+    series = np.sin(np.arange(120) / 5.0)[:, None]
+    pipeline = Pipeline([Windower(5, 2), Flat()])
+    search = GridSearch(pipeline, {"flat__alpha": [0.1, 1.0]}, cv=2).fit(series)
+    assert search.best_estimator_.predict(series[-5:]).shape == (1, 2, 1)
