@@ -150,28 +150,18 @@ class Forecaster(BaseEstimator):
         self.season_ = self._resolve_season(target.to_numpy()[:self.n_train_])
         self.window_past_ = self._resolve_window_past()
         pool = self._pool()
-        train = self._origins(self.window_past_ - 1, self.n_train_ - 1 - self.horizon)
-        validation = self._origins(self.n_train_ - 1, n - 1 - self.horizon)
-        X_train, y_train = self._windows(data, train, with_targets=True)
-        X_val, y_val = self._windows(data, validation, with_targets=True)
-        self.candidate_scores_, self.candidate_errors_ = {}, {}
-        for name, candidate in pool.items():
-            try:
-                fitted = clone(candidate).fit(X_train, y_train)
-                y_pred = np.asarray(fitted.predict(X_val), dtype=np.float64)
-            except ValueError as error:
-                self.candidate_scores_[name] = float("nan")
-                self.candidate_errors_[name] = " ".join(str(error).split())
-                continue
-            self.candidate_scores_[name] = float(np.mean(
-                (y_pred.reshape(y_val.shape) - y_val) ** 2))
+        train = np.arange(self.window_past_ - 1, self.n_train_ - self.horizon)
+        validation = np.arange(self.n_train_ - 1, n - self.horizon)
+        self.candidate_scores_, self.candidate_errors_ = _score(
+            pool, self._windows(data, train, with_targets=True),
+            self._windows(data, validation, with_targets=True))
         scored = {k: v for k, v in self.candidate_scores_.items() if np.isfinite(v)}
         if not scored:
             raise ValueError("Forecaster: no candidate could be fitted: "
                              + "; ".join(f"{k}: {v}" for k, v in
                                          self.candidate_errors_.items()))
         self.best_candidate_ = min(scored, key=scored.get)
-        everything = self._origins(self.window_past_ - 1, n - 1 - self.horizon)
+        everything = np.arange(self.window_past_ - 1, n - self.horizon)
         self.pipeline_ = clone(pool[self.best_candidate_]).fit(
             *self._windows(data, everything, with_targets=True))
         self._history = data[-self.window_past_:]
@@ -272,9 +262,6 @@ class Forecaster(BaseEstimator):
             raise ValueError(f"{name} lacks the column(s) {missing} the forecaster was "
                              f"fitted with (it has {list(covariates.columns)}).")
         return covariates[expected]
-
-    def _origins(self, first: int, last: int) -> np.ndarray:
-        return np.arange(first, last + 1)
 
     def _windows(self, data: np.ndarray, origins: np.ndarray, *, with_targets: bool = False
                  ) -> Any:
@@ -378,6 +365,23 @@ class Forecaster(BaseEstimator):
             raise ValueError("future_covariates given, but the forecaster was fitted "
                              "without them.")
         return self._data(np.empty(0), dates, None, future)
+
+
+def _score(pool: dict[str, Any], train: tuple[np.ndarray, np.ndarray],
+           validation: tuple[np.ndarray, np.ndarray]) -> tuple[dict, dict]:
+    """Each candidate's validation MSE once fitted on ``train`` (NaN, with the reason in
+    the second dict, when it cannot be fitted on it)."""
+    scores, errors = {}, {}
+    X_val, y_val = validation
+    for name, candidate in pool.items():
+        try:
+            y_pred = np.asarray(clone(candidate).fit(*train).predict(X_val), np.float64)
+        except ValueError as error:
+            scores[name] = float("nan")
+            errors[name] = " ".join(str(error).split())
+            continue
+        scores[name] = float(np.mean((y_pred.reshape(y_val.shape) - y_val) ** 2))
+    return scores, errors
 
 
 def auto_window_past(n_train: int, horizon: int, season: int | None) -> int:
