@@ -1,6 +1,6 @@
 """Forecasting: a :class:`Forecaster` that chooses its model by validation in time
 order, reads past and future covariates and calendar features without leaking the
-future, and backtests over many origins.
+future, gives calibrated prediction intervals, and backtests over many origins.
 
 See :class:`Forecaster` and :func:`backtest` for examples.
 """

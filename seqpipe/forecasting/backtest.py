@@ -33,6 +33,7 @@ from sklearn.base import clone
 from seqpipe.forecasting.baselines import LastValue, SeasonalNaive
 from seqpipe.forecasting.covariates import as_covariates
 from seqpipe.forecasting.dates import as_target
+from seqpipe.forecasting.intervals import interval_columns
 
 __all__ = ["backtest", "summary"]
 
@@ -71,7 +72,8 @@ def backtest(forecaster: Any, y: Any, *, past_covariates: Any = None,
     -------
     DataFrame
         One row per origin and step ahead, columns ``origin``, ``date``, ``step``
-        (1..horizon), ``actual``, ``prediction``, and the baselines ``last_value`` and
+        (1..horizon), ``actual``, ``prediction``, ``lower_L`` and ``upper_L`` for each
+        of the forecaster's ``levels``, and the baselines ``last_value`` and
         ``seasonal_naive`` (NaN without a season) on the same origins. ``attrs``
         holds the ``mase_scale`` (the mean absolute error of the one-season naive
         forecast over the first fit's data) that :func:`summary` divides by.
@@ -128,6 +130,8 @@ def _fit_and_forecast(forecaster: Any, target: pd.Series, past: Any, future: Any
         "actual": target.to_numpy()[ahead.ravel()],
         "prediction": predictions.ravel(),
     })
+    for name, values in interval_columns(predictions, fitted.interval_widths_).items():
+        part[name] = values.ravel()
     return part, fitted.season_
 
 
@@ -186,7 +190,9 @@ def summary(backtest_frame: pd.DataFrame, *, mase_scale: float | None = None) ->
     DataFrame
         Indexed by step ahead (1..horizon) and ``"overall"``; columns ``mse``,
         ``mae``, ``mase`` and the same for ``last_value_`` and ``seasonal_naive_``
-        (when the backtest has them), and ``n`` (forecasts scored).
+        (when the backtest has them); with intervals, ``coverage_L`` (the fraction of
+        actual values inside them) and ``width_L`` (their mean width) for each level;
+        and ``n`` (forecasts scored).
     """
     scale = backtest_frame.attrs.get("mase_scale", np.nan) if mase_scale is None \
         else mase_scale
@@ -203,6 +209,13 @@ def summary(backtest_frame: pd.DataFrame, *, mase_scale: float | None = None) ->
             row[f"{prefix}mse"] = float(np.mean(error ** 2))
             row[f"{prefix}mae"] = float(np.mean(np.abs(error)))
             row[f"{prefix}mase"] = row[f"{prefix}mae"] / scale if scale else float("nan")
+        for column in part.columns:
+            if column.startswith("lower_"):
+                level = column.removeprefix("lower_")
+                lower, upper = part[column], part[f"upper_{level}"]
+                inside = (lower <= part["actual"]) & (part["actual"] <= upper)
+                row[f"coverage_{level}"] = float(inside.mean())
+                row[f"width_{level}"] = float((upper - lower).mean())
         row["n"] = len(part)
         rows[key] = row
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("step")

@@ -32,6 +32,7 @@ from seqpipe.forecasting.calendar import CalendarFeatures
 from seqpipe.forecasting.candidates import default_candidates, user_candidates
 from seqpipe.forecasting.covariates import align, as_covariates
 from seqpipe.forecasting.dates import as_target, future_dates, infer_frequency
+from seqpipe.forecasting.intervals import check_levels, conformal_quantiles, interval_columns
 from seqpipe.forecasting.season import detect_season
 from seqpipe.forecasting.windows import make_windows
 
@@ -73,6 +74,12 @@ class Forecaster(BaseEstimator):
         ``"auto"``/True: :class:`CalendarFeatures` ``("auto")``, the cycles that vary
         at the series' frequency; False or None: none; a list of cycle names or a
         CalendarFeatures (with a ``country`` for holidays): those.
+    levels : sequence of float, default=()
+        Coverages in percent of the prediction intervals ``predict`` gives beside the
+        forecast (``lower_L``, ``upper_L``), e.g. ``(80, 95)``: split conformal, from
+        the chosen model's out-of-sample errors on the held-out part, calibrated once
+        here (see :mod:`seqpipe.forecasting.intervals` for the guarantee and its
+        assumptions).
     validation_size : float, default=0.15
         Fraction of the time steps held out to choose the candidate, in (0, 1).
     random_state : int, optional
@@ -97,16 +104,23 @@ class Forecaster(BaseEstimator):
         The covariates' column names seen in fit.
     n_train_, n_validation_ : int
         Time steps of the series before and in the held-out part.
+    residuals_ : ndarray of shape (n_origins, horizon)
+        The chosen candidate's errors (prediction - actual) from every origin of the
+        held-out part, fitted on the data before it: what the intervals stand on.
+    levels_ : tuple of float
+    interval_widths_ : dict of float to ndarray of shape (horizon,)
+        The half-width of each level's interval at each step ahead.
     """
 
     def __init__(self, horizon: int = 1, *, window_past: Any = "auto", season: Any = "auto",
-                 candidates: Any = "auto", calendar: Any = "auto",
+                 candidates: Any = "auto", calendar: Any = "auto", levels: Any = (),
                  validation_size: float = 0.15, random_state: Any = None) -> None:
         self.horizon = horizon
         self.window_past = window_past
         self.season = season
         self.candidates = candidates
         self.calendar = calendar
+        self.levels = levels
         self.validation_size = validation_size
         self.random_state = random_state
 
@@ -129,6 +143,7 @@ class Forecaster(BaseEstimator):
         self
         """
         self._check_params()
+        self.levels_ = check_levels(self.levels)
         target = as_target(y)
         index = target.index
         past = as_covariates(past_covariates, index, "past_covariates")
@@ -152,7 +167,7 @@ class Forecaster(BaseEstimator):
         pool = self._pool()
         train = np.arange(self.window_past_ - 1, self.n_train_ - self.horizon)
         validation = np.arange(self.n_train_ - 1, n - self.horizon)
-        self.candidate_scores_, self.candidate_errors_ = _score(
+        self.candidate_scores_, self.candidate_errors_, residuals = _score(
             pool, self._windows(data, train, with_targets=True),
             self._windows(data, validation, with_targets=True))
         scored = {k: v for k, v in self.candidate_scores_.items() if np.isfinite(v)}
@@ -161,6 +176,8 @@ class Forecaster(BaseEstimator):
                              + "; ".join(f"{k}: {v}" for k, v in
                                          self.candidate_errors_.items()))
         self.best_candidate_ = min(scored, key=scored.get)
+        self.residuals_ = residuals[self.best_candidate_]
+        self.interval_widths_ = conformal_quantiles(self.residuals_, self.levels_)
         everything = np.arange(self.window_past_ - 1, n - self.horizon)
         self.pipeline_ = clone(pool[self.best_candidate_]).fit(
             *self._windows(data, everything, with_targets=True))
@@ -271,7 +288,7 @@ class Forecaster(BaseEstimator):
 
     # ------------------------------------------------------------------ predict
     def predict(self, y: Any = None, *, past_covariates: Any = None,
-                future_covariates: Any = None) -> pd.DataFrame:
+                future_covariates: Any = None, levels: Any = None) -> pd.DataFrame:
         """Forecast the ``horizon`` steps after the end of the series.
 
         Parameters
@@ -285,11 +302,15 @@ class Forecaster(BaseEstimator):
         future_covariates : DataFrame, optional
             When fitted with future covariates: covering the ``horizon`` dates after
             the series' end (and, with ``y``, its last ``window_past_`` dates too).
+        levels : sequence of float, optional
+            Interval coverages in percent; default the ``levels`` given at
+            construction (calibrated at fit).
 
         Returns
         -------
         DataFrame
-            Indexed by the forecast dates (or time steps), column ``prediction``.
+            Indexed by the forecast dates (or time steps), column ``prediction``, then
+            ``lower_L`` and ``upper_L`` for each level.
         """
         check_is_fitted(self, "pipeline_")
         history, index = self._history_of(y, past_covariates, future_covariates)
@@ -299,7 +320,18 @@ class Forecaster(BaseEstimator):
         prediction = np.asarray(self.pipeline_.predict(window), dtype=np.float64)
         dates = dates.rename(dates.name if dates.name is not None else
                              ("date" if isinstance(dates, pd.DatetimeIndex) else "step"))
-        return pd.DataFrame({"prediction": prediction.reshape(self.horizon)}, index=dates)
+        prediction = prediction.reshape(self.horizon)
+        return pd.DataFrame({"prediction": prediction,
+                             **interval_columns(prediction, self.widths(levels))},
+                            index=dates)
+
+    def widths(self, levels: Any = None) -> dict[float, np.ndarray]:
+        """The half-width of each level's interval at each step ahead: those calibrated
+        at fit for ``levels=None``, else computed from ``residuals_``."""
+        check_is_fitted(self, "pipeline_")
+        if levels is None:
+            return self.interval_widths_
+        return conformal_quantiles(self.residuals_, check_levels(levels, "predict"))
 
     def predict_origins(self, y: Any, origins: Any, *, past_covariates: Any = None,
                         future_covariates: Any = None) -> np.ndarray:
@@ -368,20 +400,21 @@ class Forecaster(BaseEstimator):
 
 
 def _score(pool: dict[str, Any], train: tuple[np.ndarray, np.ndarray],
-           validation: tuple[np.ndarray, np.ndarray]) -> tuple[dict, dict]:
+           validation: tuple[np.ndarray, np.ndarray]) -> tuple[dict, dict, dict]:
     """Each candidate's validation MSE once fitted on ``train`` (NaN, with the reason in
-    the second dict, when it cannot be fitted on it)."""
-    scores, errors = {}, {}
+    the second dict, when it cannot be fitted on it), and its validation errors."""
+    scores, reasons, residuals = {}, {}, {}
     X_val, y_val = validation
     for name, candidate in pool.items():
         try:
             y_pred = np.asarray(clone(candidate).fit(*train).predict(X_val), np.float64)
         except ValueError as error:
             scores[name] = float("nan")
-            errors[name] = " ".join(str(error).split())
+            reasons[name] = " ".join(str(error).split())
             continue
-        scores[name] = float(np.mean((y_pred.reshape(y_val.shape) - y_val) ** 2))
-    return scores, errors
+        residuals[name] = y_pred.reshape(y_val.shape) - y_val
+        scores[name] = float(np.mean(residuals[name] ** 2))
+    return scores, reasons, residuals
 
 
 def auto_window_past(n_train: int, horizon: int, season: int | None) -> int:
