@@ -381,3 +381,27 @@ def test_the_command_chooses_its_model_before_the_part_it_reports_as_validation(
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     first_validation = series.index[metrics["n_train"]]
     assert len(seen) >= 2 and max(seen) < first_validation
+
+
+def test_run_csv_with_intervals_reports_their_coverage_and_predict_writes_them(
+        tmp_path, capsys):
+    make_seasonal_series(600, period=12, random_state=3).to_frame().to_csv(
+        tmp_path / "cycle.csv")
+    assert main(["run", "csv", "--data", str(tmp_path / "cycle.csv"), "--column", "value",
+                 "--date-column", "date", "--levels", "80,95", "--window-future", "2",
+                 "--epochs", "1", "--quiet", "--out", str(tmp_path / "run")]) == 0
+    out = capsys.readouterr().out
+    assert "80 % intervals: cover" in out and "95 % intervals: cover" in out
+    intervals = json.loads((tmp_path / "run" / "metrics.json").read_text())["intervals"]
+    assert 0.65 < intervals["80"]["coverage"] <= intervals["95"]["coverage"]
+    assert intervals["80"]["mean_width"] < intervals["95"]["mean_width"]
+    assert main(["predict", str(tmp_path / "run" / "pipeline.seqpipe"),
+                 str(tmp_path / "cycle.csv")]) == 0
+    forecast = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    assert forecast.columns.tolist() == ["date", "value", "lower_80", "upper_80",
+                                         "lower_95", "upper_95"]
+    assert (forecast["lower_95"] < forecast["lower_80"]).all()
+    assert (forecast["lower_80"] < forecast["value"]).all()
+    with pytest.raises(SystemExit):
+        main(["run", "csv", "--levels", "80,150"])
+    assert "argument --levels: expected coverages in percent" in capsys.readouterr().err

@@ -17,12 +17,22 @@ from seqpipe.cli.exercises import EXERCISES
 from seqpipe.cli.forecast import SERIES_TASKS, SeriesRun, run_series
 from seqpipe.cli.predict import predict_file
 from seqpipe.cli.run import run_exercise, split_exercise
+from seqpipe.forecasting.intervals import check_levels
 
 __all__ = ["build_parser", "main", "series_run"]
 
 _SERIES_OPTIONS = ("data", "column", "date_column", "cpi", "cpi_column", "window_past",
                    "window_future", "season", "past_covariates", "future_covariates",
-                   "calendar", "holidays")
+                   "calendar", "holidays", "levels")
+
+
+def _levels(text: str) -> tuple[float, ...]:
+    """An argparse type: ``L[,L...]``, coverages in percent."""
+    try:
+        return check_levels([float(level) for level in text.split(",")], "--levels")
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected coverages in percent in (0, 100) such "
+                                         f"as 80,95, got {text!r}") from None
 
 
 def _columns(text: str) -> list[str]:
@@ -83,6 +93,9 @@ def build_parser() -> tuple[Parser, Parser, Parser]:
     series.add_argument("--holidays", default=None, metavar="COUNTRY",
                         help="csv: a country's public holidays as a calendar feature "
                         "(ISO code, e.g. US, FR)")
+    series.add_argument("--levels", type=_levels, default=None, metavar="L[,L]",
+                        help="csv: prediction intervals of these coverages in percent "
+                        "(e.g. 80,95), calibrated on the training part")
     series.add_argument("--backtest", action="store_true",
                         help="also write backtest.csv (forecasts from every horizon-th "
                         "origin of the validation part) and backtest_errors.png")
@@ -188,7 +201,8 @@ def series_run(args: argparse.Namespace) -> SeriesRun:
         if args.window_future not in (None, 1):
             raise ValueError("stock predicts the next value only: --window-future must "
                              "be 1")
-        for flag in ("past_covariates", "future_covariates", "calendar", "holidays"):
+        for flag in ("past_covariates", "future_covariates", "calendar", "holidays",
+                     "levels"):
             if getattr(args, flag) is not None:
                 raise ValueError(f"--{flag.replace('_', '-')} is for csv only")
         horizon = 1
@@ -219,4 +233,4 @@ def series_run(args: argparse.Namespace) -> SeriesRun:
         horizon=horizon, season=args.season, epochs=args.epochs, batch_size=args.batch_size,
         hidden_dim=args.hidden_dim, learning_rate=args.learning_rate,
         random_state=args.random_state, quiet=args.quiet, backtest=args.backtest,
-        notes=notes)
+        levels=args.levels or (), notes=notes)

@@ -93,6 +93,7 @@ class SeriesRun:
     random_state: int = 0
     quiet: bool = False
     backtest: bool = False
+    levels: tuple[float, ...] = ()
     notes: list[str] = field(default_factory=list)
 
 
@@ -229,7 +230,7 @@ def build_forecaster(run: SeriesRun, data: SeriesData, n_train: int) -> Forecast
                                     random_state=run.random_state,
                                     n_future_covariates=len(run.future_covariates), gru=gru)
     return Forecaster(run.horizon, window_past=window_past, season=season,
-                      candidates=candidates, calendar=calendar or False,
+                      candidates=candidates, calendar=calendar or False, levels=run.levels,
                       validation_size=VALIDATION_SIZE, random_state=run.random_state)
 
 
@@ -290,6 +291,9 @@ def run_series(run: SeriesRun, output: Path) -> int:
     metrics = _scores(run, forecaster, data, n_train, covariates)
     metrics.update(fit_seconds=round(seconds, 2), data=data.source)
     print(f"trained in {seconds:.1f} s\n{_table(metrics)}")
+    for level, interval in metrics["intervals"].items():
+        print(f"{level} % intervals: cover {interval['coverage']:.1%} of the validation "
+              f"values, {interval['mean_width']:.6g} wide on average")
     return _write(run, forecaster, data, metrics, covariates, output)
 
 
@@ -316,6 +320,7 @@ def _scores(run: SeriesRun, forecaster: Forecaster, data: SeriesData, n_train: i
         scores["baselines" if part == "validation" else "train_baselines"] = baselines
         if part == "validation":
             scores["_validation"] = (X[:, :past], y, predicted)
+            scores["intervals"] = _coverage(y, predicted, forecaster.interval_widths_)
     scores.update(
         task=run.task, column=run.column, chosen=forecaster.best_candidate_,
         candidates={name: {"selection_mse": score} for name, score
@@ -327,6 +332,13 @@ def _scores(run: SeriesRun, forecaster: Forecaster, data: SeriesData, n_train: i
                     "calendar": [] if forecaster.calendar_ is None
                     else list(forecaster.calendar_.feature_names_out_)})
     return scores
+
+
+def _coverage(y: np.ndarray, predicted: np.ndarray, widths: dict) -> dict[str, dict]:
+    """Each level's coverage of ``y`` and mean width, on the validation forecasts."""
+    return {f"{level:g}": {"coverage": float(np.mean(np.abs(y - predicted) <= width)),
+                           "mean_width": float(2 * np.mean(width))}
+            for level, width in widths.items()}
 
 
 def _mse(y_true: np.ndarray, y_pred: Any) -> float:

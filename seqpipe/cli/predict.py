@@ -74,8 +74,7 @@ def _forecast_csv(artifact: Path, inputs: Path, output: Path | None,
         raise ValueError(f"{error} Give the future covariates {spec.future_covariates} "
                          f"of the forecast dates in rows after the last value of "
                          f"{spec.column!r} (its cell empty), or in --future FILE") from None
-    frame = pd.DataFrame({spec.column: forecast["prediction"].to_numpy()},
-                         index=forecast.index)
+    frame = forecast.rename(columns={"prediction": spec.column})
     if isinstance(frame.index, pd.DatetimeIndex):
         frame = frame.rename_axis(spec.date_column).reset_index()
         date_format = "%Y-%m-%d %H:%M:%S" if _has_time(frame[spec.date_column]) \
