@@ -294,3 +294,17 @@ def test_local_times_across_a_daylight_saving_change_load_as_utc(tmp_path):
     assert series.dates[0] == pd.Timestamp("2024-03-30 21:00", tz="UTC")
     assert (np.diff(series.dates.asi8) == np.diff(series.dates.asi8)[0]).all()
     assert series.gaps == ()
+
+
+# ------------------------------------------------------------------ found by mutation testing
+def test_future_dates_keep_the_date_columns_name(tmp_path):
+    series = load_csv_series(_write(tmp_path, _daily(5)), "close", "date")
+    assert series.future_dates(2).name == "date"
+
+
+def test_six_day_weeks_are_daily_data_with_sundays_missing(tmp_path):
+    dates = [d for d in pd.date_range("2024-01-01", periods=21) if d.day_of_week < 6]
+    text = "date,close\n" + "".join(f"{d.date()},{i}.5\n" for i, d in enumerate(dates))
+    series = load_csv_series(_write(tmp_path, text), "close", "date", gaps="ignore")
+    assert series.step == pd.Timedelta(days=1)  # Saturdays: not business days
+    assert [gap.n_missing for gap in series.gaps] == [1, 1]  # the two Sundays inside
