@@ -308,3 +308,19 @@ def test_six_day_weeks_are_daily_data_with_sundays_missing(tmp_path):
     series = load_csv_series(_write(tmp_path, text), "close", "date", gaps="ignore")
     assert series.step == pd.Timedelta(days=1)  # Saturdays: not business days
     assert [gap.n_missing for gap in series.gaps] == [1, 1]  # the two Sundays inside
+
+
+def test_a_list_of_exactly_five_is_not_cut(tmp_path):
+    path = _write(tmp_path, "v\n" + "x\n" * 5)
+    message = ("column 'v' has 5 non-numeric or infinite value(s): lines 2 ('x'), 3 ('x'), "
+               "4 ('x'), 5 ('x'), 6 ('x').")
+    with pytest.raises(ValueError, match=re.escape(message)):
+        load_csv_series(path, "v")
+
+
+def test_a_step_of_two_days_is_named_in_the_plural(tmp_path):
+    dates = list(pd.date_range("2024-01-01", periods=10, freq="2D"))
+    del dates[5]
+    path = _write(tmp_path, "date,v\n" + "".join(f"{d.date()},1\n" for d in dates))
+    with pytest.warns(UserWarning, match=re.escape("regular step of 2 days, 1 missing date")):
+        load_csv_series(path, "v", "date")
