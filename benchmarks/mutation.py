@@ -66,6 +66,13 @@ MODULES: dict[str, list[str]] = {
     "seqpipe/serving/batching.py": ["tests/serving/test_batching.py"],
     "seqpipe/streaming.py": ["tests/test_streaming.py"],
     "seqpipe/datasets/csv_series.py": ["tests/datasets/test_csv_series.py"],
+    # forecasting: the split and the candidates' choice, backtests, intervals
+    "seqpipe/forecasting/forecaster.py": ["tests/forecasting/test_forecaster.py",
+                                          "tests/forecasting/test_calendar_and_dates.py"],
+    "seqpipe/forecasting/windows.py": ["tests/forecasting/test_windows_and_baselines.py",
+                                       "tests/forecasting/test_window_lags_and_knots.py"],
+    "seqpipe/forecasting/backtest.py": ["tests/forecasting/test_backtest.py"],
+    "seqpipe/forecasting/intervals.py": ["tests/forecasting/test_intervals.py"],
 }
 
 # modules mutated in some of their functions only (the rest is not counted)
