@@ -76,3 +76,19 @@ def test_bad_levels_are_named(levels):
         check_levels(levels)
     with pytest.raises(ValueError, match="The 'levels' parameter of Forecaster"):
         Forecaster(levels=levels).fit(noisy_cycle(300))
+
+
+def test_conformal_ranks_at_their_edges():
+    errors = np.arange(1, 200)[:, None]  # integers: the widths are floats all the same
+    widths = conformal_quantiles(errors, (60.0,))
+    assert widths[60.0].tolist() == [120.0] and widths[60.0].dtype == np.float64
+    # the largest error is the 95 % width of 19 errors: ceil(20 x 0.95) = 19
+    assert conformal_quantiles(errors[:19], (95.0,))[95.0].tolist() == [19.0]
+    with pytest.raises(ValueError, match="a 90 % interval needs at least 9 out-of-sample "
+                                         "errors; the held-out part gave 8"):
+        conformal_quantiles(errors[:8], (90.0,))
+
+
+def test_levels_may_be_one_number_or_below_one_percent():
+    assert check_levels(90) == (90.0,)
+    assert check_levels((0.5, 99.5)) == (0.5, 99.5)
