@@ -1,6 +1,8 @@
 """The window tensor (NaN where the future is unknown), its scaler and features, the
 baselines, season detection."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -84,3 +86,53 @@ def test_detect_season_finds_the_cycle_and_not_a_random_walk():
     assert detect_season(walk) is None
     with pytest.raises(ValueError, match=r"shape \(n_timesteps,\)"):
         detect_season(np.zeros((10, 2)))
+
+
+def test_scaler_statistics_on_known_windows():
+    """Two windows of 3 past rows, horizon 1: levels 2 and 5, targets 3 and 9."""
+    X = np.array([[[0.0, 1.0], [1.0, 3.0], [2.0, 5.0], [np.nan, 7.0]],
+                  [[3.0, 1.0], [4.0, 3.0], [5.0, 5.0], [np.nan, 7.0]]])
+    y = np.array([[3.0], [9.0]])
+    scaler = WindowScaler().fit(X, y)
+    assert scaler.horizon_ == 1
+    assert scaler.scale_ == pytest.approx(np.std([3.0 - 2.0, 9.0 - 5.0]))
+    assert scaler.level_mean_ == 3.5 and scaler.level_std_ == 1.5
+    assert scaler.mean_[1] == 4.0 and scaler.std_[1] == pytest.approx(np.sqrt(5.0))
+    Xt, yt = scaler.resample(X, y)
+    assert Xt[:, :, -1].tolist() == [[-1.0] * 4, [1.0] * 4]
+    assert yt.ravel().tolist() == pytest.approx([1 / 1.5, 4 / 1.5])  # (y - level) / scale_
+
+
+def test_scaler_of_constant_windows_keeps_unit_scales():
+    X = np.ones((4, 3, 2))
+    X[:, 2:, 0] = np.nan
+    scaler = WindowScaler().fit(X, np.ones((4, 1)))
+    assert scaler.scale_ == 1.0 and scaler.level_std_ == 1.0 and scaler.std_.tolist() == [
+        1.0, 1.0]
+    assert np.isfinite(scaler.transform(X)).all()
+
+
+def test_window_steps_name_what_is_wrong():
+    X = np.zeros((3, 4, 2))
+    with pytest.raises(ValueError, match=re.escape(
+            "WindowScaler.fit_resample needs y, the targets of shape (n_windows, horizon).")):
+        WindowScaler().fit_resample(X)
+    with pytest.raises(ValueError, match=re.escape(
+            "WindowScaler expects y of shape (n_windows, horizon); got (3, 2, 1).")):
+        WindowScaler().fit(X, np.zeros((3, 2, 1)))
+    with pytest.raises(ValueError, match=re.escape(
+            "WindowScaler: windows of 4 rows cannot hold 4 forecast rows and at least one "
+            "past row.")):
+        WindowScaler().fit(X, np.zeros((3, 4)))
+    with pytest.raises(ValueError, match=re.escape(
+            "WindowFeatures.fit needs y of shape (n_windows, horizon).")):
+        WindowFeatures().fit(X, np.zeros(3))
+    with pytest.raises(ValueError, match=re.escape(
+            "The 'n_known_ahead' parameter of WindowFeatures must be an int in the range "
+            "[0, 2]. Got 3 instead.")):
+        WindowFeatures(n_known_ahead=3).fit(X, np.zeros((3, 1)))
+    with pytest.raises(ValueError, match=re.escape(
+            "WindowFeatures: windows of 4 rows cannot hold 4 forecast rows")):
+        WindowFeatures().fit(X, np.zeros((3, 4)))
+    assert WindowFeatures(n_known_ahead=0).fit(X, np.zeros((3, 1))).n_features_out_ == 6
+    assert WindowFeatures(n_known_ahead=2).fit(X, np.zeros((3, 1))).n_features_out_ == 8
