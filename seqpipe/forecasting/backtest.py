@@ -34,6 +34,7 @@ from seqpipe.forecasting.baselines import LastValue, SeasonalNaive
 from seqpipe.forecasting.covariates import as_covariates
 from seqpipe.forecasting.dates import as_target
 from seqpipe.forecasting.intervals import interval_columns
+from seqpipe.forecasting.windows import make_windows
 
 __all__ = ["backtest", "summary"]
 
@@ -157,14 +158,12 @@ def _rows(covariates: pd.DataFrame | None, index: pd.Index) -> pd.DataFrame | No
 
 def _baseline(model: Any, target: pd.Series, frame: pd.DataFrame, horizon: int) -> np.ndarray:
     """The baseline's forecasts at the frame's origins (it reads the past target only)."""
-    position = target.index.get_indexer(frame["origin"].iloc[::horizon])
+    origins = target.index.get_indexer(frame["origin"].iloc[::horizon])
     past = getattr(model, "season", 1)
-    values = target.to_numpy()
-    rows = position[:, None] + np.arange(-past + 1, horizon + 1)
-    if rows.min() < 0:
+    if origins.min() < past - 1:
         return np.full(len(frame), np.nan)
-    X = values[rows][:, :, None].copy()
-    X[:, past:] = np.nan
+    X = make_windows(target.to_numpy()[:, None], origins, window_past=past, horizon=horizon,
+                     n_known_ahead=0)
     return model.fit(X, np.zeros((len(X), horizon))).predict(X).ravel()
 
 

@@ -38,8 +38,6 @@ def as_target(y: Any, name: str = "y") -> pd.Series:
             if not pd.api.types.is_integer_dtype(index):
                 raise ValueError(f"{name} must be indexed by dates (a DatetimeIndex) or by "
                                  f"integer time steps; got an index of dtype {index.dtype}.")
-            index = pd.RangeIndex(len(y)) if len(y) and (np.diff(index) == 1).all() \
-                and index[0] == 0 else index
         values = pd.to_numeric(y, errors="coerce").to_numpy(dtype=np.float64)
     else:
         values = np.asarray(y, dtype=np.float64)
