@@ -211,6 +211,27 @@ def validate_y(y: Any, n_samples: int, *, name: str = "y") -> np.ndarray:
     return array
 
 
+def validate_sample_weight(sample_weight: Any, n_samples: int, owner: str) -> np.ndarray | None:
+    """``sample_weight`` as a float32 array of one finite, non-negative weight per
+    sample (None stays None), or a ValueError naming ``owner``."""
+    if sample_weight is None:
+        return None
+    weights = as_numeric_array(sample_weight, "sample_weight")
+    if weights.shape != (n_samples,):
+        raise ValueError(
+            f"The sample_weight of {owner} must have one weight per sample, shape "
+            f"({n_samples},); got shape {weights.shape}."
+        )
+    with np.errstate(invalid="ignore"):
+        bad = ~(np.isfinite(weights) & (weights >= 0))
+    if bad.any():
+        raise ValueError(
+            f"The sample_weight of {owner} must be finite and non-negative; got "
+            f"{weights[bad][0]!r} at sample {int(np.flatnonzero(bad)[0])}."
+        )
+    return weights.astype(np.float32, copy=False)
+
+
 def check_fitted(estimator: Any, attribute: str) -> None:
     """Raise scikit-learn's NotFittedError unless ``estimator`` has ``attribute``.
 

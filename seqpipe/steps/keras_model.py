@@ -33,6 +33,7 @@ from seqpipe._validation import (
     check_fits_float32,
     check_fitted,
     check_int_param,
+    validate_sample_weight,
     validate_X,
     validate_y,
 )
@@ -70,7 +71,10 @@ class KerasModelStep(RegressorMixin, BaseEstimator):
 
     ``fit`` trains from scratch with ``model.fit`` (the fast path); ``adapt`` builds
     a fresh model; ``partial_fit`` makes one pass over the data it is given (see
-    ``batch_size``) and builds the model first if needed.
+    ``batch_size``) and builds the model first if needed. ``fit`` and ``partial_fit``
+    take a ``sample_weight`` as ``model.fit`` does; with scikit-learn's metadata
+    routing, request it with ``set_fit_request(sample_weight=True)``, which also
+    covers the ``partial_fit`` calls of a MiniBatch or EpochRepeater around it.
 
     Parameters
     ----------
@@ -256,54 +260,74 @@ class KerasModelStep(RegressorMixin, BaseEstimator):
             )
 
     # ------------------------------------------------------------------ train
-    def fit(self, X: Any, y: Any) -> KerasModelStep:
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> KerasModelStep:
         """Build the model from the data's shapes and train it for ``epochs`` epochs.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, ...features)
         y : array-like of shape (n_samples, ...)
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sample's loss, as in ``keras.Model.fit``; non-negative.
 
         Returns
         -------
         self : KerasModelStep
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from seqpipe.models import lstm_regressor
+        >>> X = np.random.default_rng(0).normal(size=(40, 5, 1)).astype("float32")
+        >>> weights = np.r_[np.zeros(20), np.ones(20)]   # learn from the last 20 only
+        >>> step = KerasModelStep(lstm_regressor, random_state=0)
+        >>> step.fit(X, X[:, -1], sample_weight=weights).predict(X).shape
+        (40, 1)
         """
         self._check_params()
         X, y = self._validate_fit_data(X, y, reset=True)
+        sample_weight = validate_sample_weight(sample_weight, len(X), type(self).__name__)
         guard = NonFiniteGuard()
         with self._seeded():
             self.model_ = self._build()
             history = self.model_.fit(
-                X, y, epochs=self.epochs, batch_size=self.batch_size or 32,
-                shuffle=self.shuffle, verbose=self.verbose, callbacks=[guard],
+                X, y, sample_weight=sample_weight, epochs=self.epochs,
+                batch_size=self.batch_size or 32, shuffle=self.shuffle, verbose=self.verbose,
+                callbacks=[guard],
             )
         guard.raise_if_diverged(self.model_)
         self.history_ = {k: [float(v) for v in vs] for k, vs in history.history.items()}
         return self
 
-    def adapt(self, X: Any, y: Any) -> KerasModelStep:
-        """Build a fresh (untrained) model from the shapes of ``(X, y)``."""
+    def adapt(self, X: Any, y: Any, sample_weight: Any = None) -> KerasModelStep:
+        """Build a fresh (untrained) model from the shapes of ``(X, y)``; a
+        ``sample_weight`` is checked, for the passes to come."""
         self._check_params()
-        self._validate_fit_data(X, y, reset=True)
+        X, _ = self._validate_fit_data(X, y, reset=True)
+        validate_sample_weight(sample_weight, len(X), type(self).__name__)
         with self._seeded():
             self.model_ = self._build()
         return self
 
-    def partial_fit(self, X: Any, y: Any) -> KerasModelStep:
+    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> KerasModelStep:
         """One pass over ``(X, y)``: a single gradient step when ``batch_size`` is None
         (what MiniBatch relies on), else one step per ``batch_size`` samples.
 
         Builds the model on the first call (see ``adapt``). A ``learning_rate`` set
-        since the last call is assigned to the optimizer first.
+        since the last call is assigned to the optimizer first. ``sample_weight``
+        weighs each sample's loss, as in ``fit``.
         """
         if getattr(self, "model_", None) is None:
             self.adapt(X, y)
         X, y = self._validate_fit_data(X, y, reset=False)
+        weights = validate_sample_weight(sample_weight, len(X), type(self).__name__)
         if self.learning_rate != self._learning_rate_in_use:  # set_params since the last update
             self._apply_learning_rate()
         batch = self.batch_size or len(X)
         for index, start in enumerate(range(0, len(X), batch)):
-            loss = float(self._train_fn(X[start:start + batch], y[start:start + batch]))
+            rows = slice(start, start + batch)
+            loss = float(self._train_fn(X[rows], y[rows],
+                                        None if weights is None else weights[rows]))
             if not math.isfinite(loss):
                 raise DivergedError(loss, batch=index if batch < len(X) else None)
         return self
