@@ -69,30 +69,33 @@ def recent_past(horizon: int, window_past: int) -> int:
     return min(window_past, max(RECENT_PAST, horizon))
 
 
-def _windows(lags: tuple[int, ...], past: int | None) -> list[Any]:
+def _windows(lags: tuple[int, ...], past: int | None, per_series: bool) -> list[Any]:
     """``WindowScaler``, then ``WindowLags`` when it changes anything."""
-    return [WindowScaler()] + ([WindowLags(lags, past)] if lags or past is not None else [])
+    return [WindowScaler(per_series)] + (
+        [WindowLags(lags, past)] if lags or past is not None else [])
 
 
 def linear_candidate(regressor: Any, n_known_ahead: int, *, lags: tuple[int, ...] = (),
-                     past: int | None = None, nonlinear: int = 0) -> Pipeline:
-    """``WindowScaler -> [WindowLags(lags, past)] -> WindowFeatures -> regressor``
-    (wrapped in ``MultiOutputRegressor`` when it predicts one output); ``nonlinear``
-    leading known-ahead channels get :data:`KNOTS` knots."""
+                     past: int | None = None, nonlinear: int = 0,
+                     per_series: bool = False) -> Pipeline:
+    """``WindowScaler(per_series) -> [WindowLags(lags, past)] -> WindowFeatures ->
+    regressor`` (wrapped in ``MultiOutputRegressor`` when it predicts one output);
+    ``nonlinear`` leading known-ahead channels get :data:`KNOTS` knots."""
     if not regressor.__sklearn_tags__().target_tags.multi_output:
         regressor = MultiOutputRegressor(regressor)
     features = WindowFeatures(n_known_ahead + _LEVEL + len(lags), nonlinear=nonlinear,
                               knots=KNOTS)
-    return Pipeline([*_windows(lags, past), features, regressor])
+    return Pipeline([*_windows(lags, past, per_series), features, regressor])
 
 
 def gru_candidate(horizon: int, n_known_ahead: int, *, random_state: Any = None,
                   hidden_dim: int = 64, learning_rate: float = 3e-3, batch_size: int = 64,
                   epochs: int = 60, patience: int = 8, lags: tuple[int, ...] = (),
-                  past: int | None = None) -> Pipeline:
-    """The seq2seq GRU, trained with early stopping on its last 15 % of windows; with
-    ``lags`` or ``past``, on :class:`WindowLags`'s windows (the decoder reads the lags
-    too)."""
+                  past: int | None = None, per_series: bool = False,
+                  gap: int | None = None) -> Pipeline:
+    """The seq2seq GRU, trained with early stopping on its last 15 % of windows, ``gap``
+    windows (default ``horizon``) left out before them; with ``lags`` or ``past``, on
+    :class:`WindowLags`'s windows (the decoder reads the lags too)."""
     from seqpipe.models import forecast_gru  # Keras
     from seqpipe.steps.keras_model import KerasModelStep  # Keras
 
@@ -101,36 +104,45 @@ def gru_candidate(horizon: int, n_known_ahead: int, *, random_state: Any = None,
                            batch_size=batch_size, epochs=1, random_state=random_state)
     trained = EpochRepeater(
         ValidationSplit(MetricsWrapper(model, name="epoch_metrics"), validation_size=0.15,
-                        gap=horizon, patience=patience, restore_best_weights=True),
+                        gap=horizon if gap is None else gap, patience=patience,
+                        restore_best_weights=True),
         epochs=epochs)
-    return Pipeline([*_windows(lags, past), trained])
+    return Pipeline([*_windows(lags, past, per_series), trained])
 
 
 def default_candidates(*, horizon: int, n_known_ahead: int, season: int | None,
                        window_past: int, random_state: Any = None,
                        n_future_covariates: int | None = None,
-                       gru: Mapping[str, Any] | None = None) -> dict[str, Any]:
+                       gru: Mapping[str, Any] | None = None, n_series: int | None = None
+                       ) -> dict[str, Any]:
     """The candidates of ``candidates="auto"``, by name.
 
     ``n_future_covariates``: how many of the ``n_known_ahead`` channels are the user's
     future covariates (they come first; the calendar features follow), given knots in
     the ``ridge-knots`` candidates; default all ``n_known_ahead``. ``gru``: keywords
     of :func:`gru_candidate` (``epochs``, ``hidden_dim``, ``learning_rate``,
-    ``batch_size``, ``patience``) that replace its defaults."""
+    ``batch_size``, ``patience``) that replace its defaults. ``n_series``: for windows
+    of many series (time-major, the series' code as the last channel), how many: the
+    scaling is per series and the GRU's early stopping leaves ``horizon * n_series``
+    windows out before its validation part."""
+    per_series = n_series is not None
+    gap = horizon * (n_series or 1)
     lags = seasonal_lags(horizon, season, window_past)
     past = recent_past(horizon, window_past)
     past = None if past == window_past else past
     nonlinear = n_known_ahead if n_future_covariates is None else n_future_covariates
     pool: dict[str, Any] = {
         f"ridge-alpha-{alpha:g}": linear_candidate(Ridge(alpha=alpha), n_known_ahead,
-                                                   lags=lags, past=past)
+                                                   lags=lags, past=past,
+                                                   per_series=per_series)
         for alpha in RIDGE_ALPHAS}
     if nonlinear:
         pool.update({f"ridge-knots-alpha-{alpha:g}": linear_candidate(
-            Ridge(alpha=alpha), n_known_ahead, lags=lags, past=past, nonlinear=nonlinear)
-            for alpha in KNOTS_ALPHAS})
+            Ridge(alpha=alpha), n_known_ahead, lags=lags, past=past, nonlinear=nonlinear,
+            per_series=per_series) for alpha in KNOTS_ALPHAS})
     pool["gru"] = gru_candidate(horizon, n_known_ahead, random_state=random_state,
-                                lags=lags, past=past, **(gru or {}))
+                                lags=lags, past=past, per_series=per_series, gap=gap,
+                                **(gru or {}))
     pool.update(baseline_candidates(season, window_past))
     return pool
 
@@ -144,9 +156,11 @@ def baseline_candidates(season: int | None, window_past: int) -> dict[str, Any]:
     return pool
 
 
-def user_candidates(candidates: Any, n_known_ahead: int) -> dict[str, Any]:
+def user_candidates(candidates: Any, n_known_ahead: int, per_series: bool = False
+                    ) -> dict[str, Any]:
     """The user's candidates (a list or a dict by name), by name; each unfitted clone
-    wrapped as the module docstring says. TypeError for anything but regressors."""
+    wrapped as the module docstring says (with ``per_series`` scaling for windows of
+    many series). TypeError for anything but regressors."""
     items = list(candidates.items()) if isinstance(candidates, Mapping) else [
         (None, candidate) for candidate in candidates]
     if not items:
@@ -167,7 +181,7 @@ def user_candidates(candidates: Any, n_known_ahead: int) -> dict[str, Any]:
             raise TypeError(f"Forecaster candidate {name!r} must be a regressor or a seqpipe "
                             f"estimator; got {type(candidate).__name__}.")
         pool[name] = clone(candidate) if reads_windows else linear_candidate(
-            clone(candidate), n_known_ahead)
+            clone(candidate), n_known_ahead, per_series=per_series)
     return pool
 
 

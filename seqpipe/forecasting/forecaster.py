@@ -31,8 +31,9 @@ from sklearn.utils.validation import check_is_fitted
 from seqpipe.forecasting.calendar import CalendarFeatures
 from seqpipe.forecasting.candidates import default_candidates, user_candidates
 from seqpipe.forecasting.covariates import align, as_covariates
-from seqpipe.forecasting.dates import as_target, future_dates, infer_frequency
+from seqpipe.forecasting.dates import future_dates, infer_frequency
 from seqpipe.forecasting.intervals import check_levels, conformal_quantiles, interval_columns
+from seqpipe.forecasting.panel import Panel, as_panel, series_covariates
 from seqpipe.forecasting.season import detect_season
 from seqpipe.forecasting.windows import make_windows
 
@@ -131,11 +132,16 @@ class Forecaster(BaseEstimator):
 
         Parameters
         ----------
-        y : pandas Series with a DatetimeIndex, or 1-D array-like
-            The series (an array's time steps are 0, 1, ...).
-        past_covariates : DataFrame, optional
-            Known up to each forecast origin only; must cover ``y``'s dates.
-        future_covariates : DataFrame, optional
+        y : pandas Series, DataFrame or 1-D array-like
+            One series (a Series with a DatetimeIndex, or an array whose time steps
+            are 0, 1, ...), or many: a DataFrame with one column per series, each NaN
+            before it starts and after it ends (see :func:`from_long` for the long
+            layout). Many series are learned by one global model; the held-out part
+            is the same dates for all.
+        past_covariates : DataFrame or dict of DataFrame, optional
+            Known up to each forecast origin only; must cover ``y``'s dates. With
+            many series, one DataFrame shared by all or a dict by series name.
+        future_covariates : DataFrame or dict of DataFrame, optional
             Known ahead; must cover ``y``'s dates (and, at predict, the horizon's).
 
         Returns
@@ -144,17 +150,19 @@ class Forecaster(BaseEstimator):
         """
         self._check_params()
         self.levels_ = check_levels(self.levels)
-        target = as_target(y)
-        index = target.index
-        past = as_covariates(past_covariates, index, "past_covariates")
-        future = as_covariates(future_covariates, index, "future_covariates")
+        panel = as_panel(y)
+        index = panel.index
+        past = self._covariates(past_covariates, panel, "past_covariates")
+        future = self._covariates(future_covariates, panel, "future_covariates")
         self.frequency_ = infer_frequency(index)
         self.calendar_ = self._make_calendar(index)
-        self.past_covariates_ = [] if past is None else list(map(str, past.columns))
-        self.future_covariates_ = [] if future is None else list(map(str, future.columns))
-        data = self._data(target.to_numpy(), index, past, future)
+        self.series_ = panel.names
+        self.past_covariates_ = _columns(past)
+        self.future_covariates_ = _columns(future)
+        data = np.stack([self._series_data(panel, code, past[code], future[code])
+                         for code in range(panel.n_series)])
 
-        n = len(target)
+        n = len(index)
         self.n_validation_ = math.ceil(self.validation_size * n)
         self.n_train_ = n - self.n_validation_
         if self.n_validation_ < self.horizon:
@@ -162,14 +170,15 @@ class Forecaster(BaseEstimator):
                              f"{self.n_validation_} time step(s) of {n}, fewer than the "
                              f"horizon ({self.horizon}): give a longer series or a larger "
                              f"validation_size.")
-        self.season_ = self._resolve_season(target.to_numpy()[:self.n_train_])
-        self.window_past_ = self._resolve_window_past()
+        self.season_ = self._resolve_season(panel)
+        self.window_past_ = self._resolve_window_past(panel)
+        scales = self._series_scales(panel)
         pool = self._pool()
-        train = np.arange(self.window_past_ - 1, self.n_train_ - self.horizon)
-        validation = np.arange(self.n_train_ - 1, n - self.horizon)
+        train = self._origins(panel, last_target=self.n_train_ - 1)
+        validation = self._origins(panel, first=self.n_train_ - 1)
         self.candidate_scores_, self.candidate_errors_, residuals = _score(
             pool, self._windows(data, train, with_targets=True),
-            self._windows(data, validation, with_targets=True))
+            self._windows(data, validation, with_targets=True), scales[validation[0]])
         scored = {k: v for k, v in self.candidate_scores_.items() if np.isfinite(v)}
         if not scored:
             raise ValueError("Forecaster: no candidate could be fitted: "
@@ -178,11 +187,13 @@ class Forecaster(BaseEstimator):
         self.best_candidate_ = min(scored, key=scored.get)
         self.residuals_ = residuals[self.best_candidate_]
         self.interval_widths_ = conformal_quantiles(self.residuals_, self.levels_)
-        everything = np.arange(self.window_past_ - 1, n - self.horizon)
         self.pipeline_ = clone(pool[self.best_candidate_]).fit(
-            *self._windows(data, everything, with_targets=True))
-        self._history = data[-self.window_past_:]
-        self._history_index = index[-self.window_past_:]
+            *self._windows(data, self._origins(panel), with_targets=True))
+        if self.series_ is not None:
+            self.series_scales_ = pd.Series(scales, index=self.series_, name="scale")
+        self._history = np.stack([data[code, end - self.window_past_ + 1:end + 1]
+                                  for code, end in enumerate(panel.ends)])
+        self._last_dates = index[panel.ends]
         return self
 
     def _check_params(self) -> None:
@@ -195,6 +206,12 @@ class Forecaster(BaseEstimator):
         if isinstance(size, bool) or not isinstance(size, numbers.Real) or not 0 < size < 1:
             raise ValueError(f"The 'validation_size' parameter of Forecaster must be a float "
                              f"in the range (0, 1). Got {size!r} instead.")
+
+    @staticmethod
+    def _covariates(covariates: Any, panel: Panel, name: str) -> list[pd.DataFrame | None]:
+        """The covariates of each series of ``panel``, checked."""
+        return [as_covariates(each, panel.index, name)
+                for each in series_covariates(covariates, panel.names, name)]
 
     def _make_calendar(self, index: pd.Index) -> CalendarFeatures | None:
         calendar = self.calendar
@@ -212,45 +229,102 @@ class Forecaster(BaseEstimator):
         calendar = clone(calendar).fit(index)
         return calendar if calendar.feature_names_out_ else None
 
-    def _resolve_season(self, train: np.ndarray) -> int | None:
-        if isinstance(self.season, str):
-            return detect_season(train)
-        return self.season
+    def _training_lengths(self, panel: Panel) -> np.ndarray:
+        """Time steps of each series before the held-out part."""
+        return np.clip(np.minimum(panel.ends + 1, self.n_train_) - panel.starts, 0, None)
 
-    def _resolve_window_past(self) -> int:
+    def _resolve_season(self, panel: Panel) -> int | None:
+        """The given season, or the one found most often in the series' training parts."""
+        if not isinstance(self.season, str):
+            return self.season
+        found = [detect_season(panel.values[code, start:start + length])
+                 for code, (start, length) in enumerate(zip(panel.starts,
+                                                            self._training_lengths(panel)))]
+        counts = pd.Series([season for season in found if season is not None]).value_counts()
+        return None if counts.empty else int(counts.index[0])
+
+    def _resolve_window_past(self, panel: Panel) -> int:
+        lengths = self._training_lengths(panel)
         if isinstance(self.window_past, str):
-            past = auto_window_past(self.n_train_, self.horizon, self.season_)
+            past = auto_window_past(int(np.median(lengths)), self.horizon, self.season_)
         else:
             past = self.window_past
-        if self.n_train_ - self.horizon - past + 1 < _MIN_TRAIN_WINDOWS:
+        windows = lengths - self.horizon - past + 1
+        if panel.names is None and windows[0] < _MIN_TRAIN_WINDOWS:
             raise ValueError(
                 f"Forecaster: the series is too short: {self.n_train_} time steps before "
                 f"the held-out {self.n_validation_} leave fewer than {_MIN_TRAIN_WINDOWS} "
                 f"training windows of {past} past and {self.horizon} future steps.")
+        if panel.names is not None and (windows < 1).any():
+            short = [panel.label(code) for code in np.flatnonzero(windows < 1)]
+            raise ValueError(
+                f"Forecaster: the series {short[:5]}{' ...' if len(short) > 5 else ''} "
+                f"have no training window: each series needs {past + self.horizon} time "
+                f"steps (window_past {past} + horizon {self.horizon}) before the held-out "
+                f"part, which starts at {panel.index[self.n_train_]}.")
         return past
+
+    def _series_scales(self, panel: Panel) -> np.ndarray:
+        """What each series' errors are divided by when scored and calibrated: with many
+        series, the mean absolute change between time steps of its training part; 1 for
+        one series."""
+        if panel.names is None:
+            return np.ones(1)
+        scales = [np.mean(np.abs(np.diff(panel.values[code, start:start + length])))
+                  for code, (start, length) in enumerate(zip(panel.starts,
+                                                             self._training_lengths(panel)))]
+        return np.array([scale if np.isfinite(scale) and scale > 0 else 1.0
+                         for scale in scales])
 
     def _pool(self) -> dict[str, Any]:
         n_known = self._n_known_ahead()
+        n_series = None if self.series_ is None else len(self.series_)
         if isinstance(self.candidates, str) and self.candidates == "auto":
             return default_candidates(horizon=self.horizon, n_known_ahead=n_known,
                                       season=self.season_, window_past=self.window_past_,
                                       random_state=self.random_state,
-                                      n_future_covariates=len(self.future_covariates_))
+                                      n_future_covariates=len(self.future_covariates_),
+                                      n_series=n_series)
         if isinstance(self.candidates, str):
             raise ValueError(f"The 'candidates' parameter of Forecaster must be 'auto' or a "
                              f"list (or dict) of estimators. Got {self.candidates!r} instead.")
-        return user_candidates(self.candidates, n_known)
+        return user_candidates(self.candidates, n_known, per_series=n_series is not None)
 
     # ------------------------------------------------------------------ data
     def _n_known_ahead(self) -> int:
         calendar = 0 if self.calendar_ is None else len(self.calendar_.feature_names_out_)
-        return len(self.future_covariates_) + calendar
+        identity = 0 if self.series_ is None else 1
+        return len(self.future_covariates_) + calendar + identity
+
+    def _origins(self, panel: Panel, *, first: int = 0, last_target: int | None = None
+                 ) -> tuple[np.ndarray, np.ndarray]:
+        """The (series, origin) of every window with a full past from ``first`` on and
+        all its targets observed up to ``last_target``, ordered by origin, then series."""
+        codes, origins = [], []
+        for code, (start, end) in enumerate(zip(panel.starts, panel.ends)):
+            stop = end if last_target is None else min(end, last_target)
+            here = np.arange(max(first, start + self.window_past_ - 1), stop - self.horizon + 1)
+            codes.append(np.full(len(here), code))
+            origins.append(here)
+        codes, origins = np.concatenate(codes), np.concatenate(origins)
+        order = np.lexsort((codes, origins))
+        return codes[order], origins[order]
+
+    def _series_data(self, panel: Panel, code: int, past: pd.DataFrame | None,
+                     future: pd.DataFrame | None) -> np.ndarray:
+        """The channels of series ``code`` over the whole time axis (NaN outside its
+        span)."""
+        span = slice(panel.starts[code], panel.ends[code] + 1)
+        rows = self._data(panel.values[code, span], panel.index[span], past, future, code)
+        data = np.full((len(panel.index), rows.shape[1]), np.nan)
+        data[span] = rows
+        return data
 
     def _data(self, target: np.ndarray, index: pd.Index, past: pd.DataFrame | None,
-              future: pd.DataFrame | None) -> np.ndarray:
+              future: pd.DataFrame | None, code: int = 0) -> np.ndarray:
         """The channels of the windows at ``index``: target, past covariates, future
-        covariates, calendar features. ``target`` may be shorter than ``index`` (the
-        forecast rows): the rest is NaN."""
+        covariates, calendar features, and with many series the series' code.
+        ``target`` may be shorter than ``index`` (the forecast rows): the rest is NaN."""
         columns = [np.concatenate([target, np.full(len(index) - len(target), np.nan)])]
         n_observed = len(target)
         if self.past_covariates_:
@@ -265,6 +339,8 @@ class Forecaster(BaseEstimator):
                                  "future_covariates", self.frequency_))
         if self.calendar_ is not None:
             columns.append(self.calendar_.transform(index).to_numpy())
+        if self.series_ is not None:
+            columns.append(np.full(len(index), float(code)))
         return np.column_stack(columns)
 
     def _named(self, covariates: pd.DataFrame | None, name: str) -> pd.DataFrame:
@@ -280,9 +356,12 @@ class Forecaster(BaseEstimator):
                              f"fitted with (it has {list(covariates.columns)}).")
         return covariates[expected]
 
-    def _windows(self, data: np.ndarray, origins: np.ndarray, *, with_targets: bool = False
-                 ) -> Any:
-        return make_windows(data, origins, window_past=self.window_past_,
+    def _windows(self, data: np.ndarray, where: tuple[np.ndarray, np.ndarray], *,
+                 with_targets: bool = False) -> Any:
+        """The windows of ``data`` (series, time, channel) at ``where``: (series,
+        origins)."""
+        codes, origins = where
+        return make_windows(data, origins, series=codes, window_past=self.window_past_,
                             horizon=self.horizon, n_known_ahead=self._n_known_ahead(),
                             with_targets=with_targets)
 
@@ -293,15 +372,16 @@ class Forecaster(BaseEstimator):
 
         Parameters
         ----------
-        y : pandas Series or 1-D array-like, optional
-            A new history (its last ``window_past_`` values are read) to forecast
-            after, without refitting; default the series seen in ``fit``.
-        past_covariates : DataFrame, optional
+        y : pandas Series, DataFrame or 1-D array-like, optional
+            New histories (their last ``window_past_`` values are read) to forecast
+            after, without refitting: one series, or with many series a DataFrame of
+            some or all of them (by name); default the series seen in ``fit``.
+        past_covariates : DataFrame or dict of DataFrame, optional
             With ``y``, when fitted with past covariates: covering ``y``'s last
-            ``window_past_`` dates.
-        future_covariates : DataFrame, optional
+            ``window_past_`` dates (a dict by series name, as in fit).
+        future_covariates : DataFrame or dict of DataFrame, optional
             When fitted with future covariates: covering the ``horizon`` dates after
-            the series' end (and, with ``y``, its last ``window_past_`` dates too).
+            each series' end (and, with ``y``, its last ``window_past_`` dates too).
         levels : sequence of float, optional
             Interval coverages in percent; default the ``levels`` given at
             construction (calibrated at fit).
@@ -309,25 +389,50 @@ class Forecaster(BaseEstimator):
         Returns
         -------
         DataFrame
-            Indexed by the forecast dates (or time steps), column ``prediction``, then
-            ``lower_L`` and ``upper_L`` for each level.
+            Indexed by the forecast dates (or time steps), or with many series by
+            (series, date); column ``prediction``, then ``lower_L`` and ``upper_L``
+            for each level.
         """
         check_is_fitted(self, "pipeline_")
-        history, index = self._history_of(y, past_covariates, future_covariates)
-        dates = future_dates(index, self.frequency_, self.horizon)
-        data = np.vstack([history, self._future_rows(dates, future_covariates)])
-        window = self._windows(data, np.array([self.window_past_ - 1]))
-        prediction = np.asarray(self.pipeline_.predict(window), dtype=np.float64)
-        dates = dates.rename(dates.name if dates.name is not None else
-                             ("date" if isinstance(dates, pd.DatetimeIndex) else "step"))
-        prediction = prediction.reshape(self.horizon)
-        return pd.DataFrame({"prediction": prediction,
-                             **interval_columns(prediction, self.widths(levels))},
-                            index=dates)
+        codes, history, last_dates = self._histories(y, past_covariates, future_covariates)
+        future = series_covariates(future_covariates, self._names(codes),
+                                   "future_covariates", strict=False)
+        windows, index = [], []
+        for code, past_rows, last, covariates in zip(codes, history, last_dates, future):
+            dates = future_dates(self._index_like(last), self.frequency_, self.horizon)
+            windows.append(np.vstack([past_rows, self._future_rows(dates, covariates, code)]))
+            index.append(dates)
+        window = self._windows(np.stack(windows), (np.arange(len(codes)),
+                                                   np.full(len(codes), self.window_past_ - 1)))
+        prediction = np.asarray(self.pipeline_.predict(window), dtype=np.float64).reshape(
+            len(codes), self.horizon)
+        widths = self.widths(levels)
+        if self.series_ is not None:
+            scales = self.series_scales_.to_numpy()[codes][:, None]
+            widths = {level: width * scales for level, width in widths.items()}
+        columns = {"prediction": prediction, **interval_columns(prediction, widths)}
+        return pd.DataFrame({name: values.ravel() for name, values in columns.items()},
+                            index=self._forecast_index(codes, index))
+
+    def _index_like(self, last: Any) -> pd.Index:
+        """A one-step index of the fitted kind ending at ``last``."""
+        if isinstance(self._last_dates, pd.DatetimeIndex):
+            return pd.DatetimeIndex([last], name=self._last_dates.name)
+        return pd.RangeIndex(int(last), int(last) + 1, name=self._last_dates.name)
+
+    def _forecast_index(self, codes: np.ndarray, dates: list[pd.Index]) -> pd.Index:
+        name = self._last_dates.name if self._last_dates.name is not None else (
+            "date" if isinstance(self._last_dates, pd.DatetimeIndex) else "step")
+        if self.series_ is None:
+            return dates[0].rename(name)
+        names = np.repeat([self.series_[code] for code in codes], self.horizon)
+        return pd.MultiIndex.from_arrays([names, dates[0].append(dates[1:])],
+                                         names=["series", name])
 
     def widths(self, levels: Any = None) -> dict[float, np.ndarray]:
         """The half-width of each level's interval at each step ahead: those calibrated
-        at fit for ``levels=None``, else computed from ``residuals_``."""
+        at fit for ``levels=None``, else computed from ``residuals_`` (with many series,
+        in units of each series' ``series_scales_``)."""
         check_is_fitted(self, "pipeline_")
         if levels is None:
             return self.interval_widths_
@@ -341,68 +446,122 @@ class Forecaster(BaseEstimator):
 
         Parameters
         ----------
-        y : pandas Series or 1-D array-like
-            A series indexed as the one seen in ``fit``, with its covariates.
+        y : pandas Series, DataFrame or 1-D array-like
+            Indexed as the data seen in ``fit``, with its covariates; with many
+            series, a DataFrame holding (at least) the fitted series.
         origins : array-like of int
-            Positions in ``y`` of each forecast's last observed step; each needs
-            ``window_past_ - 1`` steps before it and ``horizon`` rows after it (their
-            target is not read, their future covariates are).
-        past_covariates, future_covariates : DataFrame, optional
+            Positions in ``y``'s index of each forecast's last observed step; each
+            needs ``window_past_ - 1`` steps before it and ``horizon`` rows after it
+            (their target is not read, their future covariates are).
+        past_covariates, future_covariates : DataFrame or dict of DataFrame, optional
             Covering ``y``'s dates, when fitted with them.
 
         Returns
         -------
-        ndarray of shape (len(origins), horizon)
+        ndarray of shape (len(origins), horizon), or (n_series, len(origins), horizon)
+            With many series, NaN where a series has no window at an origin (it has not
+            started ``window_past_`` steps before, or it ends before the horizon).
         """
         check_is_fitted(self, "pipeline_")
-        target = as_target(y)
+        panel = self._known_series(as_panel(y))
         origins = np.asarray(origins)
+        n = len(panel.index)
         if origins.ndim != 1 or not np.issubdtype(origins.dtype, np.integer) or (
                 len(origins) and (origins.min() < self.window_past_ - 1
-                                  or origins.max() + self.horizon >= len(target))):
-            raise ValueError(f"origins must be positions in y (of {len(target)} time steps) "
+                                  or origins.max() + self.horizon >= n)):
+            raise ValueError(f"origins must be positions in y (of {n} time steps) "
                              f"from {self.window_past_ - 1} (window_past_ - 1) to "
-                             f"{len(target) - 1 - self.horizon} (the last with a horizon "
+                             f"{n - 1 - self.horizon} (the last with a horizon "
                              f"of rows after it).")
-        past = as_covariates(past_covariates, target.index, "past_covariates")
-        future = as_covariates(future_covariates, target.index, "future_covariates")
-        data = self._data(target.to_numpy(), target.index, past, future)
-        prediction = self.pipeline_.predict(self._windows(data, origins))
-        return np.asarray(prediction, dtype=np.float64).reshape(len(origins), self.horizon)
+        past = self._covariates(past_covariates, panel, "past_covariates")
+        future = self._covariates(future_covariates, panel, "future_covariates")
+        data = np.stack([self._series_data(panel, code, past[code], future[code])
+                         for code in range(panel.n_series)])
+        codes, at = np.repeat(np.arange(panel.n_series), len(origins)), np.tile(origins,
+                                                                                panel.n_series)
+        valid = ((at - self.window_past_ + 1 >= panel.starts[codes])
+                 & (at + self.horizon <= panel.ends[codes]))
+        forecasts = np.full((len(codes), self.horizon), np.nan)
+        if valid.any():
+            forecasts[valid] = np.asarray(self.pipeline_.predict(self._windows(
+                data, (codes[valid], at[valid]))), dtype=np.float64).reshape(-1, self.horizon)
+        if self.series_ is None:
+            return forecasts
+        return forecasts.reshape(panel.n_series, len(origins), self.horizon)
 
-    def _history_of(self, y: Any, past_covariates: Any, future_covariates: Any
-                    ) -> tuple[np.ndarray, pd.Index]:
-        """The last ``window_past_`` rows of data before the origin, and their index."""
+    def _known_series(self, panel: Panel) -> Panel:
+        """``panel`` with the fitted series in fitted order (their codes); ValueError
+        for a series unknown or missing, or one series against many."""
+        if (panel.names is None) != (self.series_ is None):
+            fitted = "one series" if self.series_ is None else "many series (a DataFrame)"
+            raise ValueError(f"y must be given as in fit: {fitted}.")
+        if panel.names is None:
+            return panel
+        positions = {name: code for code, name in enumerate(panel.names)}
+        missing = [name for name in self.series_ if name not in positions]
+        if missing:
+            raise ValueError(f"y lacks the fitted series {missing[:5]}.")
+        order = [positions[name] for name in self.series_]
+        return Panel(panel.index, panel.values[order], list(self.series_),
+                     panel.starts[order], panel.ends[order])
+
+    def _names(self, codes: np.ndarray) -> list | None:
+        return None if self.series_ is None else [self.series_[code] for code in codes]
+
+    def _histories(self, y: Any, past_covariates: Any, future_covariates: Any
+                   ) -> tuple[np.ndarray, np.ndarray, pd.Index]:
+        """The series' codes, the last ``window_past_`` rows of their data up to their
+        origins, and the origins' dates."""
         if y is None:
             if past_covariates is not None:
                 raise ValueError("past_covariates are only read with a new history y: the "
                                  "history seen in fit holds its own.")
-            return self._history, self._history_index
-        target = as_target(y)
-        if len(target) < self.window_past_:
-            raise ValueError(f"y has {len(target)} time step(s); the forecaster reads the "
-                             f"last {self.window_past_}.")
-        if isinstance(target.index, pd.DatetimeIndex) != isinstance(self._history_index,
-                                                                    pd.DatetimeIndex):
+            return np.arange(len(self._history)), self._history, self._last_dates
+        panel = as_panel(y)
+        if (panel.names is None) != (self.series_ is None):
+            fitted = "one series" if self.series_ is None else "many series (a DataFrame)"
+            raise ValueError(f"y must be given as in fit: {fitted}.")
+        if isinstance(panel.index, pd.DatetimeIndex) != isinstance(self._last_dates,
+                                                                   pd.DatetimeIndex):
             raise ValueError("y must be indexed as the series seen in fit was (dates or "
                              "integer time steps).")
-        tail = target.iloc[-self.window_past_:]
-        past = as_covariates(past_covariates, tail.index, "past_covariates")
-        future = as_covariates(future_covariates, tail.index, "future_covariates")
-        return self._data(tail.to_numpy(), tail.index, past, future), tail.index
+        codes = np.zeros(1, dtype=np.intp) if self.series_ is None else self._codes_of(panel)
+        past = self._covariates(past_covariates, panel, "past_covariates")
+        future = self._covariates(future_covariates, panel, "future_covariates")
+        history = []
+        for position, code in enumerate(codes):
+            series = panel.series(position)
+            if len(series) < self.window_past_:
+                name = "y" if panel.names is None else f"y's series {panel.label(position)!r}"
+                raise ValueError(f"{name} has {len(series)} time step(s); the forecaster "
+                                 f"reads the last {self.window_past_}.")
+            tail = series.iloc[-self.window_past_:]
+            history.append(self._data(tail.to_numpy(), tail.index, past[position],
+                                      future[position], code))
+        return codes, np.stack(history), panel.index[panel.ends]
 
-    def _future_rows(self, dates: pd.Index, future_covariates: Any) -> np.ndarray:
+    def _codes_of(self, panel: Panel) -> np.ndarray:
+        unknown = [name for name in panel.names if name not in self.series_]
+        if unknown:
+            raise ValueError(f"y holds series the forecaster was not fitted on: "
+                             f"{unknown[:5]} (it knows {len(self.series_)}, e.g. "
+                             f"{list(self.series_[:3])}).")
+        return np.array([self.series_.index(name) for name in panel.names])
+
+    def _future_rows(self, dates: pd.Index, future_covariates: Any, code: int) -> np.ndarray:
         future = as_covariates(future_covariates, dates, "future_covariates")
         if future is not None and not self.future_covariates_:
             raise ValueError("future_covariates given, but the forecaster was fitted "
                              "without them.")
-        return self._data(np.empty(0), dates, None, future)
+        return self._data(np.empty(0), dates, None, future, code)
 
 
 def _score(pool: dict[str, Any], train: tuple[np.ndarray, np.ndarray],
-           validation: tuple[np.ndarray, np.ndarray]) -> tuple[dict, dict, dict]:
+           validation: tuple[np.ndarray, np.ndarray], scales: np.ndarray
+           ) -> tuple[dict, dict, dict]:
     """Each candidate's validation MSE once fitted on ``train`` (NaN, with the reason in
-    the second dict, when it cannot be fitted on it), and its validation errors."""
+    the second dict, when it cannot be fitted on it), and its validation errors, each
+    divided by the scale of its window's series (``scales``, one per window)."""
     scores, reasons, residuals = {}, {}, {}
     X_val, y_val = validation
     for name, candidate in pool.items():
@@ -412,7 +571,7 @@ def _score(pool: dict[str, Any], train: tuple[np.ndarray, np.ndarray],
             scores[name] = float("nan")
             reasons[name] = " ".join(str(error).split())
             continue
-        residuals[name] = y_pred.reshape(y_val.shape) - y_val
+        residuals[name] = (y_pred.reshape(y_val.shape) - y_val) / scales[:, None]
         scores[name] = float(np.mean(residuals[name] ** 2))
     return scores, reasons, residuals
 
@@ -422,6 +581,11 @@ def auto_window_past(n_train: int, horizon: int, season: int | None) -> int:
     most a third of the training part (``n_train`` time steps) less the horizon."""
     wanted = max(_MIN_WINDOW_PAST, 2 * (season or 0))
     return max(1, min(wanted, (n_train - horizon) // 3))
+
+
+def _columns(covariates: list[pd.DataFrame | None]) -> list[str]:
+    """The covariates' column names (those of the first series')."""
+    return [] if covariates[0] is None else list(map(str, covariates[0].columns))
 
 
 def _check_int(value: Any, name: str, others: str = "", low: int = 1) -> None:

@@ -43,22 +43,25 @@ _TINY = 1e-12
 
 
 def make_windows(data: np.ndarray, origins: np.ndarray, *, window_past: int, horizon: int,
-                 n_known_ahead: int, with_targets: bool = False
+                 n_known_ahead: int, with_targets: bool = False, series: Any = None
                  ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """The windows of ``data`` at ``origins`` (see the module docstring).
 
     Parameters
     ----------
-    data : ndarray of shape (n_timesteps, n_channels)
+    data : ndarray of shape (n_timesteps, n_channels) or (n_series, n_timesteps, n_channels)
         Target first, future covariates last. Rows after the last observed step may
-        hold the future covariates of the horizon (their target is ignored).
+        hold the future covariates of the horizon (their target is ignored). With many
+        series, ``series`` says which each window reads.
     origins : ndarray of int
         The index in ``data`` of each window's last observed step; ``origins -
-        window_past + 1 >= 0`` and ``origins + horizon < len(data)``.
+        window_past + 1 >= 0`` and ``origins + horizon < n_timesteps``.
     window_past, horizon, n_known_ahead : int
         ``P``, ``H``, and the number of trailing channels known over the horizon.
     with_targets : bool, default=False
         Also return the targets ``data[t+1 .. t+H, 0]`` of each window.
+    series : ndarray of int, optional
+        For 3-D ``data``: the series of each window (as long as ``origins``).
 
     Returns
     -------
@@ -66,13 +69,14 @@ def make_windows(data: np.ndarray, origins: np.ndarray, *, window_past: int, hor
     y : ndarray of shape (len(origins), horizon), with ``with_targets``
     """
     origins = np.asarray(origins, dtype=np.intp)
-    views = sliding_window_view(data, window_past + horizon, axis=0)  # (n, C, P + H)
-    X = np.moveaxis(views[origins - window_past + 1], -1, 1).astype(np.float64)
-    X[:, window_past:, :data.shape[1] - n_known_ahead] = np.nan
+    views = sliding_window_view(data, window_past + horizon, axis=-2)  # (..., n, C, P + H)
+    starts = origins - window_past + 1
+    chosen = views[starts] if data.ndim == 2 else views[np.asarray(series, np.intp), starts]
+    X = np.moveaxis(chosen, -1, 1).astype(np.float64)
+    X[:, window_past:, :data.shape[-1] - n_known_ahead] = np.nan
     if not with_targets:
         return X
-    return X, np.ascontiguousarray(views[origins - window_past + 1, 0, window_past:],
-                                   dtype=np.float64)
+    return X, np.ascontiguousarray(chosen[:, 0, window_past:], dtype=np.float64)
 
 
 def _past_length(X: np.ndarray, horizon: int, owner: str) -> int:
@@ -98,20 +102,35 @@ class WindowScaler(SampleMixin, TransformerMixin, BaseEstimator, auto_wrap_outpu
     - the targets ``y`` become ``(y - level) / scale_``, which is what a model learns;
       :meth:`inverse_transform_y` turns its predictions back into y's units.
 
+    With ``per_series``, the windows come from many series and their last channel is
+    the series' code (0, 1, ...; what a many-series
+    :class:`~seqpipe.forecasting.Forecaster` gives): every statistic is learned per
+    series, so series whose scales differ by orders of magnitude all reach a model in
+    the same units, and the code channel becomes the series' identity as a model can
+    use it: its standardized log scale.
+
     Statistics are learned in ``fit`` (on the training windows) only. A model that
     predicts 0 repeats the last value: the right answer on a random walk.
+
+    Parameters
+    ----------
+    per_series : bool, default=False
+        Learn the statistics per series, read from the last channel.
 
     Attributes
     ----------
     horizon_ : int
         Forecast rows per window (from fit's y).
-    scale_ : float
+    scale_ : float, or ndarray of shape (n_series,) with ``per_series``
         Standard deviation of ``y - level`` over the training windows.
-    mean_, std_ : ndarray of shape (n_channels,)
+    mean_, std_ : ndarray of shape (n_channels,), or (n_series, n_channels)
         Per-channel statistics (channel 0 unused).
-    level_mean_, level_std_ : float
+    level_mean_, level_std_ : float, or ndarray of shape (n_series,)
         Statistics of the level.
     """
+
+    def __init__(self, per_series: bool = False) -> None:
+        self.per_series = per_series
 
     def __seqpipe_tags__(self) -> StepTags:
         """Samplewise: each window on its own, nothing learned on later passes."""
@@ -136,42 +155,111 @@ class WindowScaler(SampleMixin, TransformerMixin, BaseEstimator, auto_wrap_outpu
                              f"{y.shape}.")
         self.horizon_ = y.shape[1]
         past = _past_length(X, self.horizon_, "WindowScaler")
+        codes = self._codes(X, fitted=False)
         level = X[:, past - 1, 0]
-        self.scale_ = _positive(np.std(y - level[:, None]))
+        rows = np.repeat(codes, X.shape[1])
         channels = X.reshape(-1, X.shape[-1])
-        with np.errstate(invalid="ignore"):
-            self.mean_ = np.nan_to_num(np.nanmean(channels, axis=0))
-            self.std_ = np.array([_positive(s) for s in np.nanstd(channels, axis=0)])
-        self.level_mean_ = float(np.mean(level))
-        self.level_std_ = _positive(np.std(level))
+        scale = _std_by(codes, y - level[:, None])
+        mean, std = zip(*(_mean_std_by(rows, channels[:, c]) for c in range(X.shape[2])))
+        level_mean, level_std = _mean_std_by(codes, level)
+        if self.per_series:
+            self.scale_, self.level_mean_, self.level_std_ = scale, level_mean, level_std
+            self.mean_, self.std_ = np.column_stack(mean), np.column_stack(std)
+        else:
+            self.scale_, self.level_mean_, self.level_std_ = (
+                float(scale[0]), float(level_mean[0]), float(level_std[0]))
+            self.mean_, self.std_ = np.array(mean)[:, 0], np.array(std)[:, 0]
         return self.resample(X, y)
+
+    def _codes(self, X: np.ndarray, *, fitted: bool = True) -> np.ndarray:
+        """Each window's series code (all 0 without ``per_series``)."""
+        if not self.per_series:
+            return np.zeros(len(X), dtype=np.intp)
+        codes = X[:, 0, -1]
+        if not np.all((codes >= 0) & (codes == np.round(codes))):
+            raise ValueError("WindowScaler(per_series=True) reads the series' code (0, 1, "
+                             "...) in the windows' last channel; it holds other values.")
+        codes = codes.astype(np.intp)
+        if fitted:
+            unseen = codes[(codes >= len(self.scale_))
+                           | ~np.isfinite(self.scale_[np.minimum(codes,
+                                                                 len(self.scale_) - 1)])]
+            if len(unseen):
+                raise ValueError(f"WindowScaler: series code {int(unseen[0])} had no "
+                                 f"window in fit, so it has no statistics.")
+        return codes
 
     def transform(self, X: Any) -> np.ndarray:
         """The scaled windows, with the level channel appended."""
         check_fitted(self, "scale_")
         X = validate_X(self, X, reset=False, ndims=(3,), allow_nan=True)
         past = _past_length(X, self.horizon_, "WindowScaler")
+        codes = self._codes(X)
+        scale, mean, std, level_mean, level_std = self._statistics(codes)
         level = X[:, past - 1:past, 0]
         scaled = np.empty((*X.shape[:2], X.shape[2] + 1), dtype=np.float64)
-        scaled[:, :, 0] = (X[:, :, 0] - level) / self.scale_
-        scaled[:, :, 1:-1] = (X[:, :, 1:] - self.mean_[1:]) / self.std_[1:]
-        scaled[:, :, -1] = (level - self.level_mean_) / self.level_std_
+        scaled[:, :, 0] = (X[:, :, 0] - level) / scale[:, None]
+        scaled[:, :, 1:-1] = (X[:, :, 1:] - mean[:, None, 1:]) / std[:, None, 1:]
+        scaled[:, :, -1] = (level - level_mean[:, None]) / level_std[:, None]
+        if self.per_series:
+            scaled[:, :, -2] = self._identity(codes)[:, None]
         return np.nan_to_num(scaled, nan=0.0, copy=False)
+
+    def _statistics(self, codes: np.ndarray) -> tuple[np.ndarray, ...]:
+        """``scale_``, ``mean_``, ``std_``, ``level_mean_`` and ``level_std_`` of each
+        window's series."""
+        def by(values: Any) -> np.ndarray:
+            array = np.asarray(values, dtype=np.float64)
+            return (array if self.per_series else array[None])[codes]
+        return (by(self.scale_), by(self.mean_), by(self.std_), by(self.level_mean_),
+                by(self.level_std_))
+
+    def _identity(self, codes: np.ndarray) -> np.ndarray:
+        """The series' standardized log scale."""
+        logs = np.log(self.scale_)
+        seen = np.isfinite(logs)
+        return (logs[codes] - logs[seen].mean()) / _positive(logs[seen].std())
 
     def resample(self, X: Any, y: Any = None) -> tuple[np.ndarray, Any]:
         """``transform(X)``, and ``y`` relative to each window's level, scaled."""
         Xt = self.transform(X)
         if y is None:
             return Xt, None
-        level = np.asarray(X, dtype=np.float64)[:, -self.horizon_ - 1, 0]
-        return Xt, (np.asarray(y, dtype=np.float64) - level[:, None]) / self.scale_
+        X = np.asarray(X, dtype=np.float64)
+        scale = self._statistics(self._codes(X))[0]
+        level = X[:, -self.horizon_ - 1, 0]
+        return Xt, (np.asarray(y, dtype=np.float64) - level[:, None]) / scale[:, None]
 
     def inverse_transform_y(self, y: Any, X: Any) -> np.ndarray:
         """Predictions in scaled units back to y's units; ``X`` is this step's input."""
         check_fitted(self, "scale_")
-        level = np.asarray(X, dtype=np.float64)[:, -self.horizon_ - 1, 0]
+        X = np.asarray(X, dtype=np.float64)
+        scale = self._statistics(self._codes(X))[0]
+        level = X[:, -self.horizon_ - 1, 0]
         y = np.asarray(y, dtype=np.float64).reshape(len(level), self.horizon_)
-        return y * self.scale_ + level[:, None]
+        return y * scale[:, None] + level[:, None]
+
+
+def _mean_std_by(codes: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and standard deviation of the finite ``values`` of each code (0 and 1 where
+    there are none, or where the deviation is 0)."""
+    finite = np.isfinite(values)
+    clean = np.where(finite, values, 0.0)
+    count = np.bincount(codes, weights=finite)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.bincount(codes, weights=clean) / count
+        centered = np.where(finite, values - mean[codes], 0.0)
+        std = np.sqrt(np.bincount(codes, weights=centered ** 2) / count)
+    return np.nan_to_num(mean), _positive_array(std)
+
+
+def _std_by(codes: np.ndarray, errors: np.ndarray) -> np.ndarray:
+    """Standard deviation of each code's rows of ``errors`` (all their values); NaN for
+    a code without rows, 1 where it is 0."""
+    count = np.bincount(codes, minlength=codes.max() + 1 if len(codes) else 0)
+    rows = np.repeat(codes, errors.shape[1])
+    _, std = _mean_std_by(rows, errors.ravel())
+    return np.where(count > 0, std, np.nan)
 
 
 class WindowFeatures(TransformerMixin, BaseEstimator):
@@ -320,6 +408,10 @@ class WindowLags(TransformerMixin, BaseEstimator):
             start = max(first, lag)  # rows before ``lag`` have no value lag rows back
             out[:, start - first:, X.shape[2] + i] = X[:, start - lag:X.shape[1] - lag, 0]
         return out
+
+
+def _positive_array(values: np.ndarray) -> np.ndarray:
+    return np.where(np.isfinite(values) & (values > _TINY), values, 1.0)
 
 
 def _positive(value: float) -> float:
