@@ -1,8 +1,11 @@
-"""Steps held by name: naming, access, nested parameters and tags of a Pipeline.
+"""Steps held by name: naming, access, nested parameters, fit parameters and tags of a
+Pipeline.
 
 This is the composition half of :class:`seqpipe.Pipeline` (the other half runs the
 steps): what scikit-learn's ``_BaseComposition`` does for its Pipeline, for a list
-whose items may also be bare steps, named as ``make_pipeline`` names them.
+whose items may also be bare steps, named as ``make_pipeline`` names them; and the
+routing of fit parameters to the steps, as scikit-learn's Pipeline routes them
+(``step__param``, or metadata routing when it is enabled).
 """
 
 from __future__ import annotations
@@ -11,13 +14,29 @@ from collections import Counter
 from typing import Any, NamedTuple
 
 import numpy as np
+from sklearn import get_config
 from sklearn.base import BaseEstimator
 from sklearn.utils import Bunch, get_tags
+from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping, process_routing
 from sklearn.utils.validation import check_is_fitted
 
 from seqpipe.base import StepTags, get_step_tags
 
 PASSTHROUGH = "passthrough"
+
+
+def training_routes() -> MethodMapping:
+    """How seqpipe routes fit parameters to a step it holds: whether the router is
+    fitted (``fit``, also ``adapt``) or updated (``partial_fit``), the step gets what
+    it requested for ``fit``. One request (``set_fit_request(sample_weight=True)``)
+    thus covers every training call a meta-step makes on the step's behalf."""
+    return MethodMapping().add(caller="fit", callee="fit").add(caller="partial_fit",
+                                                               callee="fit")
+
+
+def routing_enabled() -> bool:
+    """Whether scikit-learn's metadata routing is on (``set_config``)."""
+    return bool(get_config().get("enable_metadata_routing", False))
 
 
 class Layout(NamedTuple):
@@ -188,6 +207,56 @@ class StepComposition(BaseEstimator):
         for name, sub_params in nested.items():
             self.named_steps[name].set_params(**sub_params)
         return self
+
+    # ------------------------------------------------------------------ fit parameters
+    def get_metadata_routing(self) -> MetadataRouter:
+        """How fit parameters reach the steps when metadata routing is enabled.
+
+        Each step gets, from ``fit``, ``adapt`` and ``partial_fit`` alike, the
+        parameters it requested for ``fit`` (``set_fit_request``); ``score``'s
+        ``sample_weight`` is this composition's own (``set_score_request``).
+
+        Returns
+        -------
+        routing : sklearn.utils.metadata_routing.MetadataRouter
+        """
+        router = MetadataRouter(owner=type(self).__name__).add_self_request(self)
+        for name, step in self._named():
+            if step != PASSTHROUGH:
+                router.add(**{name: step}, method_mapping=training_routes())
+        return router
+
+    def _route(self, method: str, params: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        """The fit ``params`` of ``method`` (``"fit"`` or ``"partial_fit"``) by step name:
+        requested ones with metadata routing enabled, else ``name__param`` as in
+        scikit-learn's Pipeline. ``{}`` when there are none."""
+        if not params:
+            return {}
+        names = [name for name, step in self._named() if step != PASSTHROUGH]
+        if routing_enabled():
+            routed = process_routing(self, method, **params)
+            return {name: dict(routed[name]["fit"]) for name in names}
+        kind = type(self).__name__
+        by_step: dict[str, dict[str, Any]] = {name: {} for name in names}
+        for key, value in params.items():
+            name, sep, param = key.partition("__")
+            if not sep:
+                raise ValueError(
+                    f"{kind}.{method} does not accept the {key} parameter. Pass parameters "
+                    f"to specific steps with the stepname__parameter format, e.g. "
+                    f"`{kind}.{method}(X, y, {names[-1] if names else 'step'}__{key}="
+                    f"{key})`, or enable metadata routing "
+                    f"(`sklearn.set_config(enable_metadata_routing=True)`) and request "
+                    f"it from the steps that use it (`set_fit_request({key}=True)`)."
+                )
+            if name not in by_step:
+                raise ValueError(
+                    f"{kind}.{method} got the parameter {key!r} for a step named {name!r}, "
+                    f"but the {kind} has no such step (passthrough steps take none); "
+                    f"its steps are {names!r}."
+                )
+            by_step[name][param] = value
+        return by_step
 
     def _replace_step(self, index: int, new_step: Any) -> None:
         steps = list(self.steps)

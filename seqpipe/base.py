@@ -68,6 +68,24 @@ the data). The drivers below fall back to plain ``partial_fit`` and
 once, at the outermost step, then flows through the inner steps in
 :func:`seqpipe._validation.trusted_input` mode, so nothing is re-checked per batch.
 
+Fit parameters
+--------------
+Every training method (``fit``, ``fit_resample``, ``adapt``, ``partial_fit``,
+``partial_fit_batches``) takes keyword fit parameters after ``(X, y)``, e.g. a
+``sample_weight``, as scikit-learn's ``fit(X, y, **params)``. A Pipeline routes them
+to its steps by name (``step__param``) or, with scikit-learn's metadata routing
+enabled, to the steps that requested them (``set_fit_request``: a step's request for
+``fit`` covers all its training calls). Meta-steps pass them on to the step they wrap.
+
+A parameter with one row per sample (an array-like as long as X) follows the rows:
+batches and validation splits slice it, and after a head step of a Pipeline it is
+taken at the rows that step made. A step that keeps the samples (tag
+``keeps_samples``) leaves it as is; a sample step that reorders or selects rows on
+the fit path says which input row each output row is in ``sample_indices_`` (as
+imbalanced-learn's samplers do; DataShuffler); the evaluation path never reorders.
+A step that derives new rows (Windower cuts windows) cannot carry such a parameter
+to the steps after it: that is an error naming the step and the parameters.
+
 Tags
 ----
 Like scikit-learn's ``__sklearn_tags__``, a step may declare :class:`StepTags` in
@@ -134,6 +152,7 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import clone
+from sklearn.utils import _safe_indexing
 
 __all__ = [
     "Checkpoint",
@@ -144,6 +163,7 @@ __all__ = [
     "adapt_step",
     "collect_history",
     "each_batch",
+    "follow_rows",
     "fit_resample_step",
     "get_step_tags",
     "inverse_transform_y_step",
@@ -156,6 +176,7 @@ __all__ = [
     "predict_with_truth_step",
     "recording",
     "resample_step",
+    "take_rows",
 ]
 
 
@@ -223,18 +244,85 @@ def is_sample_step(step: Any) -> bool:
     return hasattr(step, "fit_resample")
 
 
+# ---------------------------------------------------------------------------- fit parameters
+def _n_rows(value: Any) -> int | None:
+    """The number of rows of an array-like, None for anything else (scalars, str, dict)."""
+    if isinstance(value, (str, bytes, dict)) or not hasattr(value, "__len__"):
+        return None
+    try:
+        return len(value)
+    except TypeError:  # a 0-d array
+        return None
+
+
+def take_rows(params: dict[str, Any], rows: slice | np.ndarray, n_rows: int) -> dict[str, Any]:
+    """``params`` with every value of ``n_rows`` rows taken at ``rows`` (a slice or
+    indices); other values, and dicts of them (recursively), as they are."""
+    if not params:
+        return params
+    taken = {}
+    for name, value in params.items():
+        if isinstance(value, dict):
+            value = take_rows(value, rows, n_rows)
+        elif _n_rows(value) == n_rows:
+            value = value[rows] if isinstance(value, np.ndarray) else _safe_indexing(value, rows)
+        taken[name] = value
+    return taken
+
+
+def follow_rows(step: Any, params: dict[str, Any], n_in: int, n_out: int, *,
+                training: bool = True) -> dict[str, Any]:
+    """Fit parameters of the steps after ``step`` (any dict, nested by step name),
+    their row-aligned values brought to the rows ``step`` made of ``n_in`` rows.
+
+    A step that keeps the samples changes nothing. Otherwise, on the fit path
+    (``training``) the rows are the step's ``sample_indices_``; on the evaluation path
+    (``resample``), which never reorders, they are the same rows if ``n_out == n_in``.
+    Raises a ValueError naming the step and the parameters when the rows cannot follow.
+    """
+    aligned = sorted(_row_aligned(params, n_in))
+    if not aligned or get_step_tags(step).keeps_samples:
+        return params
+    if training:
+        rows = getattr(step, "sample_indices_", None)
+    else:
+        rows = slice(None) if n_out == n_in else None
+    if rows is None or (not isinstance(rows, slice) and len(rows) != n_out):
+        raise ValueError(
+            f"{type(step).__name__} changes the samples ({n_in} in, {n_out} out) without "
+            f"saying which input sample each output sample comes from (sample_indices_), "
+            f"so the fit parameter(s) {aligned}, given per input sample, cannot follow "
+            f"them to the steps after it. Pass data already cut into the samples the "
+            f"model trains on (e.g. windows), with one value per sample, to a pipeline "
+            f"without {type(step).__name__}."
+        )
+    return take_rows(params, rows, n_in)
+
+
+def _row_aligned(params: dict[str, Any], n_rows: int) -> set[str]:
+    """Names of the values (in nested dicts too) with ``n_rows`` rows."""
+    names = set()
+    for name, value in params.items():
+        if isinstance(value, dict):
+            names |= _row_aligned(value, n_rows)
+        elif _n_rows(value) == n_rows:
+            names.add(name)
+    return names
+
+
 # ---------------------------------------------------------------------------- drivers
-def fit_resample_step(step: Any, X: Any, y: Any) -> tuple[Any, Any]:
-    """Fit ``step`` on ``(X, y)`` and return what the next step sees when fitting.
+def fit_resample_step(step: Any, X: Any, y: Any, **params: Any) -> tuple[Any, Any]:
+    """Fit ``step`` on ``(X, y)`` (with fit ``params``) and return what the next step
+    sees when fitting.
 
     Sample steps go through ``fit_resample``; transformer steps through
     ``fit_transform`` (or ``fit`` then ``transform``), leaving y unchanged.
     """
     if is_sample_step(step):
-        return step.fit_resample(X, y)
+        return step.fit_resample(X, y, **params)
     if hasattr(step, "fit_transform"):
-        return step.fit_transform(X, y), y
-    return step.fit(X, y).transform(X), y
+        return step.fit_transform(X, y, **params), y
+    return step.fit(X, y, **params).transform(X), y
 
 
 def resample_step(step: Any, X: Any, y: Any) -> tuple[Any, Any]:
@@ -250,22 +338,22 @@ def inverse_transform_y_step(step: Any, y: Any, X: Any) -> Any:
     return y if inverse is None else inverse(y, X)
 
 
-def partial_fit_resample_step(step: Any, X: Any, y: Any) -> tuple[Any, Any]:
+def partial_fit_resample_step(step: Any, X: Any, y: Any, **params: Any) -> tuple[Any, Any]:
     """What a fitted ``step`` makes of ``(X, y)`` on a later training pass."""
     if hasattr(step, "partial_fit_resample"):
-        return step.partial_fit_resample(X, y)
+        return step.partial_fit_resample(X, y, **params)
     return resample_step(step, X, y)
 
 
-def adapt_step(step: Any, X: Any, y: Any) -> None:
-    """Let ``step`` get ready for incremental training on ``(X, y)``.
+def adapt_step(step: Any, X: Any, y: Any, **params: Any) -> None:
+    """Let ``step`` get ready for incremental training on ``(X, y)`` (and fit ``params``).
 
     A step without ``adapt`` (e.g. scikit-learn's SGDRegressor) is reset to its
     unfitted state instead, in place, so that training starts from scratch.
     """
     adapt = getattr(step, "adapt", None)
     if adapt is not None:
-        adapt(X, y)
+        adapt(X, y, **params)
     elif hasattr(step, "get_params"):
         fresh = clone(step)
         step.__dict__.clear()
@@ -280,16 +368,19 @@ def predict_with_truth_step(step: Any, X: Any, y: Any) -> tuple[Any, Any]:
     return y, step.predict(X)
 
 
-def each_batch(method: Callable[[Any, Any], Any], X: Any, y: Any,
-               batch_size: int) -> list[Any]:
-    """``method(X_batch, y_batch)`` on consecutive batches of ``batch_size`` samples (the
-    last may be smaller), in turn; their results. A :class:`DivergedError` gets the
-    index of the batch that diverged."""
+def each_batch(method: Callable[..., Any], X: Any, y: Any, batch_size: int,
+               params: dict[str, Any] | None = None) -> list[Any]:
+    """``method(X_batch, y_batch, **params_batch)`` on consecutive batches of
+    ``batch_size`` samples (the last may be smaller), in turn; their results. Row-aligned
+    ``params`` are sliced with the rows (:func:`take_rows`). A :class:`DivergedError`
+    gets the index of the batch that diverged."""
     results = []
-    for index, start in enumerate(range(0, len(X), batch_size)):
-        stop = start + batch_size
+    n_rows = len(X)
+    for index, start in enumerate(range(0, n_rows, batch_size)):
+        rows = slice(start, start + batch_size)
         try:
-            results.append(method(X[start:stop], None if y is None else y[start:stop]))
+            results.append(method(X[rows], None if y is None else y[rows],
+                                  **take_rows(params or {}, rows, n_rows)))
         except DivergedError as error:
             error.batch = index
             raise
@@ -297,33 +388,35 @@ def each_batch(method: Callable[[Any, Any], Any], X: Any, y: Any,
 
 
 def partial_fit_batches(step: Any, X: Any, y: Any, batch_size: int, *,
-                        predict: bool = False) -> list[tuple[Any, Any]] | None:
-    """One ``partial_fit`` of ``step`` per consecutive batch of ``batch_size`` samples.
+                        predict: bool = False, **params: Any) -> list[tuple[Any, Any]] | None:
+    """One ``partial_fit`` of ``step`` per consecutive batch of ``batch_size`` samples,
+    row-aligned fit ``params`` sliced with the rows.
 
     With ``predict``, returns the ``(y_true, y_pred)`` of every batch in y's units,
     predicted right after that batch's update; otherwise None.
     """
     fast = getattr(step, "partial_fit_batches", None)
     if fast is not None:
-        return fast(X, y, batch_size, predict=predict)
+        return fast(X, y, batch_size, predict=predict, **params)
     if not predict:
-        each_batch(step.partial_fit, X, y, batch_size)
+        each_batch(step.partial_fit, X, y, batch_size, params)
         return None
 
-    def update_then_predict(X_batch: Any, y_batch: Any) -> tuple[Any, Any]:
-        step.partial_fit(X_batch, y_batch)
+    def update_then_predict(X_batch: Any, y_batch: Any, **batch_params: Any) -> tuple[Any, Any]:
+        step.partial_fit(X_batch, y_batch, **batch_params)
         return predict_with_truth_step(step, X_batch, y_batch)
 
-    return each_batch(update_then_predict, X, y, batch_size)
+    return each_batch(update_then_predict, X, y, batch_size, params)
 
 
-def partial_fit_predict_step(step: Any, X: Any, y: Any) -> tuple[Any, Any]:
-    """One incremental update of ``step`` on ``(X, y)``, then its ``(y_true, y_pred)``
-    on the same data (:func:`partial_fit_batches` with a single batch)."""
+def partial_fit_predict_step(step: Any, X: Any, y: Any, **params: Any) -> tuple[Any, Any]:
+    """One incremental update of ``step`` on ``(X, y)`` (with fit ``params``), then its
+    ``(y_true, y_pred)`` on the same data (:func:`partial_fit_batches` with a single
+    batch)."""
     fast = getattr(step, "partial_fit_batches", None)
     if fast is not None:
-        return fast(X, y, max(len(X), 1), predict=True)[0]
-    step.partial_fit(X, y)
+        return fast(X, y, max(len(X), 1), predict=True, **params)[0]
+    step.partial_fit(X, y, **params)
     return predict_with_truth_step(step, X, y)
 
 

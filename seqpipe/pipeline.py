@@ -28,6 +28,7 @@ from seqpipe.base import (
     adapt_step,
     each_batch,
     fit_resample_step,
+    follow_rows,
     get_step_tags,
     inverse_transform_y_step,
     partial_fit_batches,
@@ -41,6 +42,7 @@ from seqpipe.scoring import flatten_2d
 __all__ = ["Pipeline", "make_pipeline"]
 
 Trail = list[tuple[Any, Any]]  # (step, the X it received), to undo changes of y's units
+Routed = dict[str, dict[str, Any]]  # fit parameters by step name ({} when none)
 
 
 def _final_has(*methods: str):
@@ -97,8 +99,13 @@ class Pipeline(HistoryMixin, StepComposition):
         self.steps = steps
 
     # ------------------------------------------------------------------ fit path
-    def _fit_head(self, X: Any, y: Any, *, adapt: bool = False) -> tuple[Any, Any]:
-        """Fit the steps before the last; what the last step trains on.
+    def _named_head(self) -> list[tuple[str, Any]]:
+        return [(name, step) for name, step in self._named()[:-1] if step != PASSTHROUGH]
+
+    def _fit_head(self, X: Any, y: Any, routed: Routed, *,
+                  adapt: bool = False) -> tuple[Any, Any, dict[str, Any]]:
+        """Fit the steps before the last; what the last step trains on, and its fit
+        parameters (``routed``: by step name, see :meth:`_route`).
 
         Adapting fits each step (``fit``) and passes on what it makes of the data on
         the evaluation path (``resample``): getting ready is not a training pass (a
@@ -106,21 +113,26 @@ class Pipeline(HistoryMixin, StepComposition):
         come, whether the truth is y itself and whether a pass can be fused.
         """
         self._validate_steps()
-        for step in self._head():
+        pending = dict(routed)
+        for name, step in self._named_head():
+            n_rows = len(X) if pending else 0
+            params = pending.pop(name, {})
             if adapt:
-                step.fit(X, y)
+                step.fit(X, y, **params)
                 X, y = resample_step(step, X, y)
             else:
-                X, y = fit_resample_step(step, X, y)
+                X, y = fit_resample_step(step, X, y, **params)
+            if pending:
+                pending = follow_rows(step, pending, n_rows, len(X), training=not adapt)
         self._head_fitted = True
         final_keeps = (self._final_step == PASSTHROUGH
                        or get_step_tags(self._final_step).keeps_samples)
         head_tags = [get_step_tags(step) for step in self._head()]
         self._keeps_samples = final_keeps and all(t.keeps_samples for t in head_tags)
         self._fused = final_keeps and all(t.samplewise for t in head_tags)
-        return X, y
+        return X, y, pending.get(self._named()[-1][0], {})
 
-    def fit(self, X: Any, y: Any = None) -> Pipeline:
+    def fit(self, X: Any, y: Any = None, **params: Any) -> Pipeline:
         """Fit every step in turn on what the previous steps produce.
 
         Parameters
@@ -129,85 +141,126 @@ class Pipeline(HistoryMixin, StepComposition):
             Training data (2-D or 3-D, or a series a Windower cuts into windows).
         y : array-like, optional
             Targets; may be derived from X by a sample step such as Windower.
+        **params : dict of str -> object
+            Fit parameters of the steps, as in scikit-learn's Pipeline: ``step__param``
+            goes to step ``step`` as ``param``; with metadata routing enabled
+            (``sklearn.set_config(enable_metadata_routing=True)``), each parameter goes
+            to the steps that requested it (``set_fit_request``). A parameter with one
+            value per sample (``sample_weight``) follows the samples through the steps
+            before its own (reordered with a DataShuffler's shuffle); a step that
+            derives new samples (Windower) cannot carry it and raises a ValueError.
 
         Returns
         -------
         self : Pipeline
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.linear_model import Ridge
+        >>> from seqpipe import make_pipeline
+        >>> from seqpipe.steps import MeanStdNormalizer
+        >>> X = np.arange(20.0).reshape(10, 2)
+        >>> weights = np.r_[np.zeros(5), np.ones(5)]
+        >>> pipe = make_pipeline(MeanStdNormalizer(), Ridge())
+        >>> pipe.fit(X, X[:, 0], ridge__sample_weight=weights).predict(X).shape
+        (10,)
         """
-        Xt, yt = self._fit_head(X, y)
+        Xt, yt, final_params = self._fit_head(X, y, self._route("fit", params))
         final = self._final_step
         if final != PASSTHROUGH:
-            final.fit(Xt, yt)
+            final.fit(Xt, yt, **final_params)
         return self
 
     @available_if(_final_has("fit_transform", "transform", "fit_resample"))
-    def fit_transform(self, X: Any, y: Any = None) -> Any:
-        """Fit the pipeline and return the transformed training X."""
-        return self.fit_resample(X, y)[0]
+    def fit_transform(self, X: Any, y: Any = None, **params: Any) -> Any:
+        """Fit the pipeline (fit ``params`` as in :meth:`fit`) and return the
+        transformed training X."""
+        return self.fit_resample(X, y, **params)[0]
 
     @available_if(_final_has("transform", "fit_resample"))
-    def fit_resample(self, X: Any, y: Any = None) -> tuple[Any, Any]:
-        """Fit the pipeline and return the training ``(X, y)`` after the last step.
+    def fit_resample(self, X: Any, y: Any = None, **params: Any) -> tuple[Any, Any]:
+        """Fit the pipeline (fit ``params`` as in :meth:`fit`) and return the training
+        ``(X, y)`` after the last step.
 
         Makes a pipeline of data steps usable as a sample step inside another one.
         """
-        Xt, yt = self._fit_head(X, y)
+        Xt, yt, final_params = self._fit_head(X, y, self._route("fit", params))
         final = self._final_step
         if final == PASSTHROUGH:
             return Xt, yt
-        return fit_resample_step(final, Xt, yt)
+        return fit_resample_step(final, Xt, yt, **final_params)
 
     # ------------------------------------------------------------------ incremental training
-    def adapt(self, X: Any, y: Any = None) -> Pipeline:
+    def adapt(self, X: Any, y: Any = None, **params: Any) -> Pipeline:
         """Get ready for incremental training: fit every step but the last on all of
-        ``(X, y)`` and let the last one adapt (e.g. build its model); train nothing."""
-        Xt, yt = self._fit_head(X, y, adapt=True)
-        adapt_step(self._final_step, Xt, yt)
+        ``(X, y)`` and let the last one adapt (e.g. build its model); train nothing.
+        Fit ``params`` as in :meth:`fit`."""
+        Xt, yt, final_params = self._fit_head(X, y, self._route("fit", params), adapt=True)
+        adapt_step(self._final_step, Xt, yt, **final_params)
         return self
 
-    def _partial_head(self, X: Any, y: Any) -> tuple[Any, Any, Trail]:
-        """What the final step trains on in an incremental update, and the trail that
-        :meth:`_inverse_y` follows back.
+    def _partial_head(self, X: Any, y: Any,
+                      routed: Routed) -> tuple[Any, Any, Trail, dict[str, Any]]:
+        """What the final step trains on in an incremental update, the trail that
+        :meth:`_inverse_y` follows back, and the final step's fit parameters.
 
         The first data seen fits the steps (unless ``fit``/``adapt`` did already).
         """
         if not getattr(self, "_head_fitted", False):
-            self._fit_head(X, y)
+            self._fit_head(X, y, routed)
         trail = []
-        for step in self._head():
+        if not routed:
+            for step in self._head():
+                trail.append((step, X))
+                X, y = partial_fit_resample_step(step, X, y)
+            return X, y, trail, {}
+        pending = dict(routed)
+        for name, step in self._named_head():
             trail.append((step, X))
-            X, y = partial_fit_resample_step(step, X, y)
-        return X, y, trail
+            params, n_rows = pending.pop(name, {}), len(X)
+            X, y = partial_fit_resample_step(step, X, y, **params)
+            pending = follow_rows(step, pending, n_rows, len(X),
+                                  training=hasattr(step, "partial_fit_resample"))
+        return X, y, trail, pending.get(self._named()[-1][0], {})
 
     @available_if(_final_strictly_has("partial_fit"))
-    def partial_fit(self, X: Any, y: Any = None) -> Pipeline:
+    def partial_fit(self, X: Any, y: Any = None, **params: Any) -> Pipeline:
         """One incremental update of the final step on ``(X, y)``.
 
         The other steps are fitted on the first data they see (``fit`` or ``adapt``,
         e.g. by MiniBatch on all the training data) and then stay fixed, except
         sample steps that act on every training pass (``partial_fit_resample``, e.g.
-        DataShuffler reshuffles).
+        DataShuffler reshuffles). Fit ``params`` as in :meth:`fit`.
         """
-        X, y, _ = self._partial_head(X, y)
-        self._final_step.partial_fit(X, y)
+        self._partial_fit(X, y, self._route("partial_fit", params))
         return self
 
+    def _partial_fit(self, X: Any, y: Any, routed: Routed) -> None:
+        X, y, _, final_params = self._partial_head(X, y, routed)
+        self._final_step.partial_fit(X, y, **final_params)
+
     def partial_fit_batches(self, X: Any, y: Any, batch_size: int, *,
-                            predict: bool = False) -> list[tuple[Any, Any]] | None:
+                            predict: bool = False, **params: Any) -> list[tuple[Any, Any]] | None:
         """``partial_fit`` on each consecutive batch of ``batch_size`` samples, in turn;
         with ``predict``, each batch's ``(y_true, y_pred)`` in y's units, right after
-        its update (see :func:`seqpipe.base.partial_fit_batches`).
+        its update (see :func:`seqpipe.base.partial_fit_batches`). Fit ``params`` as in
+        :meth:`fit`, sliced with the batches.
 
         When the steps before the last are samplewise and the last keeps the samples
         (see :class:`seqpipe.base.StepTags`), the pass is preprocessed at once and
         only the last step is called per batch: the same result, far fewer calls.
         """
+        routed = self._route("partial_fit", params)
         if not (getattr(self, "_head_fitted", False) and self._fused):
-            update = self._partial_fit_predict if predict else self.partial_fit
-            results = each_batch(update, X, y, batch_size)
+            update = self._partial_fit_predict if predict else self._partial_fit
+            results = each_batch(lambda X_batch, y_batch, **batch: update(X_batch, y_batch,
+                                                                          batch.get("routed", {})),
+                                 X, y, batch_size, {"routed": routed} if routed else None)
             return results if predict else None
-        Xt, yt, trail = self._partial_head(X, y)
-        pairs = partial_fit_batches(self._final_step, Xt, yt, batch_size, predict=predict)
+        Xt, yt, trail, final_params = self._partial_head(X, y, routed)
+        pairs = partial_fit_batches(self._final_step, Xt, yt, batch_size, predict=predict,
+                                    **final_params)
         if not predict:
             return None
         y_pred = self._inverse_y(np.concatenate([pair[1] for pair in pairs]), trail)
@@ -215,11 +268,11 @@ class Pipeline(HistoryMixin, StepComposition):
         return [(y_true[start:start + batch_size], y_pred[start:start + batch_size])
                 for start in range(0, len(y_pred), batch_size)]
 
-    def _partial_fit_predict(self, X: Any, y: Any) -> tuple[Any, Any]:
+    def _partial_fit_predict(self, X: Any, y: Any, routed: Routed) -> tuple[Any, Any]:
         """``partial_fit``, then ``(y_true, y_pred)`` in y's units on the same data,
         reusing what the steps made of it (the preprocessing is not redone)."""
-        Xt, yt, trail = self._partial_head(X, y)
-        y_true, y_pred = partial_fit_predict_step(self._final_step, Xt, yt)
+        Xt, yt, trail, final_params = self._partial_head(X, y, routed)
+        y_true, y_pred = partial_fit_predict_step(self._final_step, Xt, yt, **final_params)
         return self._truth(y, y_true, trail, self._keeps_samples), self._inverse_y(y_pred, trail)
 
     # ------------------------------------------------------------------ predict and evaluation

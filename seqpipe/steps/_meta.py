@@ -6,8 +6,10 @@ from dataclasses import replace
 from typing import Any
 
 from sklearn.utils import get_tags
+from sklearn.utils.metadata_routing import MetadataRouter, process_routing
 from sklearn.utils.metaestimators import available_if
 
+from seqpipe._composition import routing_enabled, training_routes
 from seqpipe._validation import check_fitted
 from seqpipe.base import StepTags, adapt_step, get_step_tags, predict_with_truth_step
 from seqpipe.pipeline import Pipeline
@@ -27,6 +29,10 @@ class MetaStepMixin:
     place like in scikit-learn's Pipeline). ``predict``, ``predict_proba``,
     ``transform``, ``predict_with_truth`` and ``score`` delegate to it, so a meta-step
     is a full estimator wherever its step is one.
+
+    Fit parameters (``fit(X, y, sample_weight=w)``) go to the wrapped step with every
+    training call made on its behalf; with metadata routing enabled, only those it
+    requested for ``fit`` (see :meth:`get_metadata_routing`).
     """
 
     #: Whether the meta-step validates X itself (dense arrays) or leaves it to its step.
@@ -57,10 +63,30 @@ class MetaStepMixin:
         if n_features is not None:
             self.n_features_in_ = n_features
 
-    def adapt(self, X: Any, y: Any = None) -> Any:
+    def adapt(self, X: Any, y: Any = None, **params: Any) -> Any:
         """Let the wrapped step get ready for incremental training on ``(X, y)``."""
-        adapt_step(self._start(), X, y)
+        adapt_step(self._start(), X, y, **self._step_params("fit", params))
         return self
+
+    def get_metadata_routing(self) -> MetadataRouter:
+        """How fit parameters reach the wrapped step when metadata routing is enabled:
+        it gets, from this step's ``fit``, ``adapt`` and ``partial_fit`` alike, what it
+        requested for ``fit`` (``set_fit_request``); ``score``'s ``sample_weight`` is
+        this step's own (``set_score_request``).
+
+        Returns
+        -------
+        routing : sklearn.utils.metadata_routing.MetadataRouter
+        """
+        return (MetadataRouter(owner=type(self).__name__).add_self_request(self)
+                .add(step=self._wrapped(), method_mapping=training_routes()))
+
+    def _step_params(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        """The fit ``params`` of ``method`` that go to the wrapped step: all of them,
+        or those it requested when metadata routing is enabled."""
+        if params and routing_enabled():
+            return dict(process_routing(self, method, **params)["step"]["fit"])
+        return params
 
     @available_if(wrapped_has("predict"))
     def predict(self, X: Any) -> Any:

@@ -71,9 +71,23 @@ class EpochRepeater(HistoryMixin, MetaStepMixin, BaseEstimator):
         self.verbose = verbose
         self.epoch_callback = epoch_callback
 
-    def fit(self, X: Any, y: Any = None) -> EpochRepeater:
-        """Train the wrapped step for ``epochs`` passes over ``(X, y)``."""
+    def fit(self, X: Any, y: Any = None, **params: Any) -> EpochRepeater:
+        """Train the wrapped step for ``epochs`` passes over ``(X, y)``.
+
+        Parameters
+        ----------
+        X, y : array-like
+        **params : dict of str -> object
+            Fit parameters of the wrapped step (e.g. ``sample_weight``), passed to its
+            ``adapt`` and to every epoch's ``partial_fit``; with metadata routing
+            enabled, those it requested (``set_fit_request``).
+
+        Returns
+        -------
+        self : EpochRepeater
+        """
         check_int_param(self, "epochs", self.epochs)
+        params = self._step_params("fit", params)
         X = validate_X(self, X, reset=True)
         y = None if y is None else validate_y(y, len(X))
         step = self._start()
@@ -83,12 +97,12 @@ class EpochRepeater(HistoryMixin, MetaStepMixin, BaseEstimator):
         self.n_epochs_, self.epoch_seconds_ = 0, []
         progress = tqdm(total=self.epochs, unit="epoch", leave=True) if self.verbose else None
         with trusted_input():
-            adapt_step(step, X, y)
+            adapt_step(step, X, y, **params)
             inner_steps = list(iter_steps(step))
             checkpoint = Checkpoint(step)
             try:
                 for epoch in range(self.epochs):
-                    self._run_epoch(step, checkpoint, epoch, X, y)
+                    self._run_epoch(step, checkpoint, epoch, X, y, params)
                     if self.epoch_callback is not None:
                         self.epoch_callback(self, epoch)
                     if progress is not None:
@@ -106,11 +120,11 @@ class EpochRepeater(HistoryMixin, MetaStepMixin, BaseEstimator):
         return self
 
     def _run_epoch(self, step: Any, checkpoint: Checkpoint, epoch: int, X: Any,
-                   y: Any) -> None:
+                   y: Any, params: dict[str, Any]) -> None:
         start = time.perf_counter()
         snapshot = checkpoint.save()
         try:
-            step.partial_fit(X, y)
+            step.partial_fit(X, y, **params)
         except DivergedError as error:
             checkpoint.restore(snapshot)
             error.epoch = epoch

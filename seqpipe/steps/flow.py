@@ -46,29 +46,36 @@ class TrainOnly(SampleMixin, TransformerMixin, BaseEstimator, auto_wrap_output_k
         The fitted step (the same object as ``step``).
     n_features_in_ : int
         Number of features (last axis) seen during fit.
+    sample_indices_ : ndarray of int
+        The step's own ``sample_indices_`` (e.g. a DataShuffler's last order), when it
+        has them: which input sample each output sample of the last training pass is.
     """
 
     def __init__(self, step: Any) -> None:
         self.step = step
 
-    def fit_resample(self, X: Any, y: Any = None) -> tuple[Any, Any]:
-        """Fit ``step`` and return what it makes of ``(X, y)``."""
+    @property
+    def sample_indices_(self) -> Any:
+        return self.step.sample_indices_
+
+    def fit_resample(self, X: Any, y: Any = None, **params: Any) -> tuple[Any, Any]:
+        """Fit ``step`` (with its fit ``params``) and return what it makes of ``(X, y)``."""
         X = validate_X(self, X, reset=True)
-        Xt, yt = fit_resample_step(self.step, X, y)
+        Xt, yt = fit_resample_step(self.step, X, y, **params)
         self.step_ = self.step
         return Xt, yt
 
-    def fit(self, X: Any, y: Any = None) -> TrainOnly:
+    def fit(self, X: Any, y: Any = None, **params: Any) -> TrainOnly:
         """Fit ``step`` (its ``fit``: getting ready, e.g. a DataShuffler does not shuffle)."""
         X = validate_X(self, X, reset=True)
-        self.step.fit(X, y)
+        self.step.fit(X, y, **params)
         self.step_ = self.step
         return self
 
-    def partial_fit_resample(self, X: Any, y: Any = None) -> tuple[Any, Any]:
+    def partial_fit_resample(self, X: Any, y: Any = None, **params: Any) -> tuple[Any, Any]:
         """Apply ``step`` again on a later training pass (e.g. reshuffle)."""
         check_fitted(self, "step_")
-        return partial_fit_resample_step(self.step, X, y)
+        return partial_fit_resample_step(self.step, X, y, **params)
 
     def transform(self, X: Any) -> np.ndarray:
         """Return X unchanged (as a validated array)."""

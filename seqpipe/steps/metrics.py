@@ -79,26 +79,29 @@ class MetricsWrapper(MetaStepMixin, BaseEstimator):
         self.history_ = {subset: {name: [] for name in self._metrics} for subset in SUBSETS}
         return super()._start()
 
-    def fit(self, X: Any, y: Any = None) -> MetricsWrapper:
-        """Fit the wrapped step on ``(X, y)`` and record its training metrics."""
-        self._start().fit(X, y)
+    def fit(self, X: Any, y: Any = None, **params: Any) -> MetricsWrapper:
+        """Fit the wrapped step on ``(X, y)`` (with its fit ``params``, e.g.
+        ``sample_weight``) and record its training metrics (not weighted)."""
+        self._start().fit(X, y, **self._step_params("fit", params))
         self._record_training(X, y)
         self._record_n_features()
         return self
 
     @available_if(wrapped_has("partial_fit"))
-    def partial_fit(self, X: Any, y: Any = None) -> MetricsWrapper:
+    def partial_fit(self, X: Any, y: Any = None, **params: Any) -> MetricsWrapper:
         """One incremental update of the wrapped step; record its training metrics."""
-        self.record("train", *partial_fit_predict_step(self._started(), X, y))
+        params = self._step_params("partial_fit", params)
+        self.record("train", *partial_fit_predict_step(self._started(), X, y, **params))
         self._record_n_features()
         return self
 
     def partial_fit_batches(self, X: Any, y: Any, batch_size: int, *,
-                            predict: bool = False) -> list[tuple[Any, Any]] | None:
+                            predict: bool = False, **params: Any) -> list[tuple[Any, Any]] | None:
         """``partial_fit`` on each consecutive batch of ``batch_size`` samples, in turn;
         record the training metrics of every batch (see
         :func:`seqpipe.base.partial_fit_batches`)."""
-        pairs = partial_fit_batches(self._started(), X, y, batch_size, predict=True)
+        pairs = partial_fit_batches(self._started(), X, y, batch_size, predict=True,
+                                    **self._step_params("partial_fit", params))
         for pair in pairs:
             self.record("train", *pair)
         self._record_n_features()

@@ -26,6 +26,7 @@ from seqpipe.base import (
     each_batch,
     partial_fit_batches,
     predict_with_truth_step,
+    take_rows,
 )
 from seqpipe.steps._meta import MetaStepMixin, wrapped_has
 
@@ -44,6 +45,9 @@ class MiniBatch(HistoryMixin, MetaStepMixin, BaseEstimator):
 
     A non-finite loss raises :class:`~seqpipe.base.DivergedError` naming the batch,
     with the weights restored to the start of the pass.
+
+    Fit parameters with one value per sample (``sample_weight``) are sliced with the
+    batches: each ``partial_fit`` gets the weights of its own rows.
 
     Parameters
     ----------
@@ -89,29 +93,45 @@ class MiniBatch(HistoryMixin, MetaStepMixin, BaseEstimator):
         """How many of ``n_samples`` are trained on (all, or the full batches only)."""
         return n_samples if self.keep_last else n_samples - n_samples % self.batch_size
 
-    def adapt(self, X: Any, y: Any = None) -> MiniBatch:
+    def adapt(self, X: Any, y: Any = None, **params: Any) -> MiniBatch:
         """Let the wrapped step get ready on all of ``(X, y)`` (see the class doc)."""
+        return self._adapt(X, y, self._step_params("fit", params))
+
+    def _adapt(self, X: Any, y: Any, params: dict[str, Any]) -> MiniBatch:
         X, y = self._validate(X, y, reset=True)
         step = self._start()
         if not hasattr(step, "partial_fit"):
             raise TypeError(f"MiniBatch trains its step with partial_fit, which "
                             f"{type(step).__name__} does not have.")
         with trusted_input():
-            adapt_step(step, X, y)
+            adapt_step(step, X, y, **params)
         self._checkpoint = Checkpoint(step)
         return self
 
-    def fit(self, X: Any, y: Any = None) -> MiniBatch:
-        """Adapt the wrapped step to ``(X, y)``, then train it on one pass of batches."""
-        return self.adapt(X, y).partial_fit(X, y)
+    def fit(self, X: Any, y: Any = None, **params: Any) -> MiniBatch:
+        """Adapt the wrapped step to ``(X, y)``, then train it on one pass of batches.
 
-    def partial_fit(self, X: Any, y: Any = None) -> MiniBatch:
+        Parameters
+        ----------
+        X, y : array-like
+        **params : dict of str -> object
+            Fit parameters of the wrapped step (see the class doc).
+
+        Returns
+        -------
+        self : MiniBatch
+        """
+        params = self._step_params("fit", params)
+        self._adapt(X, y, params)._pass(X, y, predict=False, params=params)
+        return self
+
+    def partial_fit(self, X: Any, y: Any = None, **params: Any) -> MiniBatch:
         """One pass over ``(X, y)``, one ``partial_fit`` of the wrapped step per batch."""
-        self._pass(X, y, predict=False)
+        self._pass(X, y, predict=False, params=self._step_params("partial_fit", params))
         return self
 
     def partial_fit_batches(self, X: Any, y: Any, batch_size: int, *,
-                            predict: bool = False) -> list[tuple[Any, Any]] | None:
+                            predict: bool = False, **params: Any) -> list[tuple[Any, Any]] | None:
         """One pass (:meth:`partial_fit`) per consecutive batch of ``batch_size`` samples;
         with ``predict``, each one's ``(y_true, y_pred)``: every batch of this
         MiniBatch predicted right after its update, end to end, in y's units.
@@ -120,28 +140,34 @@ class MiniBatch(HistoryMixin, MetaStepMixin, BaseEstimator):
         the data (Neuraxle's and Keras' epoch training metrics). With
         ``keep_last=False`` and rows left out, all rows are predicted after the pass.
         """
+        params = self._step_params("partial_fit", params)
         if batch_size >= len(X):
-            result = self._pass(X, y, predict=predict)
+            result = self._pass(X, y, predict=predict, params=params)
             return [result] if predict else None
-        results = each_batch(lambda X_part, y_part: self._pass(X_part, y_part, predict=predict),
-                             X, y, batch_size)
+        results = each_batch(lambda X_part, y_part, **part: self._pass(X_part, y_part,
+                                                                       predict=predict,
+                                                                       params=part),
+                             X, y, batch_size, params)
         return results if predict else None
 
-    def _pass(self, X: Any, y: Any, *, predict: bool) -> tuple[Any, Any] | None:
-        """One pass over the rows trained on; with ``predict``, ``(y_true, y_pred)``."""
+    def _pass(self, X: Any, y: Any, *, predict: bool,
+              params: dict[str, Any]) -> tuple[Any, Any] | None:
+        """One pass over the rows trained on; with ``predict``, ``(y_true, y_pred)``.
+        ``params``: the wrapped step's fit parameters, for all of X's rows."""
         if getattr(self, "step_", None) is None:
-            self.adapt(X, y)
+            self._adapt(X, y, params)
         X, y = self._validate(X, y, reset=False)
         n_samples = self._n_trained(len(X))
         if predict and n_samples < len(X):
-            self._pass(X, y, predict=False)
+            self._pass(X, y, predict=False, params=params)
             return self.predict_with_truth(X, y)
         X_trained, y_trained = X[:n_samples], None if y is None else y[:n_samples]
+        params = take_rows(params, slice(0, n_samples), len(X))
         snapshot = self._checkpoint.save()
         try:
             with trusted_input():
                 pairs = partial_fit_batches(self.step_, X_trained, y_trained, self.batch_size,
-                                            predict=predict)
+                                            predict=predict, **params)
         except DivergedError as error:
             self._checkpoint.restore(snapshot)
             error.restored = "the start of this pass"

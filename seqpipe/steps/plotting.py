@@ -59,24 +59,25 @@ class PlotPredictions(MetaStepMixin, BaseEstimator):
         self.last_plot_ = None
         return super()._start()
 
-    def fit(self, X: Any, y: Any = None) -> PlotPredictions:
-        """Fit the wrapped step."""
-        self._start().fit(X, y)
+    def fit(self, X: Any, y: Any = None, **params: Any) -> PlotPredictions:
+        """Fit the wrapped step (with its fit ``params``, e.g. ``sample_weight``)."""
+        self._start().fit(X, y, **self._step_params("fit", params))
         self._record_n_features()
         return self
 
     @available_if(wrapped_has("partial_fit"))
-    def partial_fit(self, X: Any, y: Any = None) -> PlotPredictions:
+    def partial_fit(self, X: Any, y: Any = None, **params: Any) -> PlotPredictions:
         """One incremental update of the wrapped step."""
-        self._started().partial_fit(X, y)
+        self._started().partial_fit(X, y, **self._step_params("partial_fit", params))
         self._record_n_features()
         return self
 
     def partial_fit_batches(self, X: Any, y: Any, batch_size: int, *,
-                            predict: bool = False) -> list[tuple[Any, Any]] | None:
+                            predict: bool = False, **params: Any) -> list[tuple[Any, Any]] | None:
         """``partial_fit`` of the wrapped step on each batch of ``batch_size`` samples
         (no plot: inactive during training; see :func:`seqpipe.base.partial_fit_batches`)."""
-        result = partial_fit_batches(self._started(), X, y, batch_size, predict=predict)
+        result = partial_fit_batches(self._started(), X, y, batch_size, predict=predict,
+                                     **self._step_params("partial_fit", params))
         self._record_n_features()
         return result
 

@@ -36,6 +36,10 @@ class DataShuffler(SampleMixin, TransformerMixin, BaseEstimator, auto_wrap_outpu
     ----------
     n_features_in_ : int
         Number of features (last axis) seen during fit.
+    sample_indices_ : ndarray of int
+        The order of the last shuffle: output sample ``i`` is input sample
+        ``sample_indices_[i]``. A Pipeline reorders fit parameters with one value per
+        sample (``sample_weight``) with it, so the weights follow their samples.
     """
 
     def __init__(self, random_state: Any = None) -> None:
@@ -65,7 +69,7 @@ class DataShuffler(SampleMixin, TransformerMixin, BaseEstimator, auto_wrap_outpu
         X = validate_X(self, X, reset=reset)
         if y is not None:
             y = validate_y(y, len(X))
-        order = self._rng.permutation(len(X))
+        order = self.sample_indices_ = self._rng.permutation(len(X))
         return X[order], None if y is None else y[order]
 
     def transform(self, X: Any) -> Any:

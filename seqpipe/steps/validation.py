@@ -36,6 +36,7 @@ from seqpipe.base import (
     iter_steps,
     predict_with_truth_step,
     recording,
+    take_rows,
 )
 from seqpipe.scoring import mse, resolve_metric
 from seqpipe.steps._meta import MetaStepMixin
@@ -70,6 +71,10 @@ class ValidationSplit(HistoryMixin, MetaStepMixin, BaseEstimator):
     metrics of it under ``"validation"``, in the units they see; a MetricsWrapper
     inside that the validation pass does not reach (behind a step of your own that
     predicts without ``predict_with_truth``) is an error, raised after the first pass.
+
+    Fit parameters with one value per sample (``sample_weight``) are split with the
+    samples: the wrapped step trains with those of the training part. The validation
+    score is not weighted.
 
     Parameters
     ----------
@@ -175,7 +180,9 @@ class ValidationSplit(HistoryMixin, MetaStepMixin, BaseEstimator):
         self.train_indices_, self.validation_indices_ = np.sort(order[:cut]), np.sort(order[cut:])
         self._parts_taken = self.train_indices_, self.validation_indices_
 
-    def _parts(self, X: Any, y: Any, *, reset: bool) -> tuple[Any, Any, Any, Any]:
+    def _parts(self, X: Any, y: Any, *, reset: bool,
+               params: dict[str, Any]) -> tuple[Any, Any, Any, Any, dict[str, Any]]:
+        """Training X, y, validation X, y, and the training part's fit ``params``."""
         X = validate_X(self, X, reset=reset)
         y = None if y is None else validate_y(y, len(X))
         if reset:
@@ -186,12 +193,14 @@ class ValidationSplit(HistoryMixin, MetaStepMixin, BaseEstimator):
                              f"them once; got {len(X)}.")
         train, validation = self._parts_taken
         take = (lambda part: None) if y is None else (lambda part: y[part])
-        return X[train], take(train), X[validation], take(validation)
+        return (X[train], take(train), X[validation], take(validation),
+                take_rows(params, train, len(X)))
 
-    def _begin(self, X: Any, y: Any) -> tuple[Any, Any, Any, Any]:
+    def _begin(self, X: Any, y: Any,
+               params: dict[str, Any]) -> tuple[Any, Any, Any, Any, dict[str, Any]]:
         """Check the parameters, split once, start a new record; return the parts."""
         self._check_params()
-        parts = self._parts(X, y, reset=True)
+        parts = self._parts(X, y, reset=True, params=params)
         self._scorer = _neg_mse if self.scoring is None else resolve_metric(self.scoring)
         self.validation_scores_, self.best_score_, self.best_epoch_ = [], -math.inf, None
         self.stop_training_, self._best_state = False, None
@@ -207,28 +216,43 @@ class ValidationSplit(HistoryMixin, MetaStepMixin, BaseEstimator):
         self._recorders = [inner for inner in iter_steps(step) if is_recorder(inner)]
         return parts
 
-    def adapt(self, X: Any, y: Any = None) -> ValidationSplit:
+    def adapt(self, X: Any, y: Any = None, **params: Any) -> ValidationSplit:
         """Split once; let the wrapped step get ready on the train part only."""
-        X_train, y_train, _, _ = self._begin(X, y)
+        X_train, y_train, _, _, train_params = self._begin(X, y,
+                                                           self._step_params("fit", params))
         with trusted_input():
-            adapt_step(self.step_, X_train, y_train)
+            adapt_step(self.step_, X_train, y_train, **train_params)
         return self
 
-    def fit(self, X: Any, y: Any = None) -> ValidationSplit:
-        """Split, fit the wrapped step on the train part, score the validation part."""
-        X_train, y_train, X_val, y_val = self._begin(X, y)
+    def fit(self, X: Any, y: Any = None, **params: Any) -> ValidationSplit:
+        """Split, fit the wrapped step on the train part, score the validation part.
+
+        Parameters
+        ----------
+        X, y : array-like
+        **params : dict of str -> object
+            Fit parameters of the wrapped step, split with the samples (see the class
+            doc).
+
+        Returns
+        -------
+        self : ValidationSplit
+        """
+        X_train, y_train, X_val, y_val, train_params = self._begin(
+            X, y, self._step_params("fit", params))
         with trusted_input():
-            self.step_.fit(X_train, y_train)
+            self.step_.fit(X_train, y_train, **train_params)
         self._validate_pass(X_val, y_val)
         return self
 
-    def partial_fit(self, X: Any, y: Any = None) -> ValidationSplit:
+    def partial_fit(self, X: Any, y: Any = None, **params: Any) -> ValidationSplit:
         """One training pass on the train part (same split), then score the validation part."""
         if not hasattr(self, "train_indices_"):
-            self.adapt(X, y)
-        X_train, y_train, X_val, y_val = self._parts(X, y, reset=False)
+            self.adapt(X, y, **params)
+        X_train, y_train, X_val, y_val, train_params = self._parts(
+            X, y, reset=False, params=self._step_params("partial_fit", params))
         with trusted_input():
-            self.step_.partial_fit(X_train, y_train)
+            self.step_.partial_fit(X_train, y_train, **train_params)
         self._validate_pass(X_val, y_val)
         return self
 
