@@ -11,6 +11,7 @@ from .generators import (
     make_x_sin,
 )
 from .load import make_load_series
+from .panel import make_panel
 from .synthetic_series import make_random_walk, make_seasonal_series
 
 __all__ = [
@@ -29,4 +30,5 @@ __all__ = [
     "make_random_walk",
     "make_seasonal_series",
     "make_load_series",
+    "make_panel",
 ]

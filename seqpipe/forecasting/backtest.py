@@ -23,6 +23,7 @@ True
 from __future__ import annotations
 
 import numbers
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -32,8 +33,8 @@ from sklearn.base import clone
 
 from seqpipe.forecasting.baselines import LastValue, SeasonalNaive
 from seqpipe.forecasting.covariates import as_covariates
-from seqpipe.forecasting.dates import as_target
 from seqpipe.forecasting.intervals import interval_columns
+from seqpipe.forecasting.panel import Panel, as_panel, series_covariates
 from seqpipe.forecasting.windows import make_windows
 
 __all__ = ["backtest", "summary"]
@@ -50,10 +51,12 @@ def backtest(forecaster: Any, y: Any, *, past_covariates: Any = None,
     forecaster : Forecaster
         Unfitted (it is cloned).
     y, past_covariates, future_covariates
-        As for :meth:`Forecaster.fit`, over the whole period.
+        As for :meth:`Forecaster.fit`, over the whole period: one series, or many (a
+        DataFrame with a column per series). A series without data before an origin
+        where the forecaster is fitted is left out of that fit and its forecasts.
     start : float, int or date, default=0.85
         The first origin (the last time step observed by the first forecast): a
-        fraction of the series, an integer position, or a date of ``y``'s index.
+        fraction of the time steps, an integer position, or a date of ``y``'s index.
     step : int, optional
         Time steps between origins; default the forecaster's horizon.
     refit : bool or int, default=False
@@ -72,67 +75,99 @@ def backtest(forecaster: Any, y: Any, *, past_covariates: Any = None,
     Returns
     -------
     DataFrame
-        One row per origin and step ahead, columns ``origin``, ``date``, ``step``
-        (1..horizon), ``actual``, ``prediction``, ``lower_L`` and ``upper_L`` for each
-        of the forecaster's ``levels``, and the baselines ``last_value`` and
-        ``seasonal_naive`` (NaN without a season) on the same origins. ``attrs``
-        holds the ``mase_scale`` (the mean absolute error of the one-season naive
-        forecast over the first fit's data) that :func:`summary` divides by.
+        One row per origin and step ahead (and series, first column ``series``, with
+        many), columns ``origin``, ``date``, ``step`` (1..horizon), ``actual``,
+        ``prediction``, ``lower_L`` and ``upper_L`` for each of the forecaster's
+        ``levels``, and the baselines ``last_value`` and ``seasonal_naive`` (NaN
+        without a season) on the same origins. ``attrs`` holds the ``mase_scale`` (the
+        mean absolute error of the one-season naive forecast over the first fit's
+        data; with many series, a dict by series) that :func:`summary` divides by.
     """
-    target = as_target(y)
+    panel = as_panel(y)
+    y = _as_pandas(y, panel)
     horizon = _check_horizon(forecaster)
-    n = len(target)
-    first = _first_origin(start, target.index)
+    n = len(panel.index)
+    first = _first_origin(start, panel.index)
     step = horizon if step is None else _positive_int(step, "step")
     origins = np.arange(first, n - horizon, step)
     if len(origins) == 0:
-        raise ValueError(f"backtest: no origin from {target.index[first]} leaves "
+        raise ValueError(f"backtest: no origin from {panel.index[first]} leaves "
                          f"{horizon} time step(s) to compare with (the series has {n}).")
     every = _refit_every(refit, len(origins))
     if window not in ("expanding", "rolling"):
         raise ValueError(f"The 'window' parameter of backtest must be 'expanding' or "
                          f"'rolling'. Got {window!r} instead.")
-    past = as_covariates(past_covariates, target.index, "past_covariates")
-    future = as_covariates(future_covariates, target.index, "future_covariates")
+    for covariates, name in ((past_covariates, "past_covariates"),
+                             (future_covariates, "future_covariates")):
+        for each in series_covariates(covariates, panel.names, name):
+            as_covariates(each, panel.index, name)
 
     groups = [origins[i:i + every] for i in range(0, len(origins), every)]
     length = first + 1
-    tasks = [(forecaster, target, past, future, group,
+    tasks = [(forecaster, y, past_covariates, future_covariates, group,
               length if window == "rolling" else None) for group in groups]
     fits = _run(tasks, n_jobs, backend)
     frame = pd.concat([part for part, _ in fits], ignore_index=True)
     season = fits[0][1]
-    frame["last_value"] = _baseline(LastValue(), target, frame, horizon)
-    frame["seasonal_naive"] = (np.nan if season is None else
-                               _baseline(SeasonalNaive(season), target, frame, horizon))
-    frame.attrs["mase_scale"] = _mase_scale(target.to_numpy()[:first + 1], season or 1)
+    codes = np.zeros(len(frame), dtype=np.intp) if panel.names is None else \
+        pd.Index(panel.names).get_indexer(frame["series"])
+    at = panel.index.get_indexer(frame["origin"])
+    frame["last_value"] = _baseline(LastValue(), panel, codes, at, frame["step"])
+    frame["seasonal_naive"] = (np.nan if season is None else _baseline(
+        SeasonalNaive(season), panel, codes, at, frame["step"]))
+    scales = {panel.label(code): _mase_scale(
+        panel.values[code, panel.starts[code]:first + 1], season or 1)
+        for code in range(panel.n_series)}
+    frame.attrs["mase_scale"] = scales["y"] if panel.names is None else scales
     frame.attrs["season"] = season
     return frame
 
 
-def _fit_and_forecast(forecaster: Any, target: pd.Series, past: Any, future: Any,
+def _as_pandas(y: Any, panel: Panel) -> pd.Series | pd.DataFrame:
+    """``y`` as pandas (an array becomes a Series indexed by its time steps)."""
+    if panel.names is None:
+        return pd.Series(panel.values[0], index=panel.index, name=getattr(y, "name", None))
+    return y
+
+
+def _fit_and_forecast(forecaster: Any, y: pd.Series | pd.DataFrame, past: Any, future: Any,
                       origins: np.ndarray, length: int | None) -> tuple[pd.DataFrame, Any]:
     """Fit a clone on the data up to ``origins[0]`` (the last ``length`` steps of it),
     then forecast from every origin in one batched call."""
     begin = 0 if length is None else origins[0] + 1 - length
-    end = origins[0] + 1
-    fitted = clone(forecaster).fit(target.iloc[begin:end],
-                                   past_covariates=_rows(past, target.index[begin:end]),
-                                   future_covariates=_rows(future,
-                                                           target.index[begin:end]))
-    predictions = fitted.predict_origins(target, origins, past_covariates=past,
-                                         future_covariates=future)
-    horizon = predictions.shape[1]
-    ahead = origins[:, None] + np.arange(1, horizon + 1)
+    before = y.iloc[begin:origins[0] + 1]
+    if isinstance(before, pd.DataFrame):
+        before = before.loc[:, before.notna().any().to_numpy()]
+    fitted = clone(forecaster).fit(before,
+                                   past_covariates=_rows(past, before),
+                                   future_covariates=_rows(future, before))
+    names = getattr(fitted, "series_", None)
+    known = y if names is None else y[names]
+    predictions = fitted.predict_origins(known, origins,
+                                         past_covariates=_rows(past, known, every_row=True),
+                                         future_covariates=_rows(future, known,
+                                                                 every_row=True))
+    horizon = predictions.shape[-1]
+    if names is None:
+        predictions = predictions[None]
+    values = known.to_numpy().T.reshape(len(predictions), -1)
+    code, which = np.nonzero(np.isfinite(predictions[:, :, 0]))
+    at = origins[which]
+    ahead = at[:, None] + np.arange(1, horizon + 1)
+    chosen = predictions[code, which]
     part = pd.DataFrame({
-        "origin": np.repeat(target.index[origins], horizon),
-        "date": target.index[ahead.ravel()],
-        "step": np.tile(np.arange(1, horizon + 1), len(origins)),
-        "actual": target.to_numpy()[ahead.ravel()],
-        "prediction": predictions.ravel(),
+        "origin": np.repeat(y.index[at], horizon),
+        "date": y.index[ahead.ravel()],
+        "step": np.tile(np.arange(1, horizon + 1), len(at)),
+        "actual": values[code[:, None], ahead].ravel(),
+        "prediction": chosen.ravel(),
     })
-    for name, values in interval_columns(predictions, fitted.interval_widths_).items():
-        part[name] = values.ravel()
+    if names is not None:
+        part.insert(0, "series", np.repeat(np.asarray(names, dtype=object)[code], horizon))
+    scales = 1.0 if names is None else fitted.series_scales_.to_numpy()[code][:, None]
+    widths = {level: width * scales for level, width in fitted.interval_widths_.items()}
+    for name, columns in interval_columns(chosen, widths).items():
+        part[name] = columns.ravel()
     return part, fitted.season_
 
 
@@ -152,19 +187,34 @@ def _run(tasks: list[tuple], n_jobs: int, backend: str) -> list:
                           for task in tasks])
 
 
-def _rows(covariates: pd.DataFrame | None, index: pd.Index) -> pd.DataFrame | None:
-    return None if covariates is None else covariates.loc[covariates.index.isin(index)]
+def _rows(covariates: Any, y: pd.Series | pd.DataFrame, *, every_row: bool = False) -> Any:
+    """The covariates of ``y``'s series (a dict keeps ``y``'s), at ``y``'s dates unless
+    ``every_row``."""
+    if covariates is None:
+        return None
+    if isinstance(covariates, Mapping):
+        return {name: _rows(covariates[name], y, every_row=every_row) for name in y.columns}
+    covariates = pd.DataFrame(covariates) if not isinstance(covariates, pd.DataFrame) \
+        else covariates
+    return covariates if every_row else covariates.loc[covariates.index.isin(y.index)]
 
 
-def _baseline(model: Any, target: pd.Series, frame: pd.DataFrame, horizon: int) -> np.ndarray:
-    """The baseline's forecasts at the frame's origins (it reads the past target only)."""
-    origins = target.index.get_indexer(frame["origin"].iloc[::horizon])
+def _baseline(model: Any, panel: Panel, codes: np.ndarray, origins: np.ndarray,
+              steps: pd.Series) -> np.ndarray:
+    """The baseline's forecasts at the rows' (series, origin, step) (it reads the past
+    target only); NaN where the series has not started ``model``'s past before."""
     past = getattr(model, "season", 1)
-    if origins.min() < past - 1:
-        return np.full(len(frame), np.nan)
-    X = make_windows(target.to_numpy()[:, None], origins, window_past=past, horizon=horizon,
-                     n_known_ahead=0)
-    return model.fit(X, np.zeros((len(X), horizon))).predict(X).ravel()
+    first = steps.to_numpy() == 1
+    where_codes, where_origins = codes[first], origins[first]
+    horizon = int(steps.max())
+    forecasts = np.full((len(where_codes), horizon), np.nan)
+    valid = where_origins - past + 1 >= panel.starts[where_codes]
+    if valid.any():
+        X = make_windows(panel.values[:, :, None], where_origins[valid],
+                         series=where_codes[valid], window_past=past, horizon=horizon,
+                         n_known_ahead=0)
+        forecasts[valid] = model.fit(X, np.zeros((len(X), horizon))).predict(X)
+    return forecasts.ravel()
 
 
 def _mase_scale(train: np.ndarray, season: int) -> float:
@@ -173,51 +223,80 @@ def _mase_scale(train: np.ndarray, season: int) -> float:
     return float(np.mean(np.abs(train[season:] - train[:-season])))
 
 
-def summary(backtest_frame: pd.DataFrame, *, mase_scale: float | None = None) -> pd.DataFrame:
+def summary(backtest_frame: pd.DataFrame, *, mase_scale: Any = None,
+            per_series: bool = False) -> pd.DataFrame:
     """MSE, MAE and MASE of a backtest's forecasts and of its baselines, per step
-    ahead and overall.
+    ahead and overall (or per series).
 
     Parameters
     ----------
     backtest_frame : DataFrame
         What :func:`backtest` returned.
-    mase_scale : float, optional
-        The denominator of MASE; default the frame's ``attrs["mase_scale"]``.
+    mase_scale : float or dict, optional
+        The denominator of MASE (with many series, one per series); default the
+        frame's ``attrs["mase_scale"]``.
+    per_series : bool, default=False
+        With many series, one row per series (all steps ahead) instead of one per
+        step ahead.
 
     Returns
     -------
     DataFrame
-        Indexed by step ahead (1..horizon) and ``"overall"``; columns ``mse``,
-        ``mae``, ``mase`` and the same for ``last_value_`` and ``seasonal_naive_``
-        (when the backtest has them); with intervals, ``coverage_L`` (the fraction of
-        actual values inside them) and ``width_L`` (their mean width) for each level;
-        and ``n`` (forecasts scored).
+        Indexed by step ahead (1..horizon) and ``"overall"`` (or by series); columns
+        ``mse``, ``mae``, ``mase`` and the same for ``last_value_`` and
+        ``seasonal_naive_`` (when the backtest has them); with intervals,
+        ``coverage_L`` (the fraction of actual values inside them) and ``width_L``
+        (their mean width) for each level; and ``n`` (forecasts scored). With many
+        series, MSE, MAE and width pool every forecast, while MASE is each series'
+        own averaged over the series, so that no series' scale dominates it.
     """
     scale = backtest_frame.attrs.get("mase_scale", np.nan) if mase_scale is None \
         else mase_scale
-    forecasts = {"": "prediction", "last_value_": "last_value",
-                 "seasonal_naive_": "seasonal_naive"}
-    rows = {}
-    groups = [(int(k), g) for k, g in backtest_frame.groupby("step")]
-    for key, part in [*groups, ("overall", backtest_frame)]:
-        row: dict[str, float] = {}
-        for prefix, column in forecasts.items():
-            if column not in part or part[column].isna().all():
-                continue
-            error = part[column].to_numpy() - part["actual"].to_numpy()
-            row[f"{prefix}mse"] = float(np.mean(error ** 2))
-            row[f"{prefix}mae"] = float(np.mean(np.abs(error)))
-            row[f"{prefix}mase"] = row[f"{prefix}mae"] / scale if scale else float("nan")
-        for column in part.columns:
-            if column.startswith("lower_"):
-                level = column.removeprefix("lower_")
-                lower, upper = part[column], part[f"upper_{level}"]
-                inside = (lower <= part["actual"]) & (part["actual"] <= upper)
-                row[f"coverage_{level}"] = float(inside.mean())
-                row[f"width_{level}"] = float((upper - lower).mean())
-        row["n"] = len(part)
-        rows[key] = row
-    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("step")
+    many = "series" in backtest_frame
+    if per_series:
+        if not many:
+            raise ValueError("summary(per_series=True) needs the backtest of many series "
+                             "(a frame with a 'series' column).")
+        groups = list(backtest_frame.groupby("series", sort=False))
+        name = "series"
+    else:
+        groups = [(int(k), g) for k, g in backtest_frame.groupby("step")]
+        groups.append(("overall", backtest_frame))
+        name = "step"
+    rows = {key: _metrics(part, scale) for key, part in groups}
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis(name)
+
+
+def _metrics(part: pd.DataFrame, scale: Any) -> dict[str, float]:
+    """The row of :func:`summary` for the forecasts ``part``."""
+    row: dict[str, float] = {}
+    for prefix, column in {"": "prediction", "last_value_": "last_value",
+                           "seasonal_naive_": "seasonal_naive"}.items():
+        if column not in part or part[column].isna().all():
+            continue
+        error = part[column].to_numpy() - part["actual"].to_numpy()
+        row[f"{prefix}mse"] = float(np.mean(error ** 2))
+        row[f"{prefix}mae"] = float(np.mean(np.abs(error)))
+        row[f"{prefix}mase"] = _mase(part, np.abs(error), scale)
+    for column in part.columns:
+        if column.startswith("lower_"):
+            level = column.removeprefix("lower_")
+            lower, upper = part[column], part[f"upper_{level}"]
+            inside = (lower <= part["actual"]) & (part["actual"] <= upper)
+            row[f"coverage_{level}"] = float(inside.mean())
+            row[f"width_{level}"] = float((upper - lower).mean())
+    row["n"] = len(part)
+    return row
+
+
+def _mase(part: pd.DataFrame, absolute_error: np.ndarray, scale: Any) -> float:
+    """Mean absolute error over the MASE scale: with many series, each series' own,
+    averaged over the series."""
+    if not isinstance(scale, Mapping):
+        return float(np.mean(absolute_error)) / scale if scale else float("nan")
+    errors = pd.Series(absolute_error, index=part.index).groupby(part["series"]).mean()
+    scales = pd.Series(scale, dtype=np.float64).reindex(errors.index)
+    return float((errors / scales.where(scales > 0)).mean())
 
 
 def _check_horizon(forecaster: Any) -> int:
