@@ -227,7 +227,7 @@ def validate_sample_weight(sample_weight: Any, n_samples: int, owner: str) -> np
     if bad.any():
         raise ValueError(
             f"The sample_weight of {owner} must be finite and non-negative; got "
-            f"{weights[bad][0]!r} at sample {int(np.flatnonzero(bad)[0])}."
+            f"{float(weights[bad][0])} at sample {int(np.flatnonzero(bad)[0])}."
         )
     return weights.astype(np.float32, copy=False)
 
