@@ -1,6 +1,7 @@
 """Forecasting: a :class:`Forecaster` that chooses its model by validation in time
-order, reads past and future covariates and calendar features without leaking the
-future, gives calibrated prediction intervals, and backtests over many origins.
+order, learns one series or many at once, reads past and future covariates and
+calendar features without leaking the future, gives calibrated prediction intervals,
+and backtests over many origins.
 
 See :class:`Forecaster` and :func:`backtest` for examples.
 """
@@ -9,10 +10,11 @@ from seqpipe.forecasting.backtest import backtest, summary
 from seqpipe.forecasting.baselines import LastValue, SeasonalNaive
 from seqpipe.forecasting.calendar import CalendarFeatures
 from seqpipe.forecasting.forecaster import Forecaster
+from seqpipe.forecasting.panel import from_long
 from seqpipe.forecasting.season import detect_season
 from seqpipe.forecasting.target_windows import TargetWindows
 from seqpipe.forecasting.windows import WindowFeatures, WindowLags, WindowScaler, make_windows
 
 __all__ = ["CalendarFeatures", "Forecaster", "LastValue", "SeasonalNaive", "TargetWindows",
            "WindowFeatures", "WindowLags", "WindowScaler", "backtest", "detect_season",
-           "make_windows", "summary"]
+           "from_long", "make_windows", "summary"]

@@ -463,7 +463,7 @@ class Forecaster(BaseEstimator):
             started ``window_past_`` steps before, or it ends before the horizon).
         """
         check_is_fitted(self, "pipeline_")
-        panel = self._known_series(as_panel(y))
+        panel = self._known_series(self._as_fitted_layout(y))
         origins = np.asarray(origins)
         n = len(panel.index)
         if origins.ndim != 1 or not np.issubdtype(origins.dtype, np.integer) or (
@@ -489,12 +489,16 @@ class Forecaster(BaseEstimator):
             return forecasts
         return forecasts.reshape(panel.n_series, len(origins), self.horizon)
 
-    def _known_series(self, panel: Panel) -> Panel:
-        """``panel`` with the fitted series in fitted order (their codes); ValueError
-        for a series unknown or missing, or one series against many."""
-        if (panel.names is None) != (self.series_ is None):
+    def _as_fitted_layout(self, y: Any) -> Panel:
+        """``y`` as a panel; ValueError unless it is one series or many as in fit."""
+        if isinstance(y, pd.DataFrame) != (self.series_ is not None):
             fitted = "one series" if self.series_ is None else "many series (a DataFrame)"
             raise ValueError(f"y must be given as in fit: {fitted}.")
+        return as_panel(y)
+
+    def _known_series(self, panel: Panel) -> Panel:
+        """``panel`` with the fitted series in fitted order (their codes); ValueError
+        for a series unknown or missing."""
         if panel.names is None:
             return panel
         positions = {name: code for code, name in enumerate(panel.names)}
@@ -517,10 +521,7 @@ class Forecaster(BaseEstimator):
                 raise ValueError("past_covariates are only read with a new history y: the "
                                  "history seen in fit holds its own.")
             return np.arange(len(self._history)), self._history, self._last_dates
-        panel = as_panel(y)
-        if (panel.names is None) != (self.series_ is None):
-            fitted = "one series" if self.series_ is None else "many series (a DataFrame)"
-            raise ValueError(f"y must be given as in fit: {fitted}.")
+        panel = self._as_fitted_layout(y)
         if isinstance(panel.index, pd.DatetimeIndex) != isinstance(self._last_dates,
                                                                    pd.DatetimeIndex):
             raise ValueError("y must be indexed as the series seen in fit was (dates or "

@@ -1,0 +1,249 @@
+"""Many series in one Forecaster: the wide and long layouts, per-series scaling learned
+on training parts only, series of different spans, per-series covariates, predictions
+indexed by (series, date), backtests per series, and calibrated intervals."""
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.linear_model import Ridge
+
+from seqpipe import Pipeline, load, save
+from seqpipe.datasets import make_panel
+from seqpipe.forecasting import (
+    Forecaster,
+    LastValue,
+    SeasonalNaive,
+    WindowScaler,
+    backtest,
+    from_long,
+    make_windows,
+    summary,
+)
+
+LINEAR = [Ridge(alpha=1.0), SeasonalNaive(7), LastValue()]
+
+
+@pytest.fixture(scope="module")
+def panel():
+    return make_panel(6, 700, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def fitted(panel):
+    return Forecaster(7, candidates=LINEAR, levels=(80, 95)).fit(panel)
+
+
+# ---------------------------------------------------------------- layouts
+def test_from_long_gives_one_column_per_series_in_order_of_appearance():
+    long = pd.DataFrame({"id": ["b", "a", "b", "a", "b"],
+                         "when": ["2024-01-02", "2024-01-01", "2024-01-01", "2024-01-02",
+                                  "2024-01-03"],
+                         "v": [2.0, 10.0, 1.0, 20.0, 3.0]})
+    wide = from_long(long, "id", "when", "v")
+    assert wide.columns.tolist() == ["b", "a"]
+    assert wide.index.tolist() == list(pd.to_datetime(["2024-01-01", "2024-01-02",
+                                                       "2024-01-03"]))
+    assert wide["b"].tolist() == [1.0, 2.0, 3.0]
+    assert wide["a"].tolist()[:2] == [10.0, 20.0] and np.isnan(wide["a"].iloc[2])
+
+
+def test_from_long_names_the_rows_it_cannot_read():
+    long = pd.DataFrame({"id": ["a", "a", "a", "b"],
+                         "t": ["2024-01-01", "2024-01-02", "2024-01-01", "2024-01-01"],
+                         "v": [1.0, 2.0, 3.0, 4.0]})
+    with pytest.raises(ValueError, match=re.escape("repeat a (id, t) pair: rows [0, 2]")):
+        from_long(long, "id", "t", "v")
+    long = long.assign(t=["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-01"],
+                       v=["1", "two", "3", None])
+    with pytest.raises(ValueError, match=re.escape(
+            "the target column 'v' holds non-numeric values: rows [1]")):
+        from_long(long, "id", "t", "v")
+    with pytest.raises(ValueError, match=re.escape("the time column 't' holds values that "
+                                                   "are not dates: rows [3]")):
+        from_long(long.assign(v=1.0, t=["2024-01-01", "2024-01-02", "2024-01-03", "soon"]),
+                  "id", "t", "v")
+    with pytest.raises(ValueError, match=re.escape("no column ['shop']")):
+        from_long(long, "shop", "t", "v")
+
+
+def test_a_gap_inside_a_series_span_is_an_error_naming_series_and_date(panel):
+    holed = panel.copy()
+    holed.iloc[300, 2] = np.nan
+    with pytest.raises(ValueError, match=re.escape(
+            f"series 'series-2' has 1 missing or infinite value(s) inside its span, the "
+            f"first at {panel.index[300]}")):
+        Forecaster(7, candidates=LINEAR).fit(holed)
+    with pytest.raises(ValueError, match=re.escape("the series ['empty'] have no value")):
+        Forecaster(7, candidates=LINEAR).fit(panel.assign(empty=np.nan))
+
+
+def test_a_series_too_short_to_train_on_is_named(panel):
+    late = panel.copy()
+    late.iloc[:560, 4] = np.nan
+    with pytest.raises(ValueError, match=re.escape("the series ['series-4'] have no "
+                                                   "training window")):
+        Forecaster(7, candidates=LINEAR).fit(late)
+
+
+# ---------------------------------------------------------------- fit and predict
+def test_predict_is_indexed_by_series_and_date(panel, fitted):
+    forecast = fitted.predict()
+    assert forecast.index.names == ["series", "date"]
+    assert forecast.index.get_level_values("series").unique().tolist() == panel.columns.tolist()
+    assert forecast.shape == (6 * 7, 5)
+    first = forecast.loc["series-0"].index
+    assert first[0] == panel.index[-1] + pd.Timedelta("1D") and len(first) == 7
+    assert fitted.series_ == panel.columns.tolist()
+    assert fitted.series_scales_.index.tolist() == panel.columns.tolist()
+
+
+def test_series_of_different_spans_forecast_after_their_own_end(panel):
+    spans = panel.copy()
+    spans.iloc[-20:, 1] = np.nan  # series-1 ends 20 days early
+    forecaster = Forecaster(3, candidates=LINEAR).fit(spans)
+    forecast = forecaster.predict()
+    assert forecast.loc["series-1"].index[0] == panel.index[-21] + pd.Timedelta("1D")
+    assert forecast.loc["series-0"].index[0] == panel.index[-1] + pd.Timedelta("1D")
+
+
+def test_predict_after_new_histories_of_some_series_equals_the_batched_forecast(panel,
+                                                                                fitted):
+    histories = panel[["series-3", "series-1"]].iloc[:500]
+    forecast = fitted.predict(histories)
+    assert forecast.index.get_level_values("series").unique().tolist() == ["series-3",
+                                                                           "series-1"]
+    batched = fitted.predict_origins(panel, [499])  # (n_series, 1, horizon)
+    assert forecast.loc["series-3", "prediction"].tolist() == batched[3, 0].tolist()
+    assert forecast.loc["series-1", "prediction"].tolist() == batched[1, 0].tolist()
+    with pytest.raises(ValueError, match=re.escape("series the forecaster was not fitted "
+                                                   "on: ['other']")):
+        fitted.predict(histories.rename(columns={"series-3": "other"}))
+    with pytest.raises(ValueError, match="y must be given as in fit: many series"):
+        fitted.predict(panel["series-0"])
+
+
+def test_save_and_load_predict_bitwise(fitted, tmp_path):
+    save(fitted, tmp_path / "panel.seqpipe")
+    pd.testing.assert_frame_equal(load(tmp_path / "panel.seqpipe").predict(), fitted.predict())
+
+
+def test_per_series_scaling_is_learned_on_the_training_part_only(panel):
+    forecaster = Forecaster(7, candidates=[Ridge(alpha=1.0)])
+    plain = forecaster.fit(panel).residuals_.copy()
+    jumped = panel.copy()
+    held_out = forecaster.n_train_
+    jumped.iloc[held_out:, 5] *= 100  # the last series' scale jumps in the held-out part
+    changed = forecaster.fit(jumped).residuals_
+    # residuals are time-major (origin, then series): the other series' are unchanged
+    n_series = panel.shape[1]
+    mine = np.arange(len(plain)) % n_series == 5
+    np.testing.assert_array_equal(plain[~mine], changed[~mine])
+    assert not np.allclose(plain[mine], changed[mine])
+
+
+def test_window_scaler_per_series_learns_each_series_as_alone():
+    rng = np.random.default_rng(0)
+    data = np.stack([rng.normal(size=(60, 1)).cumsum(0), 1000 * rng.normal(size=(60, 1))])
+    codes = np.repeat([0.0, 1.0], 60).reshape(2, 60, 1)
+    with_code = np.concatenate([data, codes], axis=2)
+    series, origins = np.repeat([0, 1], 50), np.tile(np.arange(4, 54), 2)
+    X, y = make_windows(with_code, origins, series=series, window_past=5, horizon=2,
+                        n_known_ahead=1, with_targets=True)
+    together = WindowScaler(per_series=True).fit(X, y)
+    for code in (0, 1):
+        alone = WindowScaler().fit(X[series == code, :, :1], y[series == code])
+        assert together.scale_[code] == pytest.approx(alone.scale_)
+        assert together.level_mean_[code] == pytest.approx(alone.level_mean_)
+    Xt, yt = together.resample(X, y)
+    assert Xt.shape == (100, 7, 3)  # the code becomes the identity, the level appended
+    assert np.unique(Xt[series == 0, :, 1]).size == 1
+    assert Xt[series == 0, 0, 1][0] != Xt[series == 1, 0, 1][0]
+    np.testing.assert_allclose(together.inverse_transform_y(yt, X), y)
+    with pytest.raises(ValueError, match="series code 2 had no window in fit"):
+        together.transform(np.concatenate([X[:1, :, :1], np.full((1, 7, 1), 2.0)], axis=2))
+
+
+def test_selection_windows_lie_before_the_held_out_part_for_every_series(panel):
+    seen = []
+
+    class Recording(LastValue):
+        def fit(self, X, y):
+            seen.append((X.copy(), y.copy()))
+            return super().fit(X, y)
+
+    forecaster = Forecaster(4, candidates=[Pipeline([Recording()])], calendar=False,
+                            window_past=10).fit(panel)
+    X, y = seen[0]
+    held_out = panel.iloc[forecaster.n_train_:].to_numpy()
+    assert not np.isin(y, held_out).any()
+    codes = X[:, 0, -1]
+    assert set(codes) == set(range(6))
+    # time-major: the origins never go back in time
+    origins = [np.flatnonzero(panel.iloc[:, int(c)].to_numpy() == row[-1])[0]
+               for c, row in zip(codes[:50], X[:50, 9:10, 0])]
+    assert origins == sorted(origins)
+
+
+def test_covariates_per_series_reach_each_series():
+    rng = np.random.default_rng(1)
+    dates = pd.date_range("2022-01-01", periods=400, freq="D")
+    drivers = {name: pd.DataFrame({"driver": rng.normal(size=400)}, index=dates)
+               for name in ("a", "b", "c")}
+    y = pd.DataFrame({name: 5 * weight * drivers[name]["driver"] + rng.normal(0.0, 0.1, 400)
+                      for name, weight in (("a", 1), ("b", 10), ("c", 100))}, index=dates)
+    forecaster = Forecaster(2, candidates=[Ridge(alpha=1.0), LastValue()], calendar=False)
+    forecaster.fit(y, future_covariates=drivers)
+    assert forecaster.best_candidate_ == "ridge"
+    assert forecaster.candidate_scores_["ridge"] < 0.05 * forecaster.candidate_scores_[
+        "lastvalue"]
+    future = {name: pd.DataFrame({"driver": [1.0, -1.0]}, index=pd.date_range(
+        dates[-1] + pd.Timedelta("1D"), periods=2)) for name in drivers}
+    forecast = forecaster.predict(future_covariates=future)
+    assert forecast.loc["c", "prediction"].to_numpy() == pytest.approx([500, -500], rel=0.05)
+    with pytest.raises(ValueError, match=re.escape("needs one entry per series of y: "
+                                                   "missing ['c']")):
+        forecaster.fit(y, future_covariates={k: drivers[k] for k in ("a", "b")})
+
+
+# ---------------------------------------------------------------- backtests and intervals
+def test_backtest_reports_per_series_and_averages_mase_over_series(panel):
+    frame = backtest(Forecaster(7, candidates=LINEAR, levels=(80,)), panel, start=0.85)
+    assert frame.columns[0] == "series"
+    assert set(frame["series"]) == set(panel.columns)
+    scales = frame.attrs["mase_scale"]
+    per_series = summary(frame, per_series=True)
+    assert per_series.index.tolist() == panel.columns.tolist()
+    by_hand = np.mean([np.mean(np.abs(part["prediction"] - part["actual"])) / scales[name]
+                       for name, part in frame.groupby("series")])
+    overall = summary(frame).loc["overall"]
+    assert overall["mase"] == pytest.approx(by_hand)
+    assert overall["mase"] < overall["seasonal_naive_mase"]
+    assert per_series["mase"].mean() == pytest.approx(by_hand)
+    with pytest.raises(ValueError, match="needs the backtest of many series"):
+        summary(frame.drop(columns="series"), per_series=True)
+
+
+def test_intervals_cover_their_level_on_a_panel_with_known_noise():
+    panel = make_panel(40, 700, noise=0.3, late_start=0.2, random_state=2)
+    forecaster = Forecaster(7, candidates=[Ridge(alpha=1.0)], calendar=False,
+                            levels=(80, 95))
+    frame = backtest(forecaster, panel, start=0.7, step=7)
+    table = summary(frame)
+    assert table.loc["overall", "coverage_80"] == pytest.approx(0.80, abs=0.04)
+    assert table.loc["overall", "coverage_95"] == pytest.approx(0.95, abs=0.03)
+    # intervals scale with each series: the widest series' is the widest interval
+    widths = (frame["upper_80"] - frame["lower_80"]).groupby(frame["series"]).mean()
+    spread = panel.diff().abs().mean()
+    assert widths.idxmax() == spread.idxmax()
+
+
+def test_a_panel_of_random_walks_is_not_forecast_better_than_the_last_value():
+    rng = np.random.default_rng(5)
+    walks = pd.DataFrame(rng.normal(size=(900, 8)).cumsum(0) * np.logspace(0, 3, 8) + 5000,
+                         index=pd.date_range("2015-01-01", periods=900, freq="D"))
+    frame = backtest(Forecaster(1, candidates=[Ridge(alpha=1.0)], calendar=False), walks,
+                     start=0.6, step=1)
+    overall = summary(frame).loc["overall"]
+    assert 0.97 <= overall["mase"] / overall["last_value_mase"] <= 1.05
