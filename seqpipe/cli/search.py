@@ -10,6 +10,10 @@ Written to ``--out`` (default ``searches/NAME``):
 - ``best.json``: the best params and score; ``best.seqpipe``: the best pipeline, refit
   on all the data (:func:`seqpipe.load` reads it back).
 
+The files get the usual mode of new files (0666 less the umask). With ``--storage``,
+the summary names the storage as Optuna's tools open it (``sqlite:///<absolute path>``
+for a bare path) and the study: ``optuna-dashboard <that URL>`` browses the trials.
+
 Bad arguments exit with status 2 and one line (before Keras is imported); a
 search whose every trial failed
 exits with status 1 and one line.
@@ -27,9 +31,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from seqpipe.cli._common import Parser, one_line
+from seqpipe.cli._common import Parser, backend_line, one_line
 from seqpipe.cli.exercises import EXERCISES, build_pipeline
-from seqpipe.persistence import save
+from seqpipe.persistence import _FILE_MODE, save
 from seqpipe.search.distributions import Choice, LogRandInt, LogUniform, RandInt, Uniform
 from seqpipe.search.searches import GridSearch, RandomSearch, TPESearch
 
@@ -176,7 +180,8 @@ def plot_scores(search: Any, path: Path, title: str) -> Path:
 
 
 class _atomic:  # noqa: N801 - used like open()
-    """Write to a temporary file beside ``path``, then rename it over ``path``."""
+    """Write to a temporary file beside ``path``, then rename it over ``path``; the file
+    gets the usual mode of a new file (0666 less the umask), not mkstemp's 0600."""
 
     def __init__(self, path: Path, mode: str) -> None:
         self.path, self.mode = Path(path), mode
@@ -184,6 +189,7 @@ class _atomic:  # noqa: N801 - used like open()
     def __enter__(self) -> Any:
         handle, self.temporary = tempfile.mkstemp(dir=self.path.parent,
                                                   prefix=f".{self.path.name}.")
+        os.chmod(self.temporary, _FILE_MODE)  # 0666 less the umask, as best.seqpipe
         self.file = os.fdopen(handle, self.mode, **({"newline": ""} if "b" not in
                                                      self.mode else {}))
         return self.file
@@ -220,6 +226,8 @@ def main(argv: list[str] | None = None, prog: str = "seqpipe search") -> int:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         parser.error(f"--out {out}: {error.strerror or error}")
+    if not args.quiet:
+        print(backend_line(), flush=True)
     try:
         search.fit(X, y)
     except (ValueError, TypeError) as error:
@@ -239,4 +247,8 @@ def main(argv: list[str] | None = None, prog: str = "seqpipe search") -> int:
               f"{states.count('FAIL')} failed, {states.count('PRUNED')} pruned. Best "
               f"{search.scoring} {search.best_score_:.6g} with {search.best_params_}")
         print(f"wrote {out}/trials.csv, score_by_trial.png, best.json, best.seqpipe")
+        if search.storage_url_:
+            print(f"trials stored in {search.storage_url_} (study "
+                  f"{search.study_.study_name}); browse them with: optuna-dashboard "
+                  f"{search.storage_url_}")
     return 0

@@ -10,9 +10,12 @@ score of the ``ValidationSplit`` inside (its ``validation_scores_``, greater is 
 as the trial's intermediate value at step *s*, the number of epochs the trial has
 trained so far (folds in turn: with E epochs per fold, step ``k * E + e`` is epoch
 ``e`` of fold ``k``). The pruner decides where the trial runs, on an in-memory copy of
-the trials that had finished when it started (their intermediate values): no shared
-storage nor channel back to the search is needed, so pruning works in every
-execution mode. A pruned trial stops at once and returns its intermediate values.
+the study (its name, and the trials that had finished when it started, each under its
+own number with its intermediate values and system attributes): no shared storage nor
+channel back to the search is needed, so pruning works in every execution mode. A
+pruned trial stops at once and returns its intermediate values, and what the pruner
+wrote on it (successive halving's rung scores, ``pruner_attrs``), which the search
+writes on the real trial for the next trials' pruners.
 """
 
 from __future__ import annotations
@@ -38,15 +41,16 @@ __all__ = ["EpochReporter", "TrialTask", "accepts_epoch_callback", "evaluate", "
 class TrialTask:
     """What a trial needs, apart from the data.
 
-    ``pruning`` is None or ``(pruner, finished)``: an Optuna pruner and the finished
-    trials (``FrozenTrial`` with intermediate values) it compares against.
+    ``pruning`` is None or ``(pruner, finished, study_name)``: an Optuna pruner, the
+    trials numbered below this one (``FrozenTrial``: copies of the ended ones with their
+    intermediate values, placeholders for the others) and the search's study name.
     """
 
     estimator: Any
     values: dict[str, Any]
     folds: list
     scorer: Any
-    pruning: tuple[Any, list] | None = None
+    pruning: tuple[Any, list, str] | None = None
 
 
 def accepts_epoch_callback(step: Any) -> bool:
@@ -61,15 +65,29 @@ class EpochReporter:
     ----------
     pruner : optuna.pruners.BasePruner
     finished : list of optuna.trial.FrozenTrial
-        The trials the pruner compares against.
+        The trials numbered below this one, in order: the pruner compares against the
+        ended ones.
+    study_name : str
+        The search's study name.
+
+    The pruner sees a study of that name whose trial has its number in the search
+    (``len(finished)``), as in the search's own study: a pruner that depends on them
+    (Optuna's HyperbandPruner picks brackets from both) decides the same way in every
+    run of a seeded search.
     """
 
-    def __init__(self, pruner: Any, finished: list) -> None:
+    def __init__(self, pruner: Any, finished: list, study_name: str) -> None:
         study = optuna.create_study(direction="maximize", pruner=pruner,
+                                    study_name=study_name,
                                     sampler=optuna.samplers.RandomSampler(seed=0))
         study.add_trials(finished)
         self.trial = study.ask()
         self.intermediate: dict[int, float] = {}
+
+    def pruner_attrs(self) -> dict[str, Any]:
+        """What the pruner wrote on the trial (its system attributes), for the search to
+        copy onto the real trial: successive halving's rung scores."""
+        return dict(self.trial.storage.get_trial_system_attrs(self.trial._trial_id))
 
     def __call__(self, repeater: Any, epoch: int) -> None:
         score = _latest_validation_score(repeater)
@@ -130,5 +148,6 @@ def evaluate(task: TrialTask, X: Any, y: Any) -> dict[str, Any]:
         record["traceback"] = traceback.format_exc()
     if reporter is not None:
         record["intermediate"] = dict(reporter.intermediate)
+        record["pruner_attrs"] = reporter.pruner_attrs()
     record["duration"] = time.perf_counter() - start
     return record

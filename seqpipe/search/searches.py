@@ -34,10 +34,11 @@ seqpipe                Optuna
 
 Optuna's categorical choices must be distinct primitives (None, bool, int, float,
 str). Options that are not -- estimators, tuples, arrays, or values Optuna cannot
-tell apart such as ``True`` and ``1`` -- are given to Optuna as their indices
-``0, 1, ...`` and mapped back: ``best_params_``, ``cv_results_`` and ``trials_`` hold
-the options themselves, ``study_`` holds the indices. Other distributions (``scipy.stats``
-ones) are refused: Optuna cannot sample them.
+tell apart such as ``True`` and ``1`` -- are given to Optuna as labels, their reprs on
+one line (``"Ridge(alpha=0.1)"``, ``"True"``, ``"1"``; numbered, ``"0: Ridge()"``, when
+two reprs are the same) and mapped back: ``best_params_``, ``cv_results_`` and
+``trials_`` hold the options themselves, ``study_`` (and so Optuna's tools) the labels.
+Other distributions (``scipy.stats`` ones) are refused: Optuna cannot sample them.
 
 **Resuming** (``storage=``): every trial is written, as it ends, to an Optuna storage:
 
@@ -56,10 +57,21 @@ The study's name is ``seqpipe-<search>-<hash>``, the hash of the search's
 configuration (estimator and its parameters, space, cv, scoring, seed; not
 ``n_trials``) and of the data. Rerunning the same search on the same data with the same
 storage resumes it: finished trials (complete or failed) are read back, not rerun; a
-trial left running by a process of this host that no longer exists (a crash) is marked
-failed and rerun with the same parameters (a trial of another host is left to it); new
-trials run until ``n_trials`` trials have finished (a larger ``n_trials`` extends a
-finished search). ``trials_`` holds those finished trials, not the abandoned ones.
+trial left running by a process of this host that no longer exists (a crash) is put
+back in Optuna's queue (state ``WAITING``) and run again under its own number with its
+own parameters (a trial of another host is left to it); new trials run until
+``n_trials`` trials have finished (a larger ``n_trials`` extends a finished search).
+A seeded search resumed after a crash thus runs exactly the trials of an uninterrupted
+one, numbers included.
+
+**Optuna's tools** read the study as it is written: ``storage_url_`` is what they open
+(``sqlite:///<absolute path>`` for a bare path, the journal file's path), and the
+study's user attributes say what the search is (``seqpipe_search``, ``estimator``,
+``space`` with the labels Optuna sees, ``scoring``, ``cv``, ``n_trials``,
+``random_state``)::
+
+    optuna-dashboard sqlite:////home/me/searches/search.db
+    optuna.load_study(study_name=search.study_.study_name, storage=search.storage_url_)
 
 **Where trials run** (``n_jobs``, ``backend``, ``isolate``, ``timeout``, ``scheduler``):
 
@@ -83,7 +95,8 @@ with an ``EpochRepeater`` around a ``ValidationSplit`` reports the validation sc
 every epoch (the EpochRepeater's ``epoch_callback``); a trial the pruner judges
 hopeless stops at once and is recorded as ``"PRUNED"`` (NaN score, ranked last), its
 reported scores in ``trials_[i]["intermediate"]`` and in the study. The pruner runs
-where the trial runs, on a copy of the trials that had ended when it started, so that
+where the trial runs, on a copy of the trials that had ended when it started (a study
+of the search's name, each trial under its own number), so that
 pruning needs no shared storage and works in every execution mode (the trials running
 at the same time do not see each other's scores).
 """
@@ -145,10 +158,34 @@ class _Param:
                  options: list[Any] | None = None) -> None:
         self.name = name
         self.distribution = distribution
-        self.options = options  # the options, when Optuna sees their indices
+        self.options = options  # the options, when Optuna sees their labels
+        if options is not None:
+            self._index = {label: i for i, label in enumerate(distribution.choices)}
 
     def decode(self, value: Any) -> Any:
-        return value if self.options is None else self.options[value]
+        return value if self.options is None else self.options[self._index[value]]
+
+    def describe(self, values: Any) -> Any:
+        """The parameter in the study's user attributes (JSON): the options Optuna sees,
+        or the distribution's repr."""
+        if isinstance(self.distribution, CategoricalDistribution):
+            return list(self.distribution.choices)
+        return repr(values)
+
+
+def _short(value: Any, limit: int = 200) -> str:
+    """``repr(value)`` on one line, cut at ``limit`` characters."""
+    text = " ".join(repr(value).split())
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _labels(options: list[Any]) -> list[str]:
+    """Distinct readable labels of options Optuna cannot take as they are: their reprs
+    (``"Ridge(alpha=0.1)"``), numbered (``"0: Ridge()"``) when two reprs are the same."""
+    labels = [_short(option, 80) for option in options]
+    if len(set(labels)) < len(labels):
+        labels = [f"{i}: {label}" for i, label in enumerate(labels)]
+    return labels
 
 
 def _categorical(name: str, options: Sequence[Any]) -> _Param:
@@ -158,7 +195,7 @@ def _categorical(name: str, options: Sequence[Any]) -> _Param:
              and len(set(options)) == len(options))  # True == 1 == 1.0 would merge
     if plain:
         return _Param(name, CategoricalDistribution(options))
-    return _Param(name, CategoricalDistribution(list(range(len(options)))), options)
+    return _Param(name, CategoricalDistribution(_labels(options)), options)
 
 
 def _options(values: Any) -> list[Any] | None:
@@ -245,16 +282,27 @@ def _storage(storage: Any, owner: str) -> Any:
     if storage is None or isinstance(storage, optuna.storages.BaseStorage):
         return storage
     if isinstance(storage, (str, os.PathLike)):
-        text = os.fspath(storage)
-        if "://" in text:
-            return _rdb_storage(text)
-        path = Path(text).expanduser().resolve()
-        if path.suffix in _JOURNAL_SUFFIXES:
-            return optuna.storages.JournalStorage(
-                optuna.storages.journal.JournalFileBackend(str(path)))
-        return _rdb_storage(f"sqlite:///{path}")
+        url = _storage_url(storage)
+        if "://" in url:
+            return _rdb_storage(url)
+        return optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(url))
     raise TypeError(f"The 'storage' parameter of {owner} must be None, a path, a database "
                     f"URL or an Optuna storage. Got {storage!r} instead.")
+
+
+def _storage_url(storage: Any) -> str | None:
+    """What Optuna's tools open the trials with: a database URL (a bare path becomes
+    ``sqlite:///<absolute path>``), a journal file's absolute path, an RDBStorage's URL;
+    None in memory or for other storage objects."""
+    if isinstance(storage, optuna.storages.RDBStorage):
+        return storage.url
+    if not isinstance(storage, (str, os.PathLike)):
+        return None
+    text = os.fspath(storage)
+    if "://" in text:
+        return text
+    path = Path(text).expanduser().resolve()
+    return str(path) if path.suffix in _JOURNAL_SUFFIXES else f"sqlite:///{path}"
 
 
 def _rdb_storage(url: str, attempts: int = 5) -> Any:
@@ -303,13 +351,18 @@ def _process_is_gone(attrs: Mapping[str, Any]) -> bool:
     return False
 
 
-def _finished(study: Any) -> list:
-    """Copies of the finished trials with intermediate values, for a trial's pruner."""
+def _finished(study: Any, number: int) -> list:
+    """The trials numbered below ``number``, for the pruner of trial ``number``: copies
+    of the ended ones (complete or pruned, with their intermediate values and system
+    attributes, where successive halving keeps its rungs' scores) and a failed
+    placeholder for every other one, so that each copy keeps its trial's number (Optuna's
+    HyperbandPruner picks a trial's bracket from the study's name and its number)."""
+    peers = (TrialState.COMPLETE, TrialState.PRUNED)
     return [optuna.trial.create_trial(state=trial.state, value=trial.value,
-                                      intermediate_values=dict(trial.intermediate_values))
-            for trial in study.get_trials(deepcopy=False,
-                                          states=(TrialState.COMPLETE, TrialState.PRUNED))
-            if trial.intermediate_values]
+                                      intermediate_values=dict(trial.intermediate_values),
+                                      system_attrs=dict(trial.system_attrs))
+            if trial.state in peers else optuna.trial.create_trial(state=TrialState.FAIL)
+            for trial in study.get_trials(deepcopy=False)[:number]]
 
 
 class _Progress:
@@ -453,7 +506,8 @@ class _BaseSearch(MetaEstimatorMixin, BaseEstimator, metaclass=abc.ABCMeta):
                 while len(running) < runner.capacity and self._free(study, n_trials) > 0:
                     trial, values = self._ask(study, params)
                     task = TrialTask(self.estimator, values, folds, scorer,
-                                     (pruner, _finished(study)) if pruning else None)
+                                     (pruner, _finished(study, trial.number),
+                                      study.study_name) if pruning else None)
                     running[runner.submit(task)] = trial, values
                 if not running:
                     return
@@ -521,7 +575,7 @@ class _BaseSearch(MetaEstimatorMixin, BaseEstimator, metaclass=abc.ABCMeta):
         pruner = self._pruner()
         isolate = self._isolate()
         storage = _storage(self.storage, owner)
-        study_name = None if storage is None else self._study_name(X, y)
+        study_name = self._study_name(X, y)
 
         verbosity = optuna.logging.get_verbosity()
         optuna.logging.set_verbosity(optuna.logging.ERROR)
@@ -530,6 +584,8 @@ class _BaseSearch(MetaEstimatorMixin, BaseEstimator, metaclass=abc.ABCMeta):
                                         study_name=study_name, load_if_exists=True,
                                         sampler=self._study_sampler(params, seed),
                                         pruner=pruner)
+            for name, value in self._description(params, n_trials, seed).items():
+                study.set_user_attr(name, value)
             self._rerun_abandoned(study, params)
             runner = self._runner(X, y, n_jobs, isolate)
             try:
@@ -541,6 +597,7 @@ class _BaseSearch(MetaEstimatorMixin, BaseEstimator, metaclass=abc.ABCMeta):
 
         trials = self._records(study, params)
         self.study_, self.trials_, self.scorer_ = study, trials, scorer
+        self.storage_url_ = _storage_url(self.storage)
         self.n_splits_ = len(folds)
         self.cv_results_ = self._results(trials, len(folds))
         if all(trial["state"] != "COMPLETE" for trial in trials):
@@ -567,6 +624,12 @@ class _BaseSearch(MetaEstimatorMixin, BaseEstimator, metaclass=abc.ABCMeta):
                        for param in params}
 
     def _tell(self, study: Any, trial: Any, values: dict[str, Any], record: dict) -> None:
+        record = dict(record)
+        # what the pruner wrote on its copy of the trial (a successive-halving rung's
+        # score, "completed_rung_<i>"): on the trial itself, where the next trials'
+        # pruners compare with it
+        for key, value in record.pop("pruner_attrs", {}).items():
+            study._storage.set_trial_system_attr(trial._trial_id, key, value)
         trial.set_user_attr("record", record)
         for step, value in record.get("intermediate", {}).items():
             trial.report(value, int(step))
@@ -589,6 +652,21 @@ class _BaseSearch(MetaEstimatorMixin, BaseEstimator, metaclass=abc.ABCMeta):
         digest = hashlib.sha256(text.encode()).hexdigest()[:16]
         return f"seqpipe-{type(self).__name__}-{digest}"
 
+    def _description(self, params: list[_Param], n_trials: int,
+                     seed: int | None) -> dict[str, Any]:
+        """The study's user attributes, for Optuna's tools: what this search is."""
+        scoring = self.scoring
+        if scoring is None:
+            scoring = f"{type(self.estimator).__name__}.score"
+        elif not isinstance(scoring, str):
+            scoring = getattr(scoring, "__qualname__", None) or _short(scoring)
+        return {"seqpipe_search": type(self).__name__,
+                "estimator": _short(self.estimator, 2000),
+                "space": {param.name: param.describe(self.space[param.name])
+                          for param in params},
+                "scoring": scoring, "cv": _short(self._check_cv()),
+                "n_trials": n_trials, "random_state": seed}
+
     def _study_sampler(self, params: list[_Param], seed: int | None) -> Any:
         """The study's sampler; a seeded search draws each trial with a sampler seeded
         from its number (:class:`_NumberSeededSampler`)."""
@@ -598,13 +676,23 @@ class _BaseSearch(MetaEstimatorMixin, BaseEstimator, metaclass=abc.ABCMeta):
 
     @staticmethod
     def _rerun_abandoned(study: Any, params: list[_Param]) -> None:
-        """Fail the trials left running by a dead process; queue their params again."""
+        """Put the trials left running by a dead process back in the queue (WAITING):
+        the next ask runs each again under its own number and with its own params, so
+        a resumed seeded search runs exactly the trials of an uninterrupted one.
+
+        Optuna's InMemoryStorage looks for waiting trials only after the last one it
+        popped: there, the trial is failed and its params queued as a new trial."""
         names = {param.name for param in params}
+        storage = study._storage  # Optuna's: the trial keeps its number and params
+        in_memory = isinstance(storage, optuna.storages.InMemoryStorage)
         for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
             if not _process_is_gone(trial.user_attrs):
                 continue
+            if set(trial.params) == names and not in_memory:
+                storage.set_trial_state_values(trial._trial_id, state=TrialState.WAITING)
+                continue
             study.tell(trial.number, state=TrialState.FAIL, skip_if_finished=True)
-            if set(trial.params) == names:
+            if set(trial.params) == names:  # else cut before its params: nothing to run
                 study.enqueue_trial(dict(trial.params))
 
     @staticmethod
@@ -713,7 +801,8 @@ _COMMON_TAIL = """
         estimator reports its ``ValidationSplit``'s score after every epoch and the
         pruner compares it with the trials already ended (see
         :mod:`seqpipe.search._trial`). ``"median"``: ``optuna.pruners.MedianPruner()``,
-        ``"hyperband"``: ``optuna.pruners.HyperbandPruner()``.
+        ``"hyperband"``: ``optuna.pruners.HyperbandPruner()``, whose brackets follow the
+        study's name and the trials' numbers (the same in every run of a seeded search).
     scheduler : None, str or distributed.Client, default=None
         With ``backend="dask"``: None, the current client (``distributed.get_client()``);
         an address (``"tcp://scheduler:8786"``), a client connected for the search; or a
@@ -739,7 +828,10 @@ _COMMON_TAIL = """
         (``"COMPLETE"`` or ``"FAIL"``), ``scores`` (per fold, up to the failure),
         ``value`` (their mean), ``duration`` (seconds), ``error`` (``"Type: message"``
         or None), ``fit_times``, ``score_times`` (and ``traceback`` when failed).
-    study_ : the ``optuna.Study`` holding the trials
+    study_ : the ``optuna.Study`` holding the trials (its name: ``study_.study_name``)
+    storage_url_ : str or None, what Optuna's tools open: the storage's database URL
+        (``sqlite:///<absolute path>`` for a bare path) or journal file path; None in
+        memory
     scorer_, n_splits_, refit_time_
 """
 
@@ -911,6 +1003,21 @@ class GridSearch(_BaseSearch):
     def _make_sampler(self, params: list[_Param], seed: int | None) -> Any:
         grid = {param.name: list(param.distribution.choices) for param in params}
         return _LoopGridSampler(grid, seed=seed)
+
+    def _description(self, params: list[_Param], n_trials: int,
+                     seed: int | None) -> dict[str, Any]:
+        """The study's user attributes, for Optuna's tools: what this search is."""
+        scoring = self.scoring
+        if scoring is None:
+            scoring = f"{type(self.estimator).__name__}.score"
+        elif not isinstance(scoring, str):
+            scoring = getattr(scoring, "__qualname__", None) or _short(scoring)
+        return {"seqpipe_search": type(self).__name__,
+                "estimator": _short(self.estimator, 2000),
+                "space": {param.name: param.describe(self.space[param.name])
+                          for param in params},
+                "scoring": scoring, "cv": _short(self._check_cv()),
+                "n_trials": n_trials, "random_state": seed}
 
     def _study_sampler(self, params: list[_Param], seed: int | None) -> Any:
         # one order of the grid for every trial: the sampler picks grid points by number

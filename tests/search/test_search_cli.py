@@ -3,19 +3,21 @@ the plot, the best pipeline reloaded; bad arguments exit 2 in one line."""
 
 import csv
 import json
+import stat
 import subprocess
 import sys
 
 import numpy as np
+import optuna
 import pytest
 
 import seqpipe
 from seqpipe.datasets import make_sin
 
 
-def seqpipe_command(*args, cwd):
+def seqpipe_command(*args, cwd, umask=-1):
     return subprocess.run([sys.executable, "-m", "seqpipe", *args], capture_output=True,
-                          text=True, timeout=300, cwd=cwd)
+                          text=True, timeout=300, cwd=cwd, umask=umask)
 
 
 def test_a_search_writes_its_trials_plot_and_best_pipeline(tmp_path):
@@ -23,9 +25,21 @@ def test_a_search_writes_its_trials_plot_and_best_pipeline(tmp_path):
     done = seqpipe_command("search", "sin", "--n-trials", "2", "--n-jobs", "2",
                            "--sampler", "random", "--n-samples", "150", "--epochs", "1",
                            "--cv", "2", "--storage", str(tmp_path / "trials.db"),
-                           "--out", str(out), "--random-state", "3", cwd=tmp_path)
+                           "--out", str(out), "--random-state", "3", cwd=tmp_path,
+                           umask=0o027)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "2 trials: 2 complete, 0 failed, 0 pruned" in done.stdout
+    # every file with the mode of a new file under the umask (0640), none with 0600
+    for name in ("trials.csv", "best.json", "score_by_trial.png", "best.seqpipe"):
+        assert stat.S_IMODE((out / name).stat().st_mode) == 0o640, name
+    # the storage as Optuna's tools open it, and the study: load_study sees the trials
+    url = f"sqlite:///{tmp_path / 'trials.db'}"
+    (line,) = [line for line in done.stdout.splitlines() if "optuna-dashboard" in line]
+    assert line.endswith(f"optuna-dashboard {url}")
+    study_name = line.split("(study ")[1].split(")")[0]
+    study = optuna.load_study(study_name=study_name, storage=url)
+    assert [t.state.name for t in study.trials] == ["COMPLETE", "COMPLETE"]
+    assert study.user_attrs["seqpipe_search"] == "RandomSearch"
     assert "trial" in done.stderr and "best=" in done.stderr  # the progress bar
     with open(out / "trials.csv", newline="") as file:
         rows = list(csv.DictReader(file))

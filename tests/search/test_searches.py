@@ -261,7 +261,7 @@ def test_windows_y_scored_by_name_are_finite():
     assert np.isfinite(search.score(X, y))
 
 
-def test_options_that_optuna_cannot_hold_are_mapped_by_index(data):
+def test_options_that_optuna_cannot_hold_are_mapped_by_label(data):
     X, y = data
     tiny, big = Ridge(alpha=1e-3), Ridge(alpha=1e3)
     pipeline = Pipeline([MeanStdNormalizer(), Ridge()])
@@ -273,7 +273,9 @@ def test_options_that_optuna_cannot_hold_are_mapped_by_index(data):
         == {"1", "1.0"}
     assert search.best_params_["ridge"] is tiny
     assert search.best_estimator_.named_steps["ridge"] is not tiny  # a clone, refit
-    assert set(search.study_.trials[0].params.values()) <= {0, 1}
+    assert {tuple(t.params.values()) for t in search.study_.trials} == {
+        (ridge, factor) for ridge in ("Ridge(alpha=0.001)", "Ridge(alpha=1000.0)")
+        for factor in ("1", "1.0")}  # labels, not indices
     sampled = RandomSearch(pipeline, {"ridge__max_iter": LogRandInt(1, 100),
                                       "ridge": Choice([tiny, big])}, n_trials=3, cv=2,
                            random_state=0).fit(X, y)
@@ -371,8 +373,9 @@ def test_a_search_killed_mid_trial_resumes_and_reruns_only_the_cut_trial(data, t
     assert cut in rerun and rerun == {1.0, 2.0, 3.0, 4.0, 5.0} - finished  # none finished
     assert sorted(t["params"]["alpha"] for t in search.trials_) == [1.0, 2.0, 3.0, 4.0, 5.0]
     assert all(t["state"] == "COMPLETE" for t in search.trials_)
-    states = [t.state.name for t in search.study_.trials]
-    assert states.count("FAIL") == 1 and states.count("COMPLETE") == 5  # the cut trial
+    # the cut trial ran again under its own number: five trials, numbered 0 to 4
+    assert [t.state.name for t in search.study_.trials] == ["COMPLETE"] * 5
+    assert [t["number"] for t in search.trials_] == list(range(5))
 
 
 SHARER = """
@@ -536,14 +539,22 @@ def test_a_trials_pruner_compares_with_copies_of_the_ended_trials_that_reported(
     study.add_trial(optuna.trial.create_trial(state=optuna.trial.TrialState.COMPLETE,
                                               value=0.5, intermediate_values={0: 0.1, 1: 0.5}))
     study.add_trial(optuna.trial.create_trial(state=optuna.trial.TrialState.PRUNED,
-                                              intermediate_values={0: -1.0}))
+                                              intermediate_values={0: -1.0},
+                                              system_attrs={"completed_rung_0": -1.0}))
     study.add_trial(optuna.trial.create_trial(state=optuna.trial.TrialState.COMPLETE,
                                               value=0.9))  # reported nothing
     study.add_trial(optuna.trial.create_trial(state=optuna.trial.TrialState.FAIL,
                                               intermediate_values={0: 9.0}))  # not a peer
-    copies = _finished(study)
-    assert [(t.state.name, t.value, t.intermediate_values) for t in copies] == [
-        ("COMPLETE", 0.5, {0: 0.1, 1: 0.5}), ("PRUNED", None, {0: -1.0})]
+    study.ask()  # running
+    study.add_trial(optuna.trial.create_trial(state=optuna.trial.TrialState.COMPLETE,
+                                              value=0.7))  # after the trial: not seen
+    copies = _finished(study, 5)
+    # one per earlier trial, each under its own number; placeholders for non-peers
+    assert [(t.state.name, t.value, t.intermediate_values, t.system_attrs)
+            for t in copies] == [
+        ("COMPLETE", 0.5, {0: 0.1, 1: 0.5}, {}),
+        ("PRUNED", None, {0: -1.0}, {"completed_rung_0": -1.0}),
+        ("COMPLETE", 0.9, {}, {}), ("FAIL", None, {}, {}), ("FAIL", None, {}, {})]
 
 
 def test_a_search_asks_while_fewer_than_n_trials_are_finished_or_running():
@@ -609,7 +620,9 @@ def test_fit_failed_warnings_are_attributed_to_the_caller_of_fit(data):
     assert [w.filename for w in record if w.category is FitFailedWarning] == [__file__]
 
 
-def test_only_the_trials_of_dead_processes_are_failed_and_queued_again():
+@pytest.mark.parametrize("in_memory", [False, True])
+def test_only_the_trials_of_dead_processes_are_queued_again_under_their_number(
+        tmp_path, in_memory):
     import socket
 
     import optuna
@@ -619,15 +632,26 @@ def test_only_the_trials_of_dead_processes_are_failed_and_queued_again():
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
     space = {"alpha": optuna.distributions.FloatDistribution(0.0, 10.0)}
-    study = optuna.create_study(direction="maximize")
+    storage = None if in_memory else f"sqlite:///{tmp_path / 'trials.db'}"
+    study = optuna.create_study(direction="maximize", storage=storage)
     for host in ("elsewhere", socket.gethostname()):  # another host's, then this one's
         trial = study.ask(space)
         trial.set_user_attr("host", host)
         trial.set_user_attr("pid", dead.pid)
+    unset = study.ask()  # cut before its params were set: failed, nothing to rerun
+    unset.set_user_attr("host", socket.gethostname())
+    unset.set_user_attr("pid", dead.pid)
     GridSearch._rerun_abandoned(study, [_Param("alpha", space["alpha"])])
-    other, cut = study.get_trials()[:2]
-    assert (other.state.name, cut.state.name) == ("RUNNING", "FAIL")
-    assert study.ask(space).params == cut.params  # queued again, with the same params
+    other, cut, unset = study.get_trials()[:3]
+    if in_memory:  # Optuna's InMemoryStorage pops no trial put back: a new one
+        assert [t.state.name for t in study.get_trials()] == [
+            "RUNNING", "FAIL", "FAIL", "WAITING"]
+        assert study.ask(space).params == cut.params
+        return
+    assert [t.state.name for t in (other, cut, unset)] == ["RUNNING", "WAITING", "FAIL"]
+    again = study.ask(space)
+    assert (again.number, again.params) == (cut.number, cut.params)  # the same trial
+    assert study.ask(space).number == 3  # then new ones
 
 
 @pytest.mark.parametrize("kwargs, message", [
