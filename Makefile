@@ -7,7 +7,7 @@ STAMP := $(VENV)/.seqpipe-installed
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 export PYTHONUNBUFFERED := 1
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench docs clean
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -42,5 +42,17 @@ mutation: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[dev,mutation]'
 	$(PY) benchmarks/mutation.py
 
+# The documentation site (Sphinx) into docs/_build/html; CI adds -W --keep-going.
+DOCS_STAMP := $(VENV)/.seqpipe-docs-installed
+SPHINXOPTS ?=
+
+$(DOCS_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[dev,docs]'
+	touch $(DOCS_STAMP)
+
+docs: $(DOCS_STAMP)
+	$(PY) -m sphinx -b html $(SPHINXOPTS) docs docs/_build/html
+
 clean:
-	rm -rf $(VENV) runs build *.egg-info .mutation mutants
+	rm -rf $(VENV) runs build *.egg-info .mutation mutants docs/_build docs/api/generated \
+		docs/auto_examples docs/sg_execution_times.rst

@@ -1,4 +1,5 @@
 """Forecast a series of your own from a CSV: ``seqpipe run csv`` then ``seqpipe predict``.
+=======================================================================================
 
 Run: ``python examples/csv_forecast.py [--data FILE.csv --column NAME --date-column NAME]
 [--quick] [--output runs/csv_forecast]``

@@ -1,4 +1,5 @@
 """Seed 004: an LSTM classifier echoes the value at position 7 of a one-hot sequence.
+==================================================================================
 
 Run: ``python examples/echo.py [--quick] [--output runs/echo]``
 

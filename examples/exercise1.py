@@ -1,4 +1,5 @@
 """Seed 003, exercise 1: predict a sine and a cosine of the same phase.
+====================================================================
 
 Run: ``python examples/exercise1.py [--quick] [--output runs/exercise1]``
 

@@ -1,4 +1,5 @@
 """Exercise 1 trained with seed 003's composition of meta-steps, seqpipe's names.
+==============================================================================
 
 Run: ``python examples/exercise1_neuraxle_style.py [--epochs 15] [--output runs/neuraxle_style]``
 

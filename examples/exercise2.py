@@ -1,4 +1,5 @@
 """Seed 003, exercise 2: predict a sum of two waves of random frequencies.
+=======================================================================
 
 Run: ``python examples/exercise2.py [--quick] [--output runs/exercise2]``
 

@@ -1,4 +1,5 @@
 """Seed 003, exercise 3: predict exercise 2's clean waves from noisy inputs.
+=========================================================================
 
 Run: ``python examples/exercise3.py [--quick] [--output runs/exercise3]``
 

@@ -1,4 +1,5 @@
 """Seed 003, exercise 4: predict 40 days of Bitcoin closes (USD and EUR) from the 40 before.
+=========================================================================================
 
 Run: ``python examples/exercise4.py [--quick] [--output runs/exercise4]``
 

@@ -1,4 +1,5 @@
 """Forecast an electricity load a day ahead from Python, with covariates and a backtest.
+=====================================================================================
 
 Run: ``python examples/forecasting.py [--quick] [--output runs/forecasting]``
 

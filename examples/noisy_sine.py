@@ -1,4 +1,5 @@
 """Seed 000: an LSTM predicts the next value of a noisy sine from a window of 10.
+==============================================================================
 
 Run: ``python examples/noisy_sine.py [--quick] [--output runs/noisy_sine]``
 

@@ -1,4 +1,5 @@
 """Seed 001: an LSTM predicts the next value of sin(x) from a window of 5.
+=======================================================================
 
 Run: ``python examples/sin.py [--quick] [--output runs/sin]``
 

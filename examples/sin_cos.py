@@ -1,4 +1,5 @@
 """Seed 001: an LSTM predicts the next (sin(x), cos(x)) pair from a window of 5.
+=============================================================================
 
 Run: ``python examples/sin_cos.py [--quick] [--output runs/sin_cos]``
 

@@ -1,4 +1,5 @@
 """Seed 002: the next closing price from the last 30, deflated, detrended, deployed.
+=================================================================================
 
 Run: ``python examples/stock.py [--data FILE.csv --column close --date-column date]
 [--cpi CPI.csv] [--quick] [--output runs/stock]``

@@ -1,4 +1,5 @@
 """Seed 001: an LSTM predicts the next value of x sin(x) from a window of 5.
+=========================================================================
 
 Run: ``python examples/x_sin.py [--quick] [--output runs/x_sin]``
 

@@ -90,7 +90,23 @@ _FIELDS = ("format_version", "created", "library_versions", "payload_size",
 
 class ArtifactError(ValueError):
     """A file is not a readable seqpipe artifact (truncated, corrupted, written by a
-    newer seqpipe, or with a missing or wrong signature)."""
+    newer seqpipe, or with a missing or wrong signature).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from seqpipe import load
+    >>> from seqpipe.persistence import ArtifactError
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = Path(tmp) / "notes.txt"
+    ...     _ = path.write_text("not an artifact")
+    ...     try:
+    ...         load(path)
+    ...     except ArtifactError as error:
+    ...         print(type(error).__name__, isinstance(error, ValueError))
+    ArtifactError True
+    """
 
 
 class InconsistentVersionWarning(UserWarning):
@@ -183,6 +199,18 @@ def save(obj: Any, path: str | os.PathLike, *, key: bytes | str | None = None) -
     The header records the versions of seqpipe, Python, NumPy, scikit-learn, joblib and,
     if already imported, Keras and TensorFlow (saving never imports them): :func:`load`
     warns when seqpipe, scikit-learn, Keras or TensorFlow differ.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from sklearn.linear_model import LinearRegression
+    >>> from seqpipe import load, save
+    >>> model = LinearRegression().fit([[0.0], [1.0]], [0.0, 2.0])
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = save(model, Path(tmp) / "model.seqpipe", key="secret")
+    ...     load(path, key="secret").predict([[2.0]]).round(2).tolist()
+    [4.0]
     """
     target = pathlib.Path(path).resolve()
     if not target.parent.is_dir():
@@ -244,6 +272,25 @@ def load(path: str | os.PathLike, *, key: bytes | str | None = None) -> Any:
         One per library among seqpipe, scikit-learn, Keras and TensorFlow that the header
         records with another version than the running one; emitted once the file is
         verified, before unpickling (so it also precedes an unpickling error).
+
+    Examples
+    --------
+    A truncated or altered file is refused before anything is unpickled:
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from seqpipe import load, save
+    >>> from seqpipe.persistence import ArtifactError
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = save({"weights": [1, 2, 3]}, Path(tmp) / "obj.seqpipe")
+    ...     print(load(path))
+    ...     _ = path.write_bytes(path.read_bytes()[:-3])
+    ...     try:
+    ...         load(path)
+    ...     except ArtifactError as error:
+    ...         print(str(error).split(" is ")[1])
+    {'weights': [1, 2, 3]}
+    truncated: expected ... payload bytes, found ...
     """
     with open(path, "rb") as f:
         data = f.read()
@@ -297,6 +344,19 @@ def read_header(path: str | os.PathLike) -> dict:
         If ``path`` does not exist.
     ArtifactError
         If the file is not an artifact or its header is truncated or corrupted.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from seqpipe import save
+    >>> from seqpipe.persistence import read_header
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     header = read_header(save([1, 2], Path(tmp) / "list.seqpipe"))
+    >>> header["format_version"], header["signature"]
+    (1, None)
+    >>> "numpy" in header["library_versions"]
+    True
     """
     with open(path, "rb") as f:
         head = f.read(len(MAGIC)) + f.readline()

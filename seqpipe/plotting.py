@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+__all__ = ["plot_errors_by_step", "plot_history", "plot_predictions"]
+
 
 def _figure(n_rows: int, width: float, row_height: float) -> tuple[Any, np.ndarray]:
     """A new figure on its own Agg canvas and its ``(n_rows, 1)`` axes (no pyplot)."""

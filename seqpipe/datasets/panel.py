@@ -50,6 +50,15 @@ def make_panel(n_series: int = 200, n_timesteps: int = 1200, *, noise: float = 0
     -------
     pandas.DataFrame
         Indexed by dates named ``"date"``, one column per series (``series-0``, ...).
+
+    Examples
+    --------
+    >>> from seqpipe.datasets import make_panel
+    >>> panel = make_panel(3, 400, random_state=0)
+    >>> panel.shape, list(panel.columns)
+    ((400, 3), ['series-0', 'series-1', 'series-2'])
+    >>> panel.index.name
+    'date'
     """
     owner = "make_panel"
     check_int_param(owner, "n_series", n_series)

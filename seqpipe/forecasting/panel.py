@@ -160,6 +160,19 @@ def from_long(data: pd.DataFrame, id_column: str, time_column: str, target: str
     ValueError
         A column is missing; a (series, date) pair is given twice, or a target or
         date cannot be read (naming the rows of ``data``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from seqpipe.forecasting import from_long
+    >>> long = pd.DataFrame({"store": ["a", "a", "b"],
+    ...                      "day": ["2024-01-01", "2024-01-02", "2024-01-02"],
+    ...                      "sales": [1.0, 2.0, 5.0]})
+    >>> from_long(long, "store", "day", "sales")
+    store         a    b
+    day
+    2024-01-01  1.0  NaN
+    2024-01-02  2.0  5.0
     """
     if not isinstance(data, pd.DataFrame):
         raise ValueError(f"from_long reads a DataFrame; got {type(data).__name__}.")

@@ -41,6 +41,13 @@ def lstm_classifier(
     keras.Model
         Maps ``(batch, n_timesteps, input_dim)``, any ``n_timesteps``, to class
         probabilities ``(batch, output_dim)`` (rows sum to 1).
+
+    Examples
+    --------
+    >>> from seqpipe.models import lstm_classifier
+    >>> model = lstm_classifier(10, 10, units=8)
+    >>> model.output_shape
+    (None, 10)
     """
     sequence = keras.Input(shape=(None, input_dim), name="sequence")
     hidden = sequence

@@ -51,6 +51,15 @@ def forecast_gru(
     -------
     keras.Model
         Maps ``(batch, P + H, n_channels)`` to ``(batch, H)``.
+
+    Examples
+    --------
+    Windows of 24 past and 6 forecast rows of 3 channels, the last 2 known ahead:
+
+    >>> from seqpipe.models import forecast_gru
+    >>> model = forecast_gru((30, 3), (6,), n_known_ahead=2, hidden_dim=4)
+    >>> model.output_shape
+    (None, 6)
     """
     horizon = int(output_shape[0])
     length, channels = int(input_shape[0]), int(input_shape[1])

@@ -51,6 +51,13 @@ def lstm_regressor(
     keras.Model
         Maps ``(batch, n_timesteps, input_dim)``, any ``n_timesteps``, to
         ``(batch, output_dim)``.
+
+    Examples
+    --------
+    >>> from seqpipe.models import lstm_regressor
+    >>> model = lstm_regressor(1, 1, units=8)
+    >>> model.output_shape
+    (None, 1)
     """
     window = keras.Input(shape=(None, input_dim), name="window")
     hidden = window

@@ -51,6 +51,16 @@ def seq2seq_gru(
     keras.Model
         Maps ``(batch, n_timesteps, input_dim)`` to
         ``(batch, window_size_future, output_dim)``.
+
+    Examples
+    --------
+    Usually passed to :class:`~seqpipe.steps.KerasModelStep`, which infers the shapes;
+    called directly, it returns the model:
+
+    >>> from seqpipe.models import seq2seq_gru
+    >>> model = seq2seq_gru(2, 2, 10, hidden_dim=4)
+    >>> model.input_shape, model.output_shape
+    ((None, None, 2), (None, 10, 2))
     """
     l2 = regularizers.L2(lambda_loss_amount) if lambda_loss_amount else None
     decay = {"kernel_regularizer": l2, "recurrent_regularizer": l2, "bias_regularizer": l2}

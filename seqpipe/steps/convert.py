@@ -41,6 +41,15 @@ class ToNumpy(SampleMixin, TransformerMixin, BaseEstimator, auto_wrap_output_key
     ----------
     n_features_in_ : int
         Number of features (last axis) seen during fit.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from seqpipe.steps import ToNumpy
+    >>> frame = pd.DataFrame({"a": [1, 2], "b": [3, 4]})
+    >>> ToNumpy().fit(frame).transform(frame)
+    array([[1., 3.],
+           [2., 4.]], dtype=float32)
     """
 
     def __seqpipe_tags__(self) -> StepTags:

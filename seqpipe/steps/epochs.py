@@ -60,6 +60,18 @@ class EpochRepeater(HistoryMixin, MetaStepMixin, BaseEstimator):
         Wall time of each completed epoch (validation included).
     history_ : dict
         Histories of the MetricsWrappers inside, by name.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import SGDRegressor
+    >>> from seqpipe.steps import EpochRepeater, MiniBatch
+    >>> X = np.random.default_rng(0).normal(size=(200, 3))
+    >>> model = EpochRepeater(MiniBatch(SGDRegressor(random_state=0), batch_size=50), epochs=4)
+    >>> model.fit(X, X.sum(axis=1)).n_epochs_
+    4
+    >>> model.get_params()["step__batch_size"]
+    50
     """
 
     _validates_input = True

@@ -49,6 +49,19 @@ class TrainOnly(SampleMixin, TransformerMixin, BaseEstimator, auto_wrap_output_k
     sample_indices_ : ndarray of int
         The step's own ``sample_indices_`` (e.g. a DataShuffler's last order), when it
         has them: which input sample each output sample of the last training pass is.
+
+    Examples
+    --------
+    The wrapped step acts while fitting; on the predict path X passes through untouched:
+
+    >>> import numpy as np
+    >>> from seqpipe.steps import DataShuffler, TrainOnly
+    >>> X, y = np.arange(6.0).reshape(3, 2), np.arange(3.0)
+    >>> Xs, ys = TrainOnly(DataShuffler(random_state=0)).fit_resample(X, y)
+    >>> sorted(ys.tolist())
+    [0.0, 1.0, 2.0]
+    >>> TrainOnly(DataShuffler(random_state=0)).fit(X).transform(X) is X
+    True
     """
 
     def __init__(self, step: Any) -> None:
@@ -112,6 +125,17 @@ class ForEach(SampleMixin, TransformerMixin, BaseEstimator, auto_wrap_output_key
     ----------
     n_features_in_ : int
         Number of features (last axis) seen during fit.
+
+    Examples
+    --------
+    Each sample is normalized on its own statistics:
+
+    >>> import numpy as np
+    >>> from seqpipe.steps import ForEach, MeanStdNormalizer
+    >>> X = np.random.default_rng(0).normal(loc=5.0, size=(4, 10, 2))
+    >>> Xt = ForEach(MeanStdNormalizer()).fit(X).transform(X)
+    >>> bool(np.allclose(Xt.mean(axis=1), 0.0))
+    True
     """
 
     def __init__(self, step: Any) -> None:

@@ -139,6 +139,16 @@ class KerasModelStep(RegressorMixin, BaseEstimator):
     Pickling stores the training state (see :meth:`get_training_state`) and rebuilds
     the model with ``build_fn`` when loaded, so ``build_fn`` must be importable (no
     lambdas).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from seqpipe.models import seq2seq_gru
+    >>> from seqpipe.steps import KerasModelStep
+    >>> X = np.random.default_rng(0).normal(size=(32, 5, 2)).astype("float32")
+    >>> step = KerasModelStep(seq2seq_gru, hidden_dim=4, epochs=1, random_state=0).fit(X, X)
+    >>> step.predict(X).shape, step.get_params()["hidden_dim"]
+    ((32, 5, 2), 4)
     """
 
     def __init__(

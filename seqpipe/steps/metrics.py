@@ -64,6 +64,18 @@ class MetricsWrapper(MetaStepMixin, BaseEstimator):
         The fitted wrapped step.
     history_ : dict
         ``{"train": {metric: [values]}, "validation": {metric: [values]}}``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import Ridge
+    >>> from seqpipe.steps import MetricsWrapper
+    >>> X = np.arange(20.0).reshape(10, 2)
+    >>> wrapper = MetricsWrapper(Ridge(), metrics=["mse", "r2"], name="ridge").fit(X, X[:, 0])
+    >>> sorted(wrapper.history_["train"])
+    ['mse', 'r2']
+    >>> wrapper.predict(X[:2]).shape
+    (2,)
     """
 
     def __init__(self, step: Any, metrics: Any = None, name: str | None = None,

@@ -66,6 +66,18 @@ class MiniBatch(HistoryMixin, MetaStepMixin, BaseEstimator):
     n_batches_ : int
         Number of batches of the last pass.
     n_features_in_ : int
+
+    Examples
+    --------
+    The last, partial batch is kept (``keep_last=True``):
+
+    >>> import numpy as np
+    >>> from sklearn.linear_model import SGDRegressor
+    >>> from seqpipe.steps import MiniBatch
+    >>> X = np.random.default_rng(0).normal(size=(250, 3))
+    >>> step = MiniBatch(SGDRegressor(random_state=0), batch_size=100).fit(X, X.sum(axis=1))
+    >>> step.n_batches_
+    3
     """
 
     _validates_input = True

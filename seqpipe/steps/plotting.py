@@ -45,6 +45,20 @@ class PlotPredictions(MetaStepMixin, BaseEstimator):
     step_ : step
     last_plot_ : pathlib.Path or None
         The last PNG written.
+
+    Examples
+    --------
+    Inactive unless enabled (``enabled=True``): then a plain wrapper.
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import numpy as np
+    >>> from sklearn.linear_model import Ridge
+    >>> from seqpipe.steps import PlotPredictions
+    >>> X = np.random.default_rng(0).normal(size=(20, 4))
+    >>> step = PlotPredictions(Ridge()).fit(X, X)
+    >>> step.predict(X).shape
+    (20, 4)
     """
 
     def __init__(self, step: Any, max_plotted: int = 10,

@@ -40,6 +40,19 @@ class DataShuffler(SampleMixin, TransformerMixin, BaseEstimator, auto_wrap_outpu
         The order of the last shuffle: output sample ``i`` is input sample
         ``sample_indices_[i]``. A Pipeline reorders fit parameters with one value per
         sample (``sample_weight``) with it, so the weights follow their samples.
+
+    Examples
+    --------
+    Samples are shuffled on the fit path only, y with X; predictions keep the order:
+
+    >>> import numpy as np
+    >>> from seqpipe.steps import DataShuffler
+    >>> X, y = np.arange(5.0).reshape(5, 1), np.arange(5.0)
+    >>> Xs, ys = DataShuffler(random_state=0).fit_resample(X, y)
+    >>> bool((Xs[:, 0] == ys).all()), sorted(ys) == list(y)
+    (True, True)
+    >>> DataShuffler(random_state=0).fit(X).transform(X) is X
+    True
     """
 
     def __init__(self, random_state: Any = None) -> None:

@@ -112,6 +112,20 @@ class ValidationSplit(HistoryMixin, MetaStepMixin, BaseEstimator):
     best_epoch_ : int
         Index of the pass with the best score.
     stop_training_ : bool
+
+    Examples
+    --------
+    The last 25 % of the samples validate after every epoch:
+
+    >>> import numpy as np
+    >>> from sklearn.linear_model import SGDRegressor
+    >>> from seqpipe.steps import EpochRepeater, MiniBatch, ValidationSplit
+    >>> X = np.random.default_rng(0).normal(size=(200, 3))
+    >>> split = ValidationSplit(MiniBatch(SGDRegressor(random_state=0), batch_size=50),
+    ...                         validation_size=0.25)
+    >>> model = EpochRepeater(split, epochs=3).fit(X, X.sum(axis=1))
+    >>> len(split.validation_scores_), split.validation_indices_[[0, -1]].tolist()
+    (3, [150, 199])
     """
 
     _validates_input = True

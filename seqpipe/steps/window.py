@@ -62,6 +62,17 @@ class Windower(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
     ----------
     n_features_in_ : int
         Number of features of the series seen during fit.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from seqpipe.steps import Windower
+    >>> series = np.arange(12.0).reshape(6, 2)          # 6 time steps, 2 features
+    >>> X, y = Windower(3, 2).fit_resample(series)
+    >>> X.shape, y.shape                                 # every window with a full future
+    ((2, 3, 2), (2, 2, 2))
+    >>> Windower(3, 2).fit(series).transform(series).shape   # predict path: all past windows
+    (4, 3, 2)
     """
 
     def __init__(self, window_size_past: int, window_size_future: int, stride: int = 1) -> None:
