@@ -120,6 +120,9 @@ Besides the methods above, these are found by duck typing:
 ``stop_training_`` / ``end_training()``
     A step may set ``stop_training_ = True`` to ask for early stopping and define
     ``end_training()`` to run when training ends; ``EpochRepeater`` honours both.
+``set_output(transform=...)`` and ``get_feature_names_out(input_features)``
+    scikit-learn's table output, on the steps whose outputs are 2-D tables
+    (MeanStdNormalizer, ToNumpy); a Pipeline sets and chains them through its steps.
 ``record(subset, y_true, y_pred)`` and ``history_``
     A metrics recorder (``MetricsWrapper``). :func:`collect_history` gathers the
     ``history_`` of every recorder in a step; on a validation pass

@@ -362,6 +362,60 @@ class Pipeline(HistoryMixin, StepComposition):
         keeps_samples = get_step_tags(self).keeps_samples
         return self._truth(y, y_true, trail, keeps_samples), self._inverse_y(y_pred, trail)
 
+    # ------------------------------------------------------------------ table output
+    def set_output(self, *, transform: str | None = None) -> Pipeline:
+        """Set the output container of every step that transforms X (scikit-learn's
+        ``Pipeline.set_output``); a step that cannot output tables says why.
+
+        Parameters
+        ----------
+        transform : {"default", "pandas", "polars"} or None, default=None
+            See e.g. :meth:`seqpipe.steps.MeanStdNormalizer.set_output`.
+
+        Returns
+        -------
+        self : Pipeline
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from seqpipe import make_pipeline
+        >>> from seqpipe.steps import MeanStdNormalizer, ToNumpy
+        >>> pipe = make_pipeline(ToNumpy(), MeanStdNormalizer()).set_output(transform="pandas")
+        >>> type(pipe.fit_transform(np.arange(6.0).reshape(3, 2))).__name__
+        'DataFrame'
+        """
+        for name, step in self._named():
+            if step == PASSTHROUGH or not hasattr(step, "transform"):
+                continue
+            if not hasattr(step, "set_output"):
+                raise ValueError(f"Pipeline step {name!r} ({type(step).__name__}) has no "
+                                 f"set_output: its output container cannot be set.")
+            step.set_output(transform=transform)
+        return self
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """Names of the features out of the last step, through every step's
+        ``get_feature_names_out`` (scikit-learn's ``Pipeline.get_feature_names_out``).
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+        """
+        names = input_features
+        for name, step in self._named():
+            if step == PASSTHROUGH:
+                continue
+            if not hasattr(step, "get_feature_names_out"):
+                raise AttributeError(f"Estimator {name} ({type(step).__name__}) does not "
+                                     f"provide get_feature_names_out.")
+            names = step.get_feature_names_out(names)
+        return names
+
     @available_if(_final_strictly_has("predict"))
     def score(self, X: Any, y: Any = None, sample_weight: Any = None) -> float:
         """R² of the predictions (accuracy for a classifier), in y's units.

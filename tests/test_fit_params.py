@@ -180,6 +180,16 @@ def test_weights_follow_their_rows_through_shuffles_batches_and_splits(with_rout
     assert list(epoch) != list(range(80))  # shuffled
 
 
+def test_weights_of_the_rows_a_minibatch_leaves_out_are_left_out(routing):
+    rows = np.arange(40.0)
+    recorder = RowRecorder().set_fit_request(sample_weight=True)
+    MiniBatch(recorder, batch_size=16, keep_last=False).fit(
+        np.zeros((40, 2)), rows[:, None], sample_weight=rows + 1.0)
+    assert [len(seen) for seen, _ in recorder.calls_] == [16, 16]
+    for seen, weight in recorder.calls_:
+        np.testing.assert_array_equal(weight, seen + 1.0)
+
+
 @pytest.mark.parametrize("wrap", [lambda p: p, lambda p: MiniBatch(p, batch_size=8)],
                          ids=["fit", "adapt"])
 def test_weights_cannot_follow_windows_cut_from_a_series(routing, wrap):

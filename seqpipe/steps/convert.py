@@ -20,13 +20,17 @@ from seqpipe._validation import (
     validate_y,
 )
 from seqpipe.base import SampleMixin, StepTags
+from seqpipe.steps._output import TableOutputMixin
 
 
-class ToNumpy(SampleMixin, TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
+class ToNumpy(TableOutputMixin, SampleMixin, TransformerMixin, BaseEstimator,
+              auto_wrap_output_keys=None):
     """Convert X (and y on the fit path) to numpy arrays of ``dtype``.
 
     Accepts numpy arrays, nested lists and pandas DataFrames/Series (every step
-    refuses a pandas DatetimeIndex that is unsorted or has duplicates).
+    refuses a pandas DatetimeIndex that is unsorted or has duplicates). With
+    ``set_output(transform="pandas")`` a 2-D X comes out as a DataFrame of ``dtype``
+    with the input's columns and index (see :meth:`get_feature_names_out`).
 
     Parameters
     ----------
@@ -41,6 +45,8 @@ class ToNumpy(SampleMixin, TransformerMixin, BaseEstimator, auto_wrap_output_key
     ----------
     n_features_in_ : int
         Number of features (last axis) seen during fit.
+    feature_names_in_ : ndarray of str
+        Names of the features seen during fit (pandas input only).
 
     Examples
     --------
@@ -68,12 +74,14 @@ class ToNumpy(SampleMixin, TransformerMixin, BaseEstimator, auto_wrap_output_key
     def transform(self, X: Any) -> np.ndarray:
         """Return X as a numpy array of ``dtype``."""
         check_fitted(self, "n_features_in_")
-        X = validate_X(self, X, reset=False)
+        X_in, X = X, validate_X(self, X, reset=False)
         if self.dtype is None:
-            return X
-        if np.dtype(self.dtype) == np.float32:
-            return check_fits_float32(X)
-        return X.astype(self.dtype, copy=False)
+            Xt = X
+        elif np.dtype(self.dtype) == np.float32:
+            Xt = check_fits_float32(X)
+        else:
+            Xt = X.astype(self.dtype, copy=False)
+        return self._output(Xt, X_in)
 
     def resample(self, X: Any, y: Any = None) -> tuple[np.ndarray, Any]:
         """Convert X and y (nothing is learned)."""

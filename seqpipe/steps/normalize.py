@@ -22,9 +22,11 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 from seqpipe._validation import check_fitted, validate_X, validate_y
 from seqpipe.base import SampleMixin, StepTags
+from seqpipe.steps._output import TableOutputMixin
 
 
-class MeanStdNormalizer(SampleMixin, TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
+class MeanStdNormalizer(TableOutputMixin, SampleMixin, TransformerMixin, BaseEstimator,
+                        auto_wrap_output_keys=None):
     """Subtract the mean and divide by ``std_factor`` times the standard deviation.
 
     Statistics are per feature (the last axis). With ``per_sample=False`` they are
@@ -80,6 +82,10 @@ class MeanStdNormalizer(SampleMixin, TransformerMixin, BaseEstimator, auto_wrap_
         Shape of one sample of the y scaled during fit (``y.shape[1:]``), ``None``
         when none was. While ``scales_y_`` is True, ``resample`` and
         ``inverse_transform_y`` refuse a y of any other shape.
+    feature_names_in_ : ndarray of str
+        Names of the features seen during fit (pandas input only);
+        ``get_feature_names_out`` returns them, and ``set_output(transform="pandas")``
+        makes 2-D outputs DataFrames with these columns.
 
     See Also
     --------
@@ -174,7 +180,7 @@ class MeanStdNormalizer(SampleMixin, TransformerMixin, BaseEstimator, auto_wrap_
         Xt, yt : the normalized X, and y (scaled if ``scales_y_``, else unchanged).
         """
         self._check_params()
-        X = self._validate(X, reset=True)
+        X_in, X = X, self._validate(X, reset=True)
         if y is not None:
             y = validate_y(y, len(X))
         scales_y = self._decide_scales_y(y)
@@ -191,7 +197,8 @@ class MeanStdNormalizer(SampleMixin, TransformerMixin, BaseEstimator, auto_wrap_
         self.n_samples_seen_ = len(X)
         self.scales_y_ = scales_y
         self.y_shape_ = y.shape[1:] if scales_y and y is not None else None
-        return self.resample(X, y)
+        Xt, yt = self._apply(X, y)  # X is checked: not again (nor its feature names)
+        return self._output(Xt, X_in), yt
 
     def _decide_scales_y(self, y: np.ndarray | None) -> bool | None:
         """Whether fit scales ``y`` (see ``scales_y_``); ``normalize_y=True`` checks y."""
@@ -252,7 +259,11 @@ class MeanStdNormalizer(SampleMixin, TransformerMixin, BaseEstimator, auto_wrap_
         """Normalize X, and y too if it was scaled during fit (``scales_y_``); nothing
         is learned. While ``scales_y_`` is True, y must have the shape of fit's y."""
         check_fitted(self, "n_samples_seen_")
-        X = self._validate(X, reset=False)
+        Xt, yt = self._apply(self._validate(X, reset=False), y)
+        return self._output(Xt, X), yt
+
+    def _apply(self, X: np.ndarray, y: Any) -> tuple[np.ndarray, Any]:
+        """Normalize a checked X, and y if it is scaled (see :meth:`resample`)."""
         mean, scale = self._statistics(X)
         Xt = _standardize(X, mean, scale)
         if y is None or self.scales_y_ is False:

@@ -21,6 +21,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from seqpipe._validation import as_numeric_array, check_fitted, check_int_param, validate_X
+from seqpipe.steps._output import check_output
 
 
 def _windows(series: np.ndarray, size: int, n_starts: int, stride: int) -> np.ndarray:
@@ -79,6 +80,32 @@ class Windower(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         self.window_size_past = window_size_past
         self.window_size_future = window_size_future
         self.stride = stride
+
+    def set_output(self, *, transform: str | None = None) -> Windower:
+        """Refuse table output: windows are 3-D, and have no table form.
+
+        ``"default"`` and ``None`` are accepted (arrays, as always), so that a
+        scikit-learn Pipeline can set the output of all its steps; ``"pandas"`` or
+        ``"polars"`` is a ValueError saying why.
+
+        Parameters
+        ----------
+        transform : {"default", "pandas", "polars"} or None, default=None
+
+        Returns
+        -------
+        self : Windower
+        """
+        if transform is not None:
+            check_output(self, transform)
+        if transform not in (None, "default"):
+            raise ValueError(
+                f"Windower cannot output {transform} tables: it cuts a series into 3-D "
+                f"windows (n_windows, window_size_past, n_features), which a DataFrame "
+                f"(2-D) cannot hold. Set the output of the 2-D steps before it instead "
+                f"(e.g. MeanStdNormalizer().set_output(transform={transform!r}))."
+            )
+        return self
 
     def _check_params(self) -> None:
         check_int_param(self, "window_size_past", self.window_size_past)
