@@ -80,7 +80,8 @@ class Forecaster(BaseEstimator):
         forecast (``lower_L``, ``upper_L``), e.g. ``(80, 95)``: split conformal, from
         the chosen model's out-of-sample errors on the held-out part, calibrated once
         here (see :mod:`seqpipe.forecasting.intervals` for the guarantee and its
-        assumptions).
+        assumptions). With many series, each error is divided by its series'
+        ``series_scales_``, and each interval multiplied by it.
     validation_size : float, default=0.15
         Fraction of the time steps held out to choose the candidate, in (0, 1).
     random_state : int, optional
@@ -108,6 +109,12 @@ class Forecaster(BaseEstimator):
     residuals_ : ndarray of shape (n_origins, horizon)
         The chosen candidate's errors (prediction - actual) from every origin of the
         held-out part, fitted on the data before it: what the intervals stand on.
+        With many series, in units of each series' scale, time-major (by origin,
+        then series).
+    series_scales_ : pandas Series
+        With many series, the mean absolute change between time steps of each
+        series' training part: what its errors are divided by when candidates are
+        scored and intervals calibrated.
     levels_ : tuple of float
     interval_widths_ : dict of float to ndarray of shape (horizon,)
         The half-width of each level's interval at each step ahead.
