@@ -31,6 +31,7 @@ import numpy as np
 import optuna
 from sklearn.base import clone
 from sklearn.utils import _safe_indexing
+from sklearn.utils.validation import _check_method_params
 
 from seqpipe.base import iter_steps
 
@@ -44,6 +45,8 @@ class TrialTask:
     ``pruning`` is None or ``(pruner, finished, study_name)``: an Optuna pruner, the
     trials numbered below this one (``FrozenTrial``: copies of the ended ones with their
     intermediate values, placeholders for the others) and the search's study name.
+    ``fit_params`` and ``score_params`` go to the estimator's ``fit`` and to the scorer,
+    those with one value per sample taken at the fold's rows (``sample_weight``).
     """
 
     estimator: Any
@@ -51,6 +54,8 @@ class TrialTask:
     folds: list
     scorer: Any
     pruning: tuple[Any, list, str] | None = None
+    fit_params: dict[str, Any] = dataclasses.field(default_factory=dict)
+    score_params: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
 def accepts_epoch_callback(step: Any) -> bool:
@@ -129,13 +134,15 @@ def evaluate(task: TrialTask, X: Any, y: Any) -> dict[str, Any]:
                         inner.set_params(epoch_callback=reporter)
             fit_start = time.perf_counter()
             X_train = _safe_indexing(X, train)
+            fit_params = _check_method_params(X, task.fit_params, train)
             if y is None:
-                estimator.fit(X_train)
+                estimator.fit(X_train, **fit_params)
             else:
-                estimator.fit(X_train, _safe_indexing(y, train))
+                estimator.fit(X_train, _safe_indexing(y, train), **fit_params)
             score_start = time.perf_counter()
             y_test = None if y is None else _safe_indexing(y, test)
-            score = float(task.scorer(estimator, _safe_indexing(X, test), y_test))
+            score = float(task.scorer(estimator, _safe_indexing(X, test), y_test,
+                                      **_check_method_params(X, task.score_params, test)))
             record["fit_times"].append(score_start - fit_start)
             record["score_times"].append(time.perf_counter() - score_start)
             record["scores"].append(score)

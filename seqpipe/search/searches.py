@@ -132,9 +132,11 @@ from scipy.stats import rankdata
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
 from sklearn.exceptions import FitFailedWarning
 from sklearn.model_selection import check_cv
+from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping, process_routing
 from sklearn.utils.validation import check_is_fitted
 from tqdm.auto import tqdm
 
+from seqpipe._composition import routing_enabled
 from seqpipe.base import iter_steps
 from seqpipe.scoring import get_scorer
 from seqpipe.search._execution import DaskRunner, InlineRunner, IsolatedRunner, PoolRunner
@@ -496,8 +498,10 @@ class _BaseSearch(MetaEstimatorMixin, BaseEstimator, metaclass=abc.ABCMeta):
                          f"or a distributed.Client. Got {self.scheduler!r} instead.")
 
     def _run_trials(self, study: Any, params: list[_Param], n_trials: int, runner: Any,
-                    folds: list, scorer: Any, pruner: Any) -> None:
-        """Keep up to ``runner.capacity`` trials running until ``n_trials`` have ended."""
+                    folds: list, scorer: Any, pruner: Any,
+                    metadata: tuple[dict, dict] = ({}, {})) -> None:
+        """Keep up to ``runner.capacity`` trials running until ``n_trials`` have ended;
+        ``metadata``: the fit and score parameters of every fold."""
         running: dict[Any, tuple[Any, dict[str, Any]]] = {}
         pruning = not isinstance(pruner, optuna.pruners.NopPruner)
         progress = _Progress(study, n_trials, self.verbose)
@@ -507,7 +511,7 @@ class _BaseSearch(MetaEstimatorMixin, BaseEstimator, metaclass=abc.ABCMeta):
                     trial, values = self._ask(study, params)
                     task = TrialTask(self.estimator, values, folds, scorer,
                                      (pruner, _finished(study, trial.number),
-                                      study.study_name) if pruning else None)
+                                      study.study_name) if pruning else None, *metadata)
                     running[runner.submit(task)] = trial, values
                 if not running:
                     return
@@ -532,7 +536,41 @@ class _BaseSearch(MetaEstimatorMixin, BaseEstimator, metaclass=abc.ABCMeta):
             return WalkForwardSplit(self.cv)
         return check_cv(self.cv)
 
-    def fit(self, X: Any, y: Any = None) -> _BaseSearch:
+    def get_metadata_routing(self) -> MetadataRouter:
+        """How fit parameters reach the estimator, the scorer and ``cv`` when metadata
+        routing is enabled, as in scikit-learn's searches: the estimator's ``fit`` gets
+        what it requested for ``fit``, the scorer what it requested for ``score`` (the
+        estimator's ``score`` with ``scoring=None``), ``cv`` what it requested for
+        ``split``.
+
+        Returns
+        -------
+        routing : sklearn.utils.metadata_routing.MetadataRouter
+        """
+        scorer = get_scorer(self.scoring)
+        if not hasattr(scorer, "get_metadata_routing"):  # scoring=None: estimator.score
+            scorer = self.estimator
+        return (MetadataRouter(owner=type(self).__name__)
+                .add(estimator=self.estimator,
+                     method_mapping=MethodMapping().add(caller="fit", callee="fit"))
+                .add(scorer=scorer,
+                     method_mapping=MethodMapping().add(caller="fit", callee="score"))
+                .add(splitter=self._check_cv(),
+                     method_mapping=MethodMapping().add(caller="fit", callee="split")))
+
+    def _route(self, params: dict[str, Any]) -> tuple[dict, dict, dict]:
+        """The fit, score and split parameters among ``params``: by request with
+        metadata routing enabled, else all of them to the estimator's ``fit`` (as
+        scikit-learn's searches do)."""
+        if not params:
+            return {}, {}, {}
+        if not routing_enabled():
+            return params, {}, {}
+        routed = process_routing(self, "fit", **params)
+        return (dict(routed["estimator"]["fit"]), dict(routed["scorer"]["score"]),
+                dict(routed["splitter"]["split"]))
+
+    def fit(self, X: Any, y: Any = None, **params: Any) -> _BaseSearch:
         """Run the trials, then refit the best parameters on all of ``(X, y)``.
 
         Each trial clones ``estimator``, sets its parameters and fits and scores it on
@@ -546,6 +584,12 @@ class _BaseSearch(MetaEstimatorMixin, BaseEstimator, metaclass=abc.ABCMeta):
             The samples, in time order.
         y : array-like of shape (n_samples, ...) or None
             Their targets (None when a step of the estimator derives them from X).
+        **params : dict of str -> object
+            Fit parameters (e.g. ``sample_weight``), as in scikit-learn's searches: all
+            go to the estimator's ``fit``; with metadata routing enabled, to what
+            requested them (the estimator's steps, the scorer, ``cv``). Those with one
+            value per sample are taken at each fold's rows. They are part of the
+            study's name: other weights, another study.
 
         Returns
         -------
@@ -561,6 +605,7 @@ class _BaseSearch(MetaEstimatorMixin, BaseEstimator, metaclass=abc.ABCMeta):
             After the trials, when every one of them failed (naming the first error).
         """
         owner = type(self).__name__
+        metadata = params  # ``params`` names the space's parameters below
         check_space(self.estimator, _check_dict(self.space, owner))
         if not isinstance(self.refit, bool):
             raise ValueError(f"The 'refit' parameter of {owner} must be a bool. "
@@ -569,13 +614,14 @@ class _BaseSearch(MetaEstimatorMixin, BaseEstimator, metaclass=abc.ABCMeta):
         seed = _seed(self.random_state, owner)
         n_trials = self._n_trials(params)
         scorer = get_scorer(self.scoring)
-        folds = list(self._check_cv().split(X, y))
+        fit_params, score_params, split_params = self._route(metadata)
+        folds = list(self._check_cv().split(X, y, **split_params))
         n_jobs = self._n_jobs()
 
         pruner = self._pruner()
         isolate = self._isolate()
         storage = _storage(self.storage, owner)
-        study_name = self._study_name(X, y)
+        study_name = self._study_name(X, y, metadata)
 
         verbosity = optuna.logging.get_verbosity()
         optuna.logging.set_verbosity(optuna.logging.ERROR)
@@ -589,7 +635,8 @@ class _BaseSearch(MetaEstimatorMixin, BaseEstimator, metaclass=abc.ABCMeta):
             self._rerun_abandoned(study, params)
             runner = self._runner(X, y, n_jobs, isolate)
             try:
-                self._run_trials(study, params, n_trials, runner, folds, scorer, pruner)
+                self._run_trials(study, params, n_trials, runner, folds, scorer, pruner,
+                                 (fit_params, score_params))
             finally:
                 runner.close()
         finally:
@@ -612,7 +659,8 @@ class _BaseSearch(MetaEstimatorMixin, BaseEstimator, metaclass=abc.ABCMeta):
             start = time.perf_counter()
             estimator = clone(self.estimator).set_params(**clone(self.best_params_,
                                                                  safe=False))
-            self.best_estimator_ = estimator.fit(X) if y is None else estimator.fit(X, y)
+            self.best_estimator_ = (estimator.fit(X, **fit_params) if y is None
+                                    else estimator.fit(X, y, **fit_params))
             self.refit_time_ = time.perf_counter() - start
         return self
 
@@ -643,12 +691,13 @@ class _BaseSearch(MetaEstimatorMixin, BaseEstimator, metaclass=abc.ABCMeta):
         warnings.warn(f"Trial {trial.number} of {type(self).__name__} failed with params "
                       f"{values}: {record['error']}", FitFailedWarning, stacklevel=4)
 
-    def _study_name(self, X: Any, y: Any) -> str:
+    def _study_name(self, X: Any, y: Any, params: dict[str, Any] | None = None) -> str:
         config = {name: value for name, value in self.get_params(deep=False).items()
                   if name not in ("n_trials", "storage", "n_jobs", "backend", "scheduler",
                                   "isolate", "verbose")}
         text = (f"{type(self).__qualname__} {_fingerprint(config)} "
-                f"{joblib.hash(X)} {joblib.hash(y)}")
+                f"{joblib.hash(X)} {joblib.hash(y)}"
+                + (f" {joblib.hash(params)}" if params else ""))
         digest = hashlib.sha256(text.encode()).hexdigest()[:16]
         return f"seqpipe-{type(self).__name__}-{digest}"
 
