@@ -6,7 +6,7 @@ and backtests over many origins.
 See :class:`Forecaster` and :func:`backtest` for examples.
 """
 
-from seqpipe.forecasting.backtest import backtest, summary
+from seqpipe.forecasting.backtest import backtest, backtest_fitted, summary
 from seqpipe.forecasting.baselines import LastValue, SeasonalNaive
 from seqpipe.forecasting.calendar import CalendarFeatures
 from seqpipe.forecasting.forecaster import Forecaster
@@ -16,5 +16,6 @@ from seqpipe.forecasting.target_windows import TargetWindows
 from seqpipe.forecasting.windows import WindowFeatures, WindowLags, WindowScaler, make_windows
 
 __all__ = ["CalendarFeatures", "Forecaster", "LastValue", "SeasonalNaive", "TargetWindows",
-           "WindowFeatures", "WindowLags", "WindowScaler", "backtest", "detect_season",
+           "WindowFeatures", "WindowLags", "WindowScaler", "backtest", "backtest_fitted",
+           "detect_season",
            "from_long", "make_windows", "summary"]

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 from sklearn.base import clone
+from sklearn.utils.validation import check_is_fitted
 
 from seqpipe.forecasting.baselines import LastValue, SeasonalNaive
 from seqpipe.forecasting.covariates import as_covariates
@@ -37,7 +38,7 @@ from seqpipe.forecasting.intervals import interval_columns
 from seqpipe.forecasting.panel import Panel, as_panel, series_covariates
 from seqpipe.forecasting.windows import make_windows
 
-__all__ = ["backtest", "summary"]
+__all__ = ["backtest", "backtest_fitted", "summary"]
 
 
 def backtest(forecaster: Any, y: Any, *, past_covariates: Any = None,
@@ -108,7 +109,63 @@ def backtest(forecaster: Any, y: Any, *, past_covariates: Any = None,
               length if window == "rolling" else None) for group in groups]
     fits = _run(tasks, n_jobs, backend)
     frame = pd.concat([part for part, _ in fits], ignore_index=True)
-    season = fits[0][1]
+    return _with_baselines(frame, panel, first, fits[0][1])
+
+
+def backtest_fitted(forecaster: Any, y: Any, *, past_covariates: Any = None,
+                    future_covariates: Any = None, start: Any = None,
+                    step: int | None = None) -> pd.DataFrame:
+    """:func:`backtest` of a forecaster already fitted on the data up to ``start``,
+    without refit: its forecasts from every ``step``-th origin from ``start`` on, in
+    one batched call.
+
+    Parameters
+    ----------
+    forecaster : Forecaster
+        Fitted on ``y`` up to ``start`` (not checked: forecasts from origins inside
+        its training data are in-sample).
+    y, past_covariates, future_covariates
+        As for :func:`backtest`.
+    start : int or date, optional
+        The first origin; default the last time step the forecaster was fitted on.
+    step : int, optional
+        Time steps between origins; default the forecaster's horizon.
+
+    Returns
+    -------
+    DataFrame
+        As :func:`backtest`'s.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from sklearn.linear_model import Ridge
+    >>> from seqpipe.forecasting import Forecaster
+    >>> y = pd.Series(np.sin(np.arange(400) / 3),
+    ...               index=pd.date_range("2024-01-01", periods=400, freq="D"))
+    >>> fitted = Forecaster(2, candidates=[Ridge()]).fit(y.iloc[:360])
+    >>> len(backtest_fitted(fitted, y)["origin"].unique())
+    20
+    """
+    check_is_fitted(forecaster, "pipeline_")
+    panel = as_panel(y)
+    y = _as_pandas(y, panel)
+    horizon = _check_horizon(forecaster)
+    first = int(panel.index.get_indexer(forecaster._last_dates).max()) if start is None \
+        else _first_origin(start, panel.index)
+    step = horizon if step is None else _positive_int(step, "step")
+    origins = np.arange(first, len(panel.index) - horizon, step)
+    if len(origins) == 0:
+        raise ValueError(f"backtest_fitted: no origin from {panel.index[first]} leaves "
+                         f"{horizon} time step(s) to compare with.")
+    frame = _forecasts(forecaster, y, past_covariates, future_covariates, origins)
+    return _with_baselines(frame, panel, first, forecaster.season_)
+
+
+def _with_baselines(frame: pd.DataFrame, panel: Panel, first: int, season: int | None
+                    ) -> pd.DataFrame:
+    """``frame`` with the baselines' forecasts, and the MASE scales over the data up to
+    ``first`` in its attrs."""
     codes = np.zeros(len(frame), dtype=np.intp) if panel.names is None else \
         pd.Index(panel.names).get_indexer(frame["series"])
     at = panel.index.get_indexer(frame["origin"])
@@ -141,6 +198,13 @@ def _fit_and_forecast(forecaster: Any, y: pd.Series | pd.DataFrame, past: Any, f
     fitted = clone(forecaster).fit(before,
                                    past_covariates=_rows(past, before),
                                    future_covariates=_rows(future, before))
+    return _forecasts(fitted, y, past, future, origins), fitted.season_
+
+
+def _forecasts(fitted: Any, y: pd.Series | pd.DataFrame, past: Any, future: Any,
+               origins: np.ndarray) -> pd.DataFrame:
+    """The forecasts of ``fitted`` from ``origins``, one row per (series,) origin and
+    step ahead."""
     names = getattr(fitted, "series_", None)
     known = y if names is None else y[names]
     predictions = fitted.predict_origins(known, origins,
@@ -168,7 +232,7 @@ def _fit_and_forecast(forecaster: Any, y: pd.Series | pd.DataFrame, past: Any, f
     widths = {level: width * scales for level, width in fitted.interval_widths_.items()}
     for name, columns in interval_columns(chosen, widths).items():
         part[name] = columns.ravel()
-    return part, fitted.season_
+    return part
 
 
 def _run(tasks: list[tuple], n_jobs: int, backend: str) -> list:

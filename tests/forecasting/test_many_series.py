@@ -17,6 +17,7 @@ from seqpipe.forecasting import (
     SeasonalNaive,
     WindowScaler,
     backtest,
+    backtest_fitted,
     from_long,
     make_windows,
     summary,
@@ -247,3 +248,14 @@ def test_a_panel_of_random_walks_is_not_forecast_better_than_the_last_value():
                      start=0.6, step=1)
     overall = summary(frame).loc["overall"]
     assert 0.97 <= overall["mase"] / overall["last_value_mase"] <= 1.05
+
+
+def test_backtest_fitted_forecasts_as_backtest_from_the_end_of_the_fit(panel):
+    forecaster = Forecaster(7, candidates=LINEAR, levels=(80,))
+    first = 600
+    fitted = Forecaster(**forecaster.get_params()).fit(panel.iloc[:first + 1])
+    ours = backtest_fitted(fitted, panel)
+    theirs = backtest(forecaster, panel, start=first)
+    pd.testing.assert_frame_equal(ours, theirs)
+    assert ours.attrs == theirs.attrs
+    assert ours["origin"].min() == panel.index[first]
