@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["plot_errors_by_step", "plot_history", "plot_predictions"]
+__all__ = ["plot_errors_by_step", "plot_history", "plot_intervals", "plot_predictions"]
 
 
 def _figure(n_rows: int, width: float, row_height: float) -> tuple[Any, np.ndarray]:
@@ -159,4 +159,46 @@ def plot_errors_by_step(table: Any, path: str | os.PathLike, *,
     ax.set_ylabel("mean absolute error")
     ax.set_title(title)
     ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
+def plot_intervals(frame: Any, path: str | os.PathLike, *, step: int = 1,
+                   max_series: int = 4, title: str = "Forecasts and intervals") -> Path:
+    """Plot a backtest's forecasts ``step`` ahead against the actual values, the
+    prediction intervals shaded (the widest lightest), one row per series, to a PNG.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        What :func:`seqpipe.forecasting.backtest` returns: columns ``date``,
+        ``step``, ``actual``, ``prediction``, ``lower_L``/``upper_L`` pairs, and
+        ``series`` with many series.
+    path : path of the PNG to write.
+    step : int, default=1
+        The step ahead plotted.
+    max_series : int, default=4
+        Series plotted, the first ones.
+    title : str, default="Forecasts and intervals"
+
+    Returns
+    -------
+    Path
+        The written file.
+    """
+    rows = frame[frame["step"] == step]
+    groups = list(rows.groupby("series", sort=False)) if "series" in rows else [(None, rows)]
+    groups = groups[:max_series]
+    levels = sorted((float(column.removeprefix("lower_")) for column in rows.columns
+                     if column.startswith("lower_")), reverse=True)
+    fig, axes = _figure(len(groups), 8, 2.6)
+    for ax, (name, part) in zip(axes[:, 0], groups):
+        for shade, level in enumerate(levels):
+            ax.fill_between(part["date"], part[f"lower_{level:g}"], part[f"upper_{level:g}"],
+                            color="tab:blue", alpha=0.15 + 0.15 * shade, lw=0,
+                            label=f"{level:g} % interval")
+        ax.plot(part["date"], part["actual"], color="black", lw=1, label="actual")
+        ax.plot(part["date"], part["prediction"], color="tab:blue", lw=1,
+                label=f"forecast {step} ahead")
+        ax.set_title(title if name is None else f"{title}: {name}", fontsize=9)
+        ax.legend(fontsize=7, loc="upper left")
     return _save(fig, path)

@@ -12,9 +12,17 @@ import argparse
 import sys
 from pathlib import Path
 
-from seqpipe.cli._common import Parser, one_line, positive_float, positive_int, quiet_tensorflow
+from seqpipe.cli._common import (
+    Parser,
+    backend_line,
+    one_line,
+    positive_float,
+    positive_int,
+    quiet_tensorflow,
+)
 from seqpipe.cli.exercises import EXERCISES
 from seqpipe.cli.forecast import SERIES_TASKS, SeriesRun, run_series
+from seqpipe.cli.panel import run_panel
 from seqpipe.cli.predict import predict_file
 from seqpipe.cli.run import run_exercise, split_exercise
 from seqpipe.forecasting.intervals import check_levels
@@ -23,7 +31,7 @@ __all__ = ["build_parser", "main", "series_run"]
 
 _SERIES_OPTIONS = ("data", "column", "date_column", "cpi", "cpi_column", "window_past",
                    "window_future", "season", "past_covariates", "future_covariates",
-                   "calendar", "holidays", "levels")
+                   "calendar", "holidays", "levels", "id_column")
 
 
 def _levels(text: str) -> tuple[float, ...]:
@@ -82,6 +90,9 @@ def build_parser() -> tuple[Parser, Parser, Parser]:
                         help="the column of values (stock: default 'close')")
     series.add_argument("--date-column", default=None, metavar="NAME",
                         help="the column of dates (rows are sorted by it)")
+    series.add_argument("--id-column", default=None, metavar="NAME",
+                        help="csv: the column naming the series of a long CSV (a row per "
+                        "series and date): one model learns them all")
     series.add_argument("--past-covariates", type=_columns, default=None, metavar="COL[,COL]",
                         help="csv: columns known up to each forecast's origin only")
     series.add_argument("--future-covariates", type=_columns, default=None,
@@ -161,7 +172,14 @@ def main(argv: list[str] | None = None) -> int:
             predict_parser.error(one_line(error))
     if args.exercise in SERIES_TASKS:
         try:
-            return run_series(series_run(args), args.out or Path("runs") / args.exercise)
+            run = series_run(args)
+        except ValueError as error:
+            run_parser.error(one_line(error))
+        print(backend_line(), flush=True)
+        try:
+            if run.id_column is not None:
+                return run_panel(run, args.out or Path("runs") / args.exercise)
+            return run_series(run, args.out or Path("runs") / args.exercise)
         except (ValueError, OSError) as error:
             run_parser.error(one_line(error))
     given = [f"--{name.replace('_', '-')}" for name in _SERIES_OPTIONS
@@ -175,6 +193,7 @@ def main(argv: list[str] | None = None) -> int:
         size = "its default size" if args.n_samples is None else f"--n-samples {args.n_samples}"
         run_parser.error(f"{size} is too small for {args.exercise}: "
                          f"{str(error).removeprefix('seqpipe run with ').rstrip('.')}")
+    print(backend_line(), flush=True)
     return run_exercise(args.exercise, args.out or Path("runs") / args.exercise,
                         epochs=args.epochs, batch_size=args.batch_size,
                         hidden_dim=args.hidden_dim, learning_rate=args.learning_rate,
@@ -202,7 +221,7 @@ def series_run(args: argparse.Namespace) -> SeriesRun:
             raise ValueError("stock predicts the next value only: --window-future must "
                              "be 1")
         for flag in ("past_covariates", "future_covariates", "calendar", "holidays",
-                     "levels"):
+                     "levels", "id_column"):
             if getattr(args, flag) is not None:
                 raise ValueError(f"--{flag.replace('_', '-')} is for csv only")
         horizon = 1
@@ -212,6 +231,8 @@ def series_run(args: argparse.Namespace) -> SeriesRun:
             if given:
                 raise ValueError(f"{', '.join(given)} without --data: give the CSV too")
             notes.append("no --data given: running on the shipped BTC USD daily closes")
+    if args.id_column is not None:
+        _check_many_series(args)
     covariates = [*(args.past_covariates or []), *(args.future_covariates or [])]
     if covariates and args.date_column is None:
         raise ValueError("covariates need --date-column, to align them with the series "
@@ -233,4 +254,14 @@ def series_run(args: argparse.Namespace) -> SeriesRun:
         horizon=horizon, season=args.season, epochs=args.epochs, batch_size=args.batch_size,
         hidden_dim=args.hidden_dim, learning_rate=args.learning_rate,
         random_state=args.random_state, quiet=args.quiet, backtest=args.backtest,
-        levels=args.levels or (), notes=notes)
+        levels=args.levels or (), id_column=args.id_column, notes=notes)
+
+
+def _check_many_series(args: argparse.Namespace) -> None:
+    """ValueError for the options ``--id-column`` cannot take."""
+    if args.date_column is None:
+        raise ValueError("--id-column needs --date-column: the series are aligned by date")
+    if args.id_column in (args.column, args.date_column):
+        raise ValueError(f"--id-column {args.id_column!r} is also the value or the date "
+                         f"column")
+

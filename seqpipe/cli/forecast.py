@@ -61,8 +61,9 @@ SPEC_SUFFIX = ".series.json"
 SERIES_TASKS = {
     "stock": "seed 002: LSTM, next closing price from the last 30 (linear trend removed, "
              "optional CPI deflation); --data FILE.csv, else the shipped BTC USD closes",
-    "csv": "your own series: --data FILE.csv --column NAME [covariates]; Ridge "
-           "autoregressions, a seq2seq GRU and the baselines, chosen on the training part",
+    "csv": "your own series: --data FILE.csv --column NAME [covariates] (many series: "
+           "--id-column COL); Ridge autoregressions, a seq2seq GRU and the baselines, "
+           "chosen on the training part",
 }
 
 _NAMES = {"zero_mse": "predict zero", "last_value_mse": "last value",
@@ -94,6 +95,7 @@ class SeriesRun:
     quiet: bool = False
     backtest: bool = False
     levels: tuple[float, ...] = ()
+    id_column: str | None = None
     notes: list[str] = field(default_factory=list)
 
 
@@ -105,6 +107,7 @@ class SeriesSpec:
     date_column: str | None
     past_covariates: list[str]
     future_covariates: list[str]
+    id_column: str | None = None
 
 
 @dataclass(frozen=True)

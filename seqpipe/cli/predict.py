@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 
 from seqpipe import load
-from seqpipe.cli.forecast import read_csv_columns, read_spec
+from seqpipe.cli.forecast import SeriesSpec, read_csv_columns, read_spec
+from seqpipe.cli.panel import read_long_csv, write_forecast
 from seqpipe.forecasting import Forecaster
 
 __all__ = ["predict_file"]
@@ -52,6 +53,8 @@ def _forecast_csv(artifact: Path, inputs: Path, output: Path | None,
     if spec is None:
         raise ValueError(f"{artifact} was not trained on a CSV series (no "
                          f"{artifact.name}.series.json beside it): give a .npy input")
+    if spec.id_column is not None:
+        return _forecast_many(artifact, spec, inputs, output, future_file)
     data = read_csv_columns(inputs, spec.column, spec.date_column, spec.past_covariates,
                             spec.future_covariates)
     future = data.future
@@ -83,6 +86,24 @@ def _forecast_csv(artifact: Path, inputs: Path, output: Path | None,
         frame = frame.rename_axis("step").reset_index()
         date_format = None
     text = frame.to_csv(index=False, date_format=date_format)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        Path(output).write_text(text)
+    return 0
+
+
+def _forecast_many(artifact: Path, spec: SeriesSpec, inputs: Path, output: Path | None,
+                   future_file: Path | None) -> int:
+    """The forecast of every series of a long CSV, as a long CSV."""
+    if future_file is not None:
+        raise ValueError(f"--future: {artifact} forecasts many series; give their future "
+                         f"covariates in rows of {inputs} after each series' last value")
+    data = read_long_csv(inputs, spec.id_column, spec.column, spec.date_column,
+                         spec.past_covariates, spec.future_covariates)
+    forecast = load(artifact).predict(data.y, past_covariates=data.past,
+                                      future_covariates=data.future)
+    text = write_forecast(forecast, spec)
     if output is None:
         sys.stdout.write(text)
     else:

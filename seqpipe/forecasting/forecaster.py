@@ -63,13 +63,17 @@ class Forecaster(BaseEstimator):
         The cycle's length in time steps, for the seasonal-naive candidate and the
         default window. ``"auto"``: :func:`~seqpipe.forecasting.detect_season` on the
         training part; None: no season.
-    candidates : "auto", list or dict of estimators, default="auto"
+    candidates : "auto", list or dict of estimators, or callable, default="auto"
         What to choose from (see :mod:`seqpipe.forecasting.candidates`): ``"auto"``
         is Ridge autoregressions (alphas 1 to 1000), a seq2seq GRU reading the future
         covariates, and the seasonal-naive and last-value baselines. A list (or a dict
         by name) of the user's seqpipe pipelines (reading the windows of
         :mod:`seqpipe.forecasting.windows`) or scikit-learn regressors (given the
-        linear candidate's features).
+        linear candidate's features). A callable is called as
+        :func:`~seqpipe.forecasting.candidates.default_candidates` is, with what fit
+        found (horizon, n_known_ahead, season, window_past, random_state,
+        n_future_covariates, n_series), and returns the candidates by name: e.g.
+        ``functools.partial(default_candidates, gru={"epochs": 5})``.
     calendar : "auto", bool, list of str or CalendarFeatures, default="auto"
         Calendar features added to the future covariates (dates only).
         ``"auto"``/True: :class:`CalendarFeatures` ``("auto")``, the cycles that vary
@@ -286,12 +290,12 @@ class Forecaster(BaseEstimator):
     def _pool(self) -> dict[str, Any]:
         n_known = self._n_known_ahead()
         n_series = None if self.series_ is None else len(self.series_)
-        if isinstance(self.candidates, str) and self.candidates == "auto":
-            return default_candidates(horizon=self.horizon, n_known_ahead=n_known,
-                                      season=self.season_, window_past=self.window_past_,
-                                      random_state=self.random_state,
-                                      n_future_covariates=len(self.future_covariates_),
-                                      n_series=n_series)
+        auto = isinstance(self.candidates, str) and self.candidates == "auto"
+        if auto or callable(self.candidates):
+            make = default_candidates if auto else self.candidates
+            return make(horizon=self.horizon, n_known_ahead=n_known, season=self.season_,
+                        window_past=self.window_past_, random_state=self.random_state,
+                        n_future_covariates=len(self.future_covariates_), n_series=n_series)
         if isinstance(self.candidates, str):
             raise ValueError(f"The 'candidates' parameter of Forecaster must be 'auto' or a "
                              f"list (or dict) of estimators. Got {self.candidates!r} instead.")
