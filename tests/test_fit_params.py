@@ -14,7 +14,7 @@ from sklearn.metrics import r2_score
 from sklearn.model_selection import GridSearchCV, KFold, cross_validate
 
 from seqpipe import Pipeline, make_pipeline
-from seqpipe.models import lstm_regressor
+from seqpipe.models import lstm_regressor, seq2seq_gru
 from seqpipe.steps import (
     DataShuffler,
     EpochRepeater,
@@ -264,3 +264,27 @@ def test_keras_refuses_bad_weights_before_training(weights, message, method):
     X, y, _ = halves()
     with pytest.raises(ValueError, match=re.escape(message)):
         getattr(keras_step(), method)(X, y, sample_weight=weights)
+
+
+@pytest.mark.parametrize("train", [
+    lambda step, X, y, w: step.fit(X, y, sample_weight=w),
+    lambda step, X, y, w: MiniBatch(step, batch_size=16).fit(X, y, sample_weight=w),
+], ids=["fit", "MiniBatch"])
+def test_keras_weighs_sequences_per_sample(train):
+    """y of shape (n, t, d): Keras' losses have one value per sample and time step, which
+    weights of shape (n,) do not broadcast against; each sample's weight covers its steps
+    (no L2 term: zero weights make zero gradients)."""
+    X = np.random.default_rng(0).normal(size=(32, 6, 2)).astype("float32")
+    y = X[:, ::-1].copy()
+
+    def trained(weights):
+        step = KerasModelStep(seq2seq_gru, hidden_dim=2, lambda_loss_amount=0.0, random_state=0)
+        train(step, X, y, weights)
+        return step.get_weights()
+
+    untrained = KerasModelStep(seq2seq_gru, hidden_dim=2, lambda_loss_amount=0.0,
+                               random_state=0).adapt(X, y)
+    for before, after in zip(untrained.get_weights(), trained(np.zeros(32))):
+        np.testing.assert_array_equal(before, after)  # weighed to nothing
+    assert any(not np.array_equal(before, after) for before, after in
+               zip(untrained.get_weights(), trained(np.r_[np.zeros(16), np.ones(16)])))

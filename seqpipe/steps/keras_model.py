@@ -296,7 +296,8 @@ class KerasModelStep(RegressorMixin, BaseEstimator):
         """
         self._check_params()
         X, y = self._validate_fit_data(X, y, reset=True)
-        sample_weight = validate_sample_weight(sample_weight, len(X), type(self).__name__)
+        sample_weight = _per_loss_value(
+            validate_sample_weight(sample_weight, len(X), type(self).__name__), y.ndim)
         guard = NonFiniteGuard()
         with self._seeded():
             self.model_ = self._build()
@@ -330,7 +331,8 @@ class KerasModelStep(RegressorMixin, BaseEstimator):
         if getattr(self, "model_", None) is None:
             self.adapt(X, y)
         X, y = self._validate_fit_data(X, y, reset=False)
-        weights = validate_sample_weight(sample_weight, len(X), type(self).__name__)
+        weights = _per_loss_value(
+            validate_sample_weight(sample_weight, len(X), type(self).__name__), y.ndim)
         if self.learning_rate != self._learning_rate_in_use:  # set_params since the last update
             self._apply_learning_rate()
         batch = self.batch_size or len(X)
@@ -439,3 +441,13 @@ class KerasModelStep(RegressorMixin, BaseEstimator):
         self.__dict__.update(state)
         if training_state is not None:  # rebuilt without touching the global generators
             self.set_training_state(training_state)
+
+
+def _per_loss_value(weights: np.ndarray | None, y_ndim: int) -> np.ndarray | None:
+    """Sample weights shaped to broadcast against Keras' losses: for y of shape
+    ``(n, t, d)`` the loss has a value per sample and time step, ``(n, t)``, which
+    ``(n,)`` weights do not broadcast against (``model.fit`` itself refuses them);
+    ``(n, 1)`` do: each sample's weight applies to all its time steps."""
+    if weights is None or y_ndim <= 2:
+        return weights
+    return weights.reshape((len(weights),) + (1,) * (y_ndim - 2))
