@@ -22,6 +22,7 @@ from seqpipe.forecasting import (
     make_windows,
     summary,
 )
+from seqpipe.forecasting.candidates import default_candidates
 
 LINEAR = [Ridge(alpha=1.0), SeasonalNaive(7), LastValue()]
 
@@ -259,3 +260,18 @@ def test_backtest_fitted_forecasts_as_backtest_from_the_end_of_the_fit(panel):
     pd.testing.assert_frame_equal(ours, theirs)
     assert ours.attrs == theirs.attrs
     assert ours["origin"].min() == panel.index[first]
+
+
+def test_a_callable_makes_the_candidates_from_what_fit_found(panel):
+    found = {}
+
+    def candidates(**facts):
+        found.update(facts)
+        return {"ridge": default_candidates(**facts)["ridge-alpha-1"],
+                "last": Pipeline([LastValue()])}
+
+    forecaster = Forecaster(3, candidates=candidates, calendar=False).fit(panel)
+    assert set(forecaster.candidate_scores_) == {"ridge", "last"}
+    assert found["n_series"] == 6 and found["season"] == forecaster.season_
+    assert found["window_past"] == forecaster.window_past_ and found["horizon"] == 3
+    assert forecaster.best_candidate_ == "ridge"
