@@ -15,7 +15,7 @@ from seqpipe.steps import MiniBatch
 
 PACKAGE = pathlib.Path(seqpipe.base.__file__).parent
 OPTIONAL_OR_HEAVY = ("keras", "tensorflow", "matplotlib", "optuna", "dask", "distributed",
-                     "fastapi", "uvicorn", "pandas")
+                     "fastapi", "uvicorn", "pandas", "mlflow")
 
 
 def module_name(path):
