@@ -9,6 +9,8 @@ from the tracking server of ``MLFLOW_TRACKING_URI`` (:mod:`seqpipe.mlflow`).
 ('btc', PosixPath('models/btc.seqpipe'))
 >>> parse_model_spec("models:/prices/3")
 ('prices', 'models:/prices/3')
+>>> parse_model_spec("models:/prices@champion"), parse_model_spec("runs:/0a1b/model")
+(('prices', 'models:/prices@champion'), ('model', 'runs:/0a1b/model'))
 """
 
 from __future__ import annotations
