@@ -497,7 +497,12 @@ def _log_fitted(client: Any, run_id: str, estimator: Any, log_models: bool,
                                  f"{type(estimator).__qualname__}"})
     if log_models and model is not None:
         with _in_run(run_id):
-            log_model(model, "model", input_example=input_example)
+            try:
+                log_model(model, "model", input_example=input_example)
+            except Exception:  # noqa: BLE001 - the example does not fit (too few rows)
+                if input_example is None:
+                    raise
+                log_model(model, "model")  # without a signature
 
 
 def _log_trials(client: Any, parent_id: str, search: Any, now: int) -> None:

@@ -235,6 +235,20 @@ def test_autolog_logs_params_and_history_curves_then_stops_when_disabled(experim
     assert len(runs(experiment)) == count
 
 
+def test_autolog_logs_the_fitted_model_with_its_signature(experiment, data):
+    from sklearn.linear_model import Ridge
+
+    seqpipe.mlflow.autolog()  # log_models=True by default
+    try:
+        pipeline = Pipeline([MeanStdNormalizer(), Ridge()]).fit(*data)
+    finally:
+        seqpipe.mlflow.autolog(disable=True)
+    (run,) = runs(experiment, "attributes.run_name = 'Pipeline'")[:1]
+    model = mlflow.pyfunc.load_model(f"runs:/{run.info.run_id}/model")
+    assert np.array_equal(model.predict(data[0]), pipeline.predict(data[0]))
+    assert model.metadata.signature.inputs.to_dict()[0]["tensor-spec"]["shape"] == (-1, 3)
+
+
 def test_autolog_ends_its_run_failed_when_the_fit_raises(experiment, autologging):
     from sklearn.linear_model import Ridge
 

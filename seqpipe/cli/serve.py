@@ -36,7 +36,9 @@ def build_parser(prog: str = "seqpipe serve") -> argparse.ArgumentParser:
         prog=prog, description="Serve saved seqpipe models over the Open Inference "
                                "Protocol v2 (HTTP/REST).")
     parser.add_argument("models", nargs="+", metavar="MODEL",
-                        help="a saved model, PATH (named by its file stem) or NAME=PATH")
+                        help="a saved model, PATH (named by its file stem) or NAME=PATH; "
+                             "PATH may be an MLflow model URI, models:/NAME/VERSION "
+                             "(read from MLFLOW_TRACKING_URI; named NAME)")
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to bind (default: 127.0.0.1, this machine only)")
     parser.add_argument("--port", type=int, default=8080,
