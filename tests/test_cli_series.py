@@ -90,7 +90,7 @@ def test_run_csv_beats_seasonal_naive_on_a_cycle(tmp_path):
     assert metrics["validation_mse"] < 0.2 * baselines["last_value_mse"]
     spec = json.loads((tmp_path / "run" / "pipeline.seqpipe.series.json").read_text())
     assert spec == {"column": "value", "date_column": "date", "past_covariates": [],
-                    "future_covariates": []}
+                    "future_covariates": [], "id_column": None}
     assert metrics["window_past"] == 30 and metrics["window_future"] == 2
     # 425 hours: the hour and the day of the week, not yet a year
     assert metrics["covariates"]["calendar"] == ["hour_sin", "hour_cos", "dayofweek_sin",
@@ -395,6 +395,7 @@ def test_run_csv_with_intervals_reports_their_coverage_and_predict_writes_them(
     intervals = json.loads((tmp_path / "run" / "metrics.json").read_text())["intervals"]
     assert 0.65 < intervals["80"]["coverage"] <= intervals["95"]["coverage"]
     assert intervals["80"]["mean_width"] < intervals["95"]["mean_width"]
+    assert (tmp_path / "run" / "validation_intervals.png").stat().st_size > 0
     assert main(["predict", str(tmp_path / "run" / "pipeline.seqpipe"),
                  str(tmp_path / "cycle.csv")]) == 0
     forecast = pd.read_csv(io.StringIO(capsys.readouterr().out))

@@ -11,7 +11,8 @@ candidates (the command's ``--epochs`` and friends size the GRU); ``stock`` trai
 candidate.
 
 Written to the output folder: ``metrics.json``, ``validation_predictions.png``,
-``metric_curves.png`` (when the model recorded its epochs), the forecaster
+``metric_curves.png`` (when the model recorded its epochs), with ``--levels``
+``validation_intervals.png`` (the forecasts with their intervals shaded), the forecaster
 (``pipeline.seqpipe``, with ``pipeline.seqpipe.series.json``: the columns
 ``seqpipe predict`` reads), with ``--backtest`` ``backtest.csv`` and
 ``backtest_errors.png``; a fresh process reloads the forecaster and must forecast the
@@ -26,6 +27,7 @@ import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -42,14 +44,13 @@ from seqpipe.forecasting import (
     SeasonalNaive,
     TargetWindows,
     backtest,
-    detect_season,
+    backtest_fitted,
     make_windows,
     summary,
 )
 from seqpipe.forecasting.candidates import default_candidates
-from seqpipe.forecasting.forecaster import auto_window_past
 from seqpipe.pipeline import Pipeline
-from seqpipe.plotting import plot_errors_by_step, plot_history, plot_predictions
+from seqpipe.plotting import plot_errors_by_step, plot_history, plot_intervals, plot_predictions
 
 __all__ = ["SERIES_TASKS", "SeriesRun", "SeriesSpec", "load_series", "read_csv_columns",
            "read_spec", "run_series"]
@@ -200,55 +201,41 @@ def read_spec(artifact: Path) -> SeriesSpec | None:
 
 
 # ---------------------------------------------------------------------------- the model
-def build_forecaster(run: SeriesRun, data: SeriesData, n_train: int) -> Forecaster:
+def build_forecaster(run: SeriesRun, data: SeriesData) -> Forecaster:
     """The run's Forecaster. ``csv``: the forecaster's default candidates, the GRU sized
-    by the command's options, the season and the window resolved as the forecaster
-    itself would, on the part it chooses on (its first 85 %). ``stock``: seed 002's
-    LSTM alone."""
+    by the command's options. ``stock``: seed 002's LSTM alone."""
     if run.task == "stock":
         window_past = run.window_past or 30
         return Forecaster(1, window_past=window_past, season=run.season,
                           candidates={"stock_lstm": _stock_candidate(run, window_past)},
                           calendar=False, validation_size=VALIDATION_SIZE,
                           random_state=run.random_state)
-    own_train = n_train - math.ceil(VALIDATION_SIZE * n_train)
-    season = run.season
-    if season is None:
-        season = detect_season(data.y.to_numpy()[:own_train])
-        run.notes.append(f"season: {season or '-'} ("
-                         + ("detected on the training part" if season else "none found")
-                         + ")")
-    else:
-        run.notes.append(f"season: {season} (given)")
-    window_past = run.window_past or auto_window_past(own_train, run.horizon, season)
-    calendar = _calendar(run, data.y.index[:n_train])
-    n_known = len(run.future_covariates) + (
-        0 if calendar is None else len(calendar.feature_names_out_))
+    return Forecaster(run.horizon, window_past=run.window_past or "auto",
+                      season=run.season or "auto", candidates=default_pool(run),
+                      calendar=calendar_of(run, data.y.index), levels=run.levels,
+                      validation_size=VALIDATION_SIZE, random_state=run.random_state)
+
+
+def default_pool(run: SeriesRun) -> Any:
+    """The forecaster's default candidates, the GRU sized by the command's options."""
     gru = {key: value for key, value in (
         ("epochs", run.epochs), ("hidden_dim", run.hidden_dim),
         ("learning_rate", run.learning_rate), ("batch_size", run.batch_size))
         if value is not None}
-    candidates = default_candidates(horizon=run.horizon, n_known_ahead=n_known,
-                                    season=season, window_past=window_past,
-                                    random_state=run.random_state,
-                                    n_future_covariates=len(run.future_covariates), gru=gru)
-    return Forecaster(run.horizon, window_past=window_past, season=season,
-                      candidates=candidates, calendar=calendar or False, levels=run.levels,
-                      validation_size=VALIDATION_SIZE, random_state=run.random_state)
+    return partial(default_candidates, gru=gru)
+
+
+def calendar_of(run: SeriesRun, index: pd.Index) -> CalendarFeatures | bool:
+    """The calendar features the run asks for (none without dates)."""
+    if not run.calendar or not isinstance(index, pd.DatetimeIndex):
+        return False
+    return CalendarFeatures(country=run.country)
 
 
 def _ridge(alpha: float) -> Any:
     from sklearn.linear_model import Ridge
 
     return Ridge(alpha=alpha)
-
-
-def _calendar(run: SeriesRun, dates: pd.Index) -> CalendarFeatures | None:
-    """The calendar features the forecaster fitted on ``dates`` will have, fitted."""
-    if not run.calendar or not isinstance(dates, pd.DatetimeIndex):
-        return None
-    calendar = CalendarFeatures(country=run.country).fit(dates)
-    return calendar if calendar.feature_names_out_ else None
 
 
 def _stock_candidate(run: SeriesRun, window_past: int) -> Pipeline:
@@ -273,7 +260,7 @@ def run_series(run: SeriesRun, output: Path) -> int:
     if n_validation < run.horizon:
         raise ValueError(f"the series has {n} time steps: its last {VALIDATION_SIZE:.0%} "
                          f"({n_validation}) cannot hold a forecast of {run.horizon}.")
-    forecaster = build_forecaster(run, data, n_train)
+    forecaster = build_forecaster(run, data)
     print(f"{run.task}: {run.column} from {data.source}: {n} time steps; training on the "
           f"first {n_train}, validating on the last {n_validation} (forecasts of "
           f"{run.horizon} from every origin; the forecaster chooses its model on its own "
@@ -289,6 +276,10 @@ def run_series(run: SeriesRun, output: Path) -> int:
         print(f"candidate {name}: " + (f"left out: {reason}" if reason else
                                        f"MSE {score:.6g} on the last 15% of the training "
                                        f"part"), flush=True)
+    if run.task == "csv":
+        how = "given" if run.season else ("detected on the training part"
+                                          if forecaster.season_ else "none found")
+        print(f"season: {forecaster.season_ or '-'} ({how})")
     print(f"chose {forecaster.best_candidate_}; refitted on the whole training part "
           f"(windows of {forecaster.window_past_} past values)", flush=True)
     metrics = _scores(run, forecaster, data, n_train, covariates)
@@ -378,6 +369,11 @@ def _write(run: SeriesRun, forecaster: Forecaster, data: SeriesData, metrics: di
     if history:
         written.append(plot_history(history, output / "metric_curves.png",
                                     title=f"{run.task}: metric curves"))
+    if forecaster.levels_:
+        frame = backtest_fitted(forecaster, data.y, start=metrics["n_train"] - 1, step=1,
+                                **covariates)
+        written.append(plot_intervals(frame, output / "validation_intervals.png",
+                                      title=f"{run.task}: {run.column}, 1 step ahead"))
     if run.backtest:
         written += _backtest(run, forecaster, data, metrics["n_train"], covariates, output)
     artifact = output / "pipeline.seqpipe"

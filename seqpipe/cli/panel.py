@@ -25,7 +25,6 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -33,16 +32,21 @@ import numpy as np
 import pandas as pd
 
 from seqpipe import save
-from seqpipe.cli.forecast import VALIDATION_SIZE, SeriesRun, SeriesSpec, write_spec
+from seqpipe.cli.forecast import (
+    VALIDATION_SIZE,
+    SeriesRun,
+    SeriesSpec,
+    calendar_of,
+    default_pool,
+    write_spec,
+)
 from seqpipe.cli.run import metric_history
 from seqpipe.forecasting import (
-    CalendarFeatures,
     Forecaster,
     backtest_fitted,
     from_long,
     summary,
 )
-from seqpipe.forecasting.candidates import default_candidates
 from seqpipe.plotting import plot_history, plot_intervals
 
 __all__ = ["PanelData", "read_long_csv", "run_panel", "write_forecast"]
@@ -86,19 +90,13 @@ def read_long_csv(path: Path, id_column: str, column: str, date_column: str,
     return PanelData(y, per_series(past_covariates), per_series(future_covariates), table)
 
 
-def build_panel_forecaster(run: SeriesRun) -> Forecaster:
+def build_panel_forecaster(run: SeriesRun, index: pd.Index) -> Forecaster:
     """The run's Forecaster: its default candidates, the GRU sized by the command's
     options."""
-    calendar = CalendarFeatures(country=run.country) if run.calendar else False
-    gru = {key: value for key, value in (
-        ("epochs", run.epochs), ("hidden_dim", run.hidden_dim),
-        ("learning_rate", run.learning_rate), ("batch_size", run.batch_size))
-        if value is not None}
     return Forecaster(run.horizon, window_past=run.window_past or "auto",
-                      season=run.season or "auto",
-                      candidates=partial(default_candidates, gru=gru), calendar=calendar,
-                      levels=run.levels, validation_size=VALIDATION_SIZE,
-                      random_state=run.random_state)
+                      season=run.season or "auto", candidates=default_pool(run),
+                      calendar=calendar_of(run, index), levels=run.levels,
+                      validation_size=VALIDATION_SIZE, random_state=run.random_state)
 
 
 def run_panel(run: SeriesRun, output: Path) -> int:
@@ -112,7 +110,7 @@ def run_panel(run: SeriesRun, output: Path) -> int:
           f"{n} dates; training on the first {n_train}, validating on the last "
           f"{n - n_train} (forecasts of {run.horizon} from every origin)", flush=True)
     covariates = {"past_covariates": data.past, "future_covariates": data.future}
-    forecaster = build_panel_forecaster(run)
+    forecaster = build_panel_forecaster(run, y.index)
     start = time.perf_counter()
     forecaster.fit(y.iloc[:n_train], **_before(covariates, y.index[n_train - 1]))
     seconds = time.perf_counter() - start
