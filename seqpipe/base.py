@@ -195,6 +195,18 @@ class StepTags:
     samplewise : bool, default=False
         ``keeps_samples``, and each sample is transformed on its own by state that no
         later training pass changes: a training pass may be preprocessed at once.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.arange(12.0).reshape(6, 2)
+    >>> y = X.sum(axis=1)
+    >>> from seqpipe.base import get_step_tags
+    >>> from seqpipe.steps import DataShuffler, MeanStdNormalizer
+    >>> get_step_tags(MeanStdNormalizer())
+    StepTags(keeps_samples=True, samplewise=True)
+    >>> get_step_tags(DataShuffler()).keeps_samples       # it reorders
+    False
     """
 
     keeps_samples: bool = True
@@ -207,6 +219,16 @@ def get_step_tags(step: Any) -> StepTags:
     The defaults: transformers and plain estimators keep the samples; sample steps
     (``fit_resample``) and steps with an evaluation path of their own
     (``predict_with_truth``) may not. Nothing is samplewise unless it says so.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import Ridge
+    >>> from seqpipe.base import get_step_tags
+    >>> from seqpipe.steps import Windower
+    >>> get_step_tags(Ridge())                       # defaults for any estimator
+    StepTags(keeps_samples=True, samplewise=False)
+    >>> get_step_tags(Windower(5, 1)).keeps_samples  # derives windows
+    False
     """
     declared = getattr(step, "__seqpipe_tags__", None)
     if declared is not None:
@@ -222,6 +244,23 @@ class SampleMixin:
     A sample step implements ``fit_resample(X, y)`` and ``transform(X)``; this mixin
     supplies ``resample`` (transform X, keep y), ``fit`` (fit_resample, then
     return self) and ``fit_transform`` (the X half of ``fit_resample``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.arange(12.0).reshape(6, 2)
+    >>> y = X.sum(axis=1)
+    >>> from sklearn.base import BaseEstimator
+    >>> from seqpipe.base import SampleMixin
+    >>> class DropFirst(SampleMixin, BaseEstimator):
+    ...     # drops the first sample while fitting; predictions keep every sample
+    ...     def fit_resample(self, X, y):
+    ...         return X[1:], y[1:]
+    ...     def transform(self, X):
+    ...         return X
+    >>> step = DropFirst()
+    >>> step.fit(X, y) is step, step.resample(X, y)[0].shape    # the mixin's fit, resample
+    (True, (6, 2))
     """
 
     def fit(self, X: Any, y: Any = None) -> SampleMixin:
@@ -243,7 +282,16 @@ class SampleMixin:
 
 
 def is_sample_step(step: Any) -> bool:
-    """Whether ``step`` follows the sample-step protocol (has ``fit_resample``)."""
+    """Whether ``step`` follows the sample-step protocol (has ``fit_resample``).
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import Ridge
+    >>> from seqpipe.base import is_sample_step
+    >>> from seqpipe.steps import DataShuffler
+    >>> is_sample_step(DataShuffler()), is_sample_step(Ridge())
+    (True, False)
+    """
     return hasattr(step, "fit_resample")
 
 
@@ -260,7 +308,16 @@ def _n_rows(value: Any) -> int | None:
 
 def take_rows(params: dict[str, Any], rows: slice | np.ndarray, n_rows: int) -> dict[str, Any]:
     """``params`` with every value of ``n_rows`` rows taken at ``rows`` (a slice or
-    indices); other values, and dicts of them (recursively), as they are."""
+    indices); other values, and dicts of them (recursively), as they are.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from seqpipe.base import take_rows
+    >>> params = {"sample_weight": np.arange(6.0), "alpha": 1.0}
+    >>> take_rows(params, slice(0, 2), n_rows=6)          # row-aligned values are sliced
+    {'sample_weight': array([0., 1.]), 'alpha': 1.0}
+    """
     if not params:
         return params
     taken = {}
@@ -282,6 +339,19 @@ def follow_rows(step: Any, params: dict[str, Any], n_in: int, n_out: int, *,
     (``training``) the rows are the step's ``sample_indices_``; on the evaluation path
     (``resample``), which never reorders, they are the same rows if ``n_out == n_in``.
     Raises a ValueError naming the step and the parameters when the rows cannot follow.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.arange(12.0).reshape(6, 2)
+    >>> y = X.sum(axis=1)
+    >>> from seqpipe.base import follow_rows
+    >>> from seqpipe.steps import DataShuffler
+    >>> shuffler = DataShuffler(random_state=0)
+    >>> _ = shuffler.fit_resample(X, y)
+    >>> weights = follow_rows(shuffler, {"sample_weight": np.arange(6.0)}, 6, 6)
+    >>> bool((weights["sample_weight"] == shuffler.sample_indices_).all())   # same order
+    True
     """
     aligned = sorted(_row_aligned(params, n_in))
     if not aligned or get_step_tags(step).keeps_samples:
@@ -320,6 +390,17 @@ def fit_resample_step(step: Any, X: Any, y: Any, **params: Any) -> tuple[Any, An
 
     Sample steps go through ``fit_resample``; transformer steps through
     ``fit_transform`` (or ``fit`` then ``transform``), leaving y unchanged.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.arange(12.0).reshape(6, 2)
+    >>> y = X.sum(axis=1)
+    >>> from seqpipe.base import fit_resample_step
+    >>> from seqpipe.steps import MeanStdNormalizer
+    >>> Xt, yt = fit_resample_step(MeanStdNormalizer(), X, X + 1.0)   # y scaled with X
+    >>> Xt.shape, yt.shape
+    ((6, 2), (6, 2))
     """
     if is_sample_step(step):
         return step.fit_resample(X, y, **params)
@@ -329,20 +410,55 @@ def fit_resample_step(step: Any, X: Any, y: Any, **params: Any) -> tuple[Any, An
 
 
 def resample_step(step: Any, X: Any, y: Any) -> tuple[Any, Any]:
-    """Return what the next step sees when a fitted ``step`` is evaluated on ``(X, y)``."""
+    """Return what the next step sees when a fitted ``step`` is evaluated on ``(X, y)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.arange(12.0).reshape(6, 2)
+    >>> y = X.sum(axis=1)
+    >>> from seqpipe.base import resample_step
+    >>> from seqpipe.steps import MeanStdNormalizer
+    >>> Xt, yt = resample_step(MeanStdNormalizer().fit(X), X, y)    # nothing learned
+    >>> Xt.shape, yt.shape
+    ((6, 2), (6,))
+    """
     if is_sample_step(step):
         return step.resample(X, y)
     return step.transform(X), y
 
 
 def inverse_transform_y_step(step: Any, y: Any, X: Any) -> Any:
-    """Undo ``step``'s change of y's units on ``y``; ``X`` is the step's input."""
+    """Undo ``step``'s change of y's units on ``y``; ``X`` is the step's input.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.arange(12.0).reshape(6, 2)
+    >>> y = X.sum(axis=1)
+    >>> from sklearn.linear_model import Ridge
+    >>> from seqpipe.base import inverse_transform_y_step
+    >>> inverse_transform_y_step(Ridge(), y, X) is y        # no inverse_transform_y: as is
+    True
+    """
     inverse = getattr(step, "inverse_transform_y", None)
     return y if inverse is None else inverse(y, X)
 
 
 def partial_fit_resample_step(step: Any, X: Any, y: Any, **params: Any) -> tuple[Any, Any]:
-    """What a fitted ``step`` makes of ``(X, y)`` on a later training pass."""
+    """What a fitted ``step`` makes of ``(X, y)`` on a later training pass.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.arange(12.0).reshape(6, 2)
+    >>> y = X.sum(axis=1)
+    >>> from seqpipe.base import partial_fit_resample_step
+    >>> from seqpipe.steps import DataShuffler
+    >>> Xs, ys = partial_fit_resample_step(DataShuffler(random_state=0), X, y)
+    >>> sorted(ys.tolist()) == sorted(y.tolist())          # reshuffled on every pass
+    True
+    """
     if hasattr(step, "partial_fit_resample"):
         return step.partial_fit_resample(X, y, **params)
     return resample_step(step, X, y)
@@ -353,6 +469,18 @@ def adapt_step(step: Any, X: Any, y: Any, **params: Any) -> None:
 
     A step without ``adapt`` (e.g. scikit-learn's SGDRegressor) is reset to its
     unfitted state instead, in place, so that training starts from scratch.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.arange(12.0).reshape(6, 2)
+    >>> y = X.sum(axis=1)
+    >>> from sklearn.linear_model import SGDRegressor
+    >>> from seqpipe.base import adapt_step
+    >>> model = SGDRegressor().fit(X, y)
+    >>> adapt_step(model, X, y)                 # no adapt method: reset to unfitted
+    >>> hasattr(model, "coef_")
+    False
     """
     adapt = getattr(step, "adapt", None)
     if adapt is not None:
@@ -364,7 +492,19 @@ def adapt_step(step: Any, X: Any, y: Any, **params: Any) -> None:
 
 
 def predict_with_truth_step(step: Any, X: Any, y: Any) -> tuple[Any, Any]:
-    """``(y_true, y_pred)`` of a fitted ``step`` on ``(X, y)``, both in y's units."""
+    """``(y_true, y_pred)`` of a fitted ``step`` on ``(X, y)``, both in y's units.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.arange(12.0).reshape(6, 2)
+    >>> y = X.sum(axis=1)
+    >>> from sklearn.linear_model import Ridge
+    >>> from seqpipe.base import predict_with_truth_step
+    >>> y_true, y_pred = predict_with_truth_step(Ridge().fit(X, y), X, y)
+    >>> y_true is y, y_pred.shape
+    (True, (6,))
+    """
     evaluate = getattr(step, "predict_with_truth", None)
     if evaluate is not None:
         return evaluate(X, y)
@@ -376,7 +516,17 @@ def each_batch(method: Callable[..., Any], X: Any, y: Any, batch_size: int,
     """``method(X_batch, y_batch, **params_batch)`` on consecutive batches of
     ``batch_size`` samples (the last may be smaller), in turn; their results. Row-aligned
     ``params`` are sliced with the rows (:func:`take_rows`). A :class:`DivergedError`
-    gets the index of the batch that diverged."""
+    gets the index of the batch that diverged.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.arange(12.0).reshape(6, 2)
+    >>> y = X.sum(axis=1)
+    >>> from seqpipe.base import each_batch
+    >>> each_batch(lambda X_batch, y_batch: len(X_batch), X, y, batch_size=4)   # last kept
+    [4, 2]
+    """
     results = []
     n_rows = len(X)
     for index, start in enumerate(range(0, n_rows, batch_size)):
@@ -397,6 +547,18 @@ def partial_fit_batches(step: Any, X: Any, y: Any, batch_size: int, *,
 
     With ``predict``, returns the ``(y_true, y_pred)`` of every batch in y's units,
     predicted right after that batch's update; otherwise None.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.arange(12.0).reshape(6, 2)
+    >>> y = X.sum(axis=1)
+    >>> from sklearn.linear_model import SGDRegressor
+    >>> from seqpipe.base import partial_fit_batches
+    >>> model = SGDRegressor(random_state=0)
+    >>> pairs = partial_fit_batches(model, X, y, 4, predict=True)
+    >>> [(y_true.shape, y_pred.shape) for y_true, y_pred in pairs]
+    [((4,), (4,)), ((2,), (2,))]
     """
     fast = getattr(step, "partial_fit_batches", None)
     if fast is not None:
@@ -415,7 +577,19 @@ def partial_fit_batches(step: Any, X: Any, y: Any, batch_size: int, *,
 def partial_fit_predict_step(step: Any, X: Any, y: Any, **params: Any) -> tuple[Any, Any]:
     """One incremental update of ``step`` on ``(X, y)`` (with fit ``params``), then its
     ``(y_true, y_pred)`` on the same data (:func:`partial_fit_batches` with a single
-    batch)."""
+    batch).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.arange(12.0).reshape(6, 2)
+    >>> y = X.sum(axis=1)
+    >>> from sklearn.linear_model import SGDRegressor
+    >>> from seqpipe.base import partial_fit_predict_step
+    >>> y_true, y_pred = partial_fit_predict_step(SGDRegressor(random_state=0), X, y)
+    >>> y_true.shape, y_pred.shape
+    ((6,), (6,))
+    """
     fast = getattr(step, "partial_fit_batches", None)
     if fast is not None:
         return fast(X, y, max(len(X), 1), predict=True, **params)[0]
@@ -425,7 +599,16 @@ def partial_fit_predict_step(step: Any, X: Any, y: Any, **params: Any) -> tuple[
 
 # ---------------------------------------------------------------------------- nesting
 def iter_steps(step: Any) -> Iterator[Any]:
-    """Yield ``step`` and every step nested in it (depth first, through its params)."""
+    """Yield ``step`` and every step nested in it (depth first, through its params).
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import Ridge
+    >>> from seqpipe.base import iter_steps
+    >>> from seqpipe.steps import EpochRepeater, MiniBatch
+    >>> [type(step).__name__ for step in iter_steps(EpochRepeater(MiniBatch(Ridge())))]
+    ['EpochRepeater', 'MiniBatch', 'Ridge']
+    """
     yield step
     for name in _param_names(type(step)):
         value = getattr(step, name, None)
@@ -482,7 +665,16 @@ class Checkpoint:
 
 # ---------------------------------------------------------------------------- history
 def is_recorder(step: Any) -> bool:
-    """Whether ``step`` records metrics (has ``record``, like a MetricsWrapper)."""
+    """Whether ``step`` records metrics (has ``record``, like a MetricsWrapper).
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import Ridge
+    >>> from seqpipe.base import is_recorder
+    >>> from seqpipe.steps import MetricsWrapper
+    >>> is_recorder(MetricsWrapper(Ridge())), is_recorder(Ridge())
+    (True, False)
+    """
     return callable(getattr(type(step), "record", None))
 
 
@@ -490,6 +682,19 @@ def collect_history(step: Any) -> dict[str, dict]:
     """The ``history_`` of every recorder in ``step`` (see :func:`is_recorder`), by name.
 
     Unnamed recorders are called ``"metrics"``; clashing names get ``-1``, ``-2``...
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.arange(12.0).reshape(6, 2)
+    >>> y = X.sum(axis=1)
+    >>> from sklearn.linear_model import Ridge
+    >>> from seqpipe.base import collect_history
+    >>> from seqpipe.steps import MetricsWrapper
+    >>> step = MetricsWrapper(Ridge(), name="ridge").fit(X, y)
+    >>> history = collect_history(step)
+    >>> list(history), list(history["ridge"])
+    (['ridge'], ['train', 'validation'])
     """
     histories: dict[str, dict] = {}
     for inner in iter_steps(step):
@@ -504,7 +709,20 @@ def collect_history(step: Any) -> dict[str, dict]:
 
 
 class HistoryMixin:
-    """``history_``: the metrics recorded by the recorders inside, by name."""
+    """``history_``: the metrics recorded by the recorders inside, by name.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.arange(12.0).reshape(6, 2)
+    >>> y = X.sum(axis=1)
+    >>> from sklearn.linear_model import Ridge
+    >>> from seqpipe import Pipeline
+    >>> from seqpipe.steps import MetricsWrapper
+    >>> pipeline = Pipeline([MetricsWrapper(Ridge(), name="ridge")]).fit(X, y)
+    >>> list(pipeline.history_)                   # Pipeline has HistoryMixin's history_
+    ['ridge']
+    """
 
     @property
     def history_(self) -> dict[str, dict]:
@@ -530,6 +748,20 @@ class recording:  # noqa: N801 - used like a function: ``with recording("validat
     ----------
     subset : str
         Where the recorders record, e.g. ``"validation"``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.arange(12.0).reshape(6, 2)
+    >>> y = X.sum(axis=1)
+    >>> from sklearn.linear_model import Ridge
+    >>> from seqpipe.base import recording
+    >>> from seqpipe.steps import MetricsWrapper
+    >>> step = MetricsWrapper(Ridge(), name="ridge").fit(X, y)
+    >>> with recording("validation") as session:
+    ...     _ = step.predict_with_truth(X, y)
+    >>> len(step.history_["validation"]["mse"]), len(session.recorders)
+    (1, 1)
     """
 
     def __init__(self, subset: str) -> None:
@@ -585,6 +817,13 @@ class DivergedError(FloatingPointError):
     Each level that knows more fills it in: the Keras step sets ``loss``, the batch
     loop (:func:`each_batch`) the ``batch``, EpochRepeater the ``epoch`` and whether
     weights were restored.
+
+    Examples
+    --------
+    >>> from seqpipe.base import DivergedError
+    >>> error = DivergedError("the loss is nan")
+    >>> isinstance(error, FloatingPointError)     # what a NaN loss raises while training
+    True
     """
 
     def __init__(self, loss: float, *, batch: int | None = None, epoch: int | None = None,

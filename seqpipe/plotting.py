@@ -67,6 +67,18 @@ def plot_predictions(
     -------
     Path
         The written file.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import numpy as np
+    >>> from seqpipe.plotting import plot_predictions
+    >>> X, y = np.zeros((3, 10, 2)), np.ones((3, 5, 2))
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     png = plot_predictions(X, y, y + 0.1, Path(tmp) / "predictions.png", max_plotted=2)
+    ...     png.name, png.read_bytes()[:4]
+    ('predictions.png', b'\\x89PNG')
     """
     X, y_true, y_pred = (np.asarray(a) for a in (X, y_true, y_pred))
     for name, array in (("X", X), ("y_true", y_true), ("y_pred", y_pred)):
@@ -108,6 +120,18 @@ def plot_history(history: Any, path: str | os.PathLike, *, title: str = "Metrics
     -------
     Path
         The written file.
+
+    Examples
+    --------
+    A history dict, or a fitted estimator whose ``history_`` is one:
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from seqpipe.plotting import plot_history
+    >>> history = {"train": {"mse": [1.0, 0.5]}, "validation": {"mse": [1.2, 0.7]}}
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     plot_history(history, Path(tmp) / "mse.png", title="MSE per epoch").read_bytes()[:4]
+    b'\\x89PNG'
     """
     history = getattr(history, "history_", history)
     if "train" in history:
@@ -147,6 +171,18 @@ def plot_errors_by_step(table: Any, path: str | os.PathLike, *,
     -------
     Path
         The written file.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import pandas as pd
+    >>> from seqpipe.plotting import plot_errors_by_step
+    >>> table = pd.DataFrame({"mae": [1.0, 1.5, 1.2], "last_value_mae": [2.0, 3.0, 2.5]},
+    ...                      index=pd.Index([1, 2, "overall"], name="step"))
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     plot_errors_by_step(table, Path(tmp) / "errors.png").read_bytes()[:4]
+    b'\\x89PNG'
     """
     steps = table.drop(index="overall", errors="ignore")
     fig, axes = _figure(1, 7, 3.2)
@@ -184,6 +220,19 @@ def plot_intervals(frame: Any, path: str | os.PathLike, *, step: int = 1,
     -------
     Path
         The written file.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import pandas as pd
+    >>> from seqpipe.plotting import plot_intervals
+    >>> frame = pd.DataFrame({"date": pd.date_range("2024-01-01", periods=3), "step": 1,
+    ...                       "actual": [1.0, 2.0, 3.0], "prediction": [1.1, 1.9, 3.2],
+    ...                       "lower_80": [0.5, 1.4, 2.6], "upper_80": [1.6, 2.5, 3.7]})
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     plot_intervals(frame, Path(tmp) / "intervals.png").read_bytes()[:4]
+    b'\\x89PNG'
     """
     rows = frame[frame["step"] == step]
     groups = list(rows.groupby("series", sort=False)) if "series" in rows else [(None, rows)]

@@ -77,6 +77,13 @@ def flatten_2d(y: Any) -> np.ndarray:
     -------
     ndarray
         ``y`` with one row per sample.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from seqpipe.scoring import flatten_2d
+    >>> flatten_2d(np.zeros((4, 10, 2))).shape, flatten_2d(np.zeros((4, 3))).shape
+    ((4, 20), (4, 3))
     """
     y = np.asarray(y)
     return y.reshape(len(y), -1) if y.ndim > 2 else y
@@ -96,6 +103,14 @@ def mse(y_true: Any, y_pred: Any) -> float:
     -------
     float
         The mean of the squared differences (lower is better).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from seqpipe.scoring import mse
+    >>> y_true = np.zeros((2, 3, 1))
+    >>> mse(y_true, y_true + 0.5)
+    0.25
     """
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     if y_true.shape == y_pred.shape and y_true.dtype.kind == y_pred.dtype.kind == "f":
@@ -291,6 +306,16 @@ def get_scorer(scoring: str | Scorer | None) -> Scorer:
     ------
     ValueError
         If ``scoring`` is an unknown name.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LinearRegression
+    >>> from seqpipe.scoring import get_scorer
+    >>> X = np.arange(8.0).reshape(4, 2)
+    >>> model = LinearRegression().fit(X, X[:, 0])
+    >>> round(float(get_scorer("mse")(model, X, X[:, 0] + 1.0)), 6)     # negated: greater is better
+    -1.0
     """
     if scoring is None:
         return _EstimatorScore()
@@ -347,6 +372,14 @@ def resolve_metric(metric: str | Metric | Scorer) -> Metric:
     ValueError
         If ``metric`` is unknown, or scores a response other than predictions
         (``"neg_log_loss"`` needs ``predict_proba``: use it with :func:`get_scorer`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from seqpipe.scoring import resolve_metric
+    >>> metric = resolve_metric("mse")                     # the positive MSE
+    >>> metric.__name__, metric(np.zeros((2, 2, 1)), np.ones((2, 2, 1)))
+    ('mse', 1.0)
     """
     if isinstance(metric, _Scorer):
         scorer, name = _flat(metric), _scorer_name(metric)
@@ -388,6 +421,17 @@ def resolve_metrics(metrics: Any) -> dict[str, Metric]:
     ------
     ValueError
         If two metrics of a list have the same name.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.metrics import mean_absolute_error
+    >>> from seqpipe.scoring import resolve_metrics
+    >>> metrics = resolve_metrics(["mse", mean_absolute_error])
+    >>> sorted(metrics)
+    ['mean_absolute_error', 'mse']
+    >>> metrics["mean_absolute_error"](np.zeros((2, 3, 1)), np.full((2, 3, 1), 2.0))
+    2.0
     """
     if metrics is None:
         return {"mse": mse}

@@ -42,6 +42,17 @@ __all__ = ["StreamingPredictor", "takes_series"]
 def takes_series(pipeline: Any) -> bool:
     """Whether ``pipeline`` holds a Windower (anywhere inside): it predicts from a whole
     series, whose rows are time steps, rather than from independent windows or samples.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import Ridge
+    >>> from seqpipe import Pipeline
+    >>> from seqpipe.steps import MeanStdNormalizer, Windower
+    >>> from seqpipe.streaming import takes_series
+    >>> takes_series(Pipeline([Windower(5, 1), Ridge()]))
+    True
+    >>> takes_series(Pipeline([MeanStdNormalizer(), Ridge()]))
+    False
     """
     return any(isinstance(step, Windower) for step in _inner_steps(pipeline))
 

@@ -28,7 +28,22 @@ _DAY = np.timedelta64(1, "D")
 
 
 class Gap(NamedTuple):
-    """Dates missing between two consecutive dates of a regular series."""
+    """Dates missing between two consecutive dates of a regular series.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from seqpipe.datasets import load_csv_series
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = Path(tmp) / "sales.csv"
+    ...     _ = path.write_text("date,sales\\n2024-01-01,3\\n2024-01-02,4\\n2024-01-05,5\\n"
+    ...                         "2024-01-06,6\\n")
+    ...     series = load_csv_series(path, "sales", "date", gaps="ignore")
+    >>> (gap,) = series.gaps
+    >>> str(gap.after.date()), str(gap.before.date()), gap.n_missing, gap.line
+    ('2024-01-02', '2024-01-05', 2, 4)
+    """
 
     after: pd.Timestamp
     """The last date before the gap."""
@@ -41,7 +56,22 @@ class Gap(NamedTuple):
 
 
 class CsvSeries(NamedTuple):
-    """One column of a CSV, as returned by :func:`load_csv_series`."""
+    """One column of a CSV, as returned by :func:`load_csv_series`.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from seqpipe.datasets import load_csv_series
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = Path(tmp) / "sales.csv"
+    ...     _ = path.write_text("date,sales\\n2024-01-01,3\\n2024-01-02,4\\n2024-01-03,5\\n")
+    ...     series = load_csv_series(path, "sales", "date")
+    >>> series.values.ravel().tolist(), series.step
+    ([3.0, 4.0, 5.0], Timedelta('1 days 00:00:00'))
+    >>> series.future_dates(2).strftime("%Y-%m-%d").tolist()
+    ['2024-01-04', '2024-01-05']
+    """
 
     values: np.ndarray
     """The values, float64 of shape ``(T, 1)``, in date order."""

@@ -53,6 +53,13 @@ def make_random_walk(n_timesteps: int = 1000, *, start_value: float = 100.0,
     -------
     pandas.Series
         Named ``"close"``, indexed by dates named ``"date"``.
+
+    Examples
+    --------
+    >>> from seqpipe.datasets import make_random_walk
+    >>> walk = make_random_walk(365, drift=0.1, random_state=0)
+    >>> len(walk), str(walk.index[0].date()), walk.index.freqstr
+    (365, '2020-01-01', 'D')
     """
     check_int_param("make_random_walk", "n_timesteps", n_timesteps)
     rng = check_generator(random_state)
@@ -86,6 +93,14 @@ def make_seasonal_series(n_timesteps: int = 2000, *, period: int = 24,
     -------
     pandas.Series
         Named ``"value"``, indexed by dates named ``"date"``.
+
+    Examples
+    --------
+    >>> from seqpipe.datasets import make_seasonal_series
+    >>> from seqpipe.forecasting import detect_season
+    >>> series = make_seasonal_series(24 * 30, period=24, random_state=0)   # hourly, 30 days
+    >>> len(series), detect_season(series)
+    (720, 24)
     """
     owner = "make_seasonal_series"
     check_int_param(owner, "n_timesteps", n_timesteps)

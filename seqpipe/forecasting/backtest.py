@@ -83,6 +83,19 @@ def backtest(forecaster: Any, y: Any, *, past_covariates: Any = None,
         without a season) on the same origins. ``attrs`` holds the ``mase_scale`` (the
         mean absolute error of the one-season naive forecast over the first fit's
         data; with many series, a dict by series) that :func:`summary` divides by.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from sklearn.linear_model import Ridge
+    >>> from seqpipe.forecasting import Forecaster, backtest
+    >>> y = pd.Series(np.sin(np.arange(400) / 3),
+    ...               index=pd.date_range("2024-01-01", periods=400, freq="D"))
+    >>> history = backtest(Forecaster(2, candidates=[Ridge()]), y, start=0.9)
+    >>> history.columns.tolist()
+    ['origin', 'date', 'step', 'actual', 'prediction', 'last_value', 'seasonal_naive']
+    >>> len(history), history["origin"].nunique()         # 20 origins, 2 steps each
+    (40, 20)
     """
     panel = as_panel(y)
     y = _as_pandas(y, panel)
@@ -313,6 +326,19 @@ def summary(backtest_frame: pd.DataFrame, *, mase_scale: Any = None,
         (their mean width) for each level; and ``n`` (forecasts scored). With many
         series, MSE, MAE and width pool every forecast, while MASE is each series'
         own averaged over the series, so that no series' scale dominates it.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from sklearn.linear_model import Ridge
+    >>> from seqpipe.forecasting import Forecaster, backtest, summary
+    >>> y = pd.Series(np.sin(np.arange(400) / 3),
+    ...               index=pd.date_range("2024-01-01", periods=400, freq="D"))
+    >>> table = summary(backtest(Forecaster(2, candidates=[Ridge()]), y, start=0.9))
+    >>> table.index.tolist()
+    [1, 2, 'overall']
+    >>> float(table.loc["overall", "mase"]) < 0.1
+    True
     """
     scale = backtest_frame.attrs.get("mase_scale", np.nan) if mase_scale is None \
         else mase_scale

@@ -70,6 +70,16 @@ class LastValue(_WindowBaseline):
     ----------
     horizon_ : int
         Steps forecast per window.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from seqpipe.forecasting import LastValue, make_windows
+    >>> series = np.array([1.0, 2.0, 3.0, 1.0, 2.0, 3.0, 1.0, 2.0])[:, None]
+    >>> X, y = make_windows(series, np.array([5]), window_past=4, horizon=2, n_known_ahead=0,
+    ...                     with_targets=True)
+    >>> LastValue().fit(X, y).predict(X).tolist()
+    [[3.0, 3.0]]
     """
 
     def _rows(self, past: int) -> np.ndarray:
@@ -90,6 +100,16 @@ class SeasonalNaive(_WindowBaseline):
     ----------
     horizon_ : int
         Steps forecast per window.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from seqpipe.forecasting import SeasonalNaive, make_windows
+    >>> series = np.array([1.0, 2.0, 3.0, 1.0, 2.0, 3.0, 1.0, 2.0])[:, None]
+    >>> X, y = make_windows(series, np.array([5]), window_past=4, horizon=2, n_known_ahead=0,
+    ...                     with_targets=True)
+    >>> SeasonalNaive(3).fit(X, y).predict(X).tolist()
+    [[1.0, 2.0]]
     """
 
     def __init__(self, season: int) -> None:

@@ -68,6 +68,17 @@ class CalendarFeatures(TransformerMixin, BaseEstimator):
     feature_names_out_ : list of str
         The output columns: ``<cycle>_sin``, ``<cycle>_cos`` per cycle, then
         ``holiday`` with a country.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from seqpipe.forecasting import CalendarFeatures
+    >>> dates = pd.date_range("2024-01-01", periods=24 * 10, freq="h")
+    >>> calendar = CalendarFeatures().fit(dates)
+    >>> calendar.features_                               # ten days of hours: no yearly cycle
+    ('hour', 'dayofweek')
+    >>> calendar.transform(dates).columns.tolist()
+    ['hour_sin', 'hour_cos', 'dayofweek_sin', 'dayofweek_cos']
     """
 
     def __init__(self, features: Any = "auto", *, country: str | None = None,

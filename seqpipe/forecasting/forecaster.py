@@ -122,6 +122,21 @@ class Forecaster(BaseEstimator):
     levels_ : tuple of float
     interval_widths_ : dict of float to ndarray of shape (horizon,)
         The half-width of each level's interval at each step ahead.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from sklearn.linear_model import Ridge
+    >>> from seqpipe.forecasting import Forecaster, LastValue
+    >>> t = np.arange(300)
+    >>> y = pd.Series(np.sin(2 * np.pi * t / 12) + 0.01 * t,
+    ...               index=pd.date_range("2000-01-01", periods=300, freq="MS"))
+    >>> forecaster = Forecaster(3, candidates=[Ridge(alpha=1.0), LastValue()],
+    ...                         levels=(80,)).fit(y)
+    >>> forecaster.season_, forecaster.best_candidate_
+    (12, 'ridge')
+    >>> forecaster.predict().columns.tolist()
+    ['prediction', 'lower_80', 'upper_80']
     """
 
     def __init__(self, horizon: int = 1, *, window_past: Any = "auto", season: Any = "auto",

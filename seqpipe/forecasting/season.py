@@ -39,6 +39,16 @@ def detect_season(y: Any, *, max_lag: int | None = None,
     -------
     int or None
         The season (>= 2), or None.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from seqpipe.forecasting import detect_season
+    >>> t = np.arange(600.0)
+    >>> detect_season(np.sin(2 * np.pi * t / 24) + 0.01 * t)
+    24
+    >>> detect_season(np.cumsum(np.random.default_rng(0).normal(size=600))) is None
+    True
     """
     values = np.asarray(y, dtype=np.float64)
     if values.ndim == 2 and values.shape[1] == 1:

@@ -32,6 +32,16 @@ class TargetWindows(TransformerMixin, BaseEstimator):
     ----------
     horizon_ : int
         Forecast rows per window (from fit's y, of shape ``(n_windows, horizon)``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from seqpipe.forecasting import TargetWindows, make_windows
+    >>> data = np.column_stack([np.arange(8.0), 10 + np.arange(8.0)])
+    >>> X, y = make_windows(data, np.array([4]), window_past=3, horizon=2, n_known_ahead=1,
+    ...                     with_targets=True)
+    >>> TargetWindows().fit(X, y).transform(X)[0, :, 0].tolist()
+    [2.0, 3.0, 4.0]
     """
 
     def __seqpipe_tags__(self) -> StepTags:

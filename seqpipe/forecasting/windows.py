@@ -67,6 +67,19 @@ def make_windows(data: np.ndarray, origins: np.ndarray, *, window_past: int, hor
     -------
     X : ndarray of shape (len(origins), window_past + horizon, n_channels)
     y : ndarray of shape (len(origins), horizon), with ``with_targets``
+
+    Examples
+    --------
+    A target and a covariate known ahead; windows of 2 past and 2 forecast rows from
+    origin 2 (the target is NaN where it is not known yet):
+
+    >>> import numpy as np
+    >>> from seqpipe.forecasting import make_windows
+    >>> data = np.column_stack([np.arange(6.0), 10 + np.arange(6.0)])
+    >>> X, y = make_windows(data, np.array([2]), window_past=2, horizon=2, n_known_ahead=1,
+    ...                     with_targets=True)
+    >>> X[0].tolist(), y.tolist()
+    ([[1.0, 11.0], [2.0, 12.0], [nan, 13.0], [nan, 14.0]], [[3.0, 4.0]])
     """
     origins = np.asarray(origins, dtype=np.intp)
     views = sliding_window_view(data, window_past + horizon, axis=-2)  # (..., n, C, P + H)
@@ -127,6 +140,17 @@ class WindowScaler(SampleMixin, TransformerMixin, BaseEstimator, auto_wrap_outpu
         Per-channel statistics (channel 0 unused).
     level_mean_, level_std_ : float, or ndarray of shape (n_series,)
         Statistics of the level.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from seqpipe.forecasting import WindowScaler, make_windows
+    >>> data = np.column_stack([10 + np.arange(12.0), np.arange(12.0) % 3])
+    >>> X, y = make_windows(data, np.array([5, 6, 7]), window_past=4, horizon=2,
+    ...                     n_known_ahead=1, with_targets=True)
+    >>> Xs, ys = WindowScaler().fit_resample(X, y)
+    >>> Xs.shape, bool(np.isnan(Xs).any())          # the level as a channel; NaN become 0
+    ((3, 6, 3), False)
     """
 
     def __init__(self, per_series: bool = False) -> None:
@@ -291,6 +315,17 @@ class WindowFeatures(TransformerMixin, BaseEstimator):
         The knots of each of the ``nonlinear`` channels (empty for a flag).
     n_features_out_ : int
         Features per window.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from seqpipe.forecasting import WindowFeatures, WindowScaler, make_windows
+    >>> data = np.column_stack([10 + np.arange(12.0), np.arange(12.0) % 3])
+    >>> X, y = make_windows(data, np.array([5, 6, 7]), window_past=4, horizon=2,
+    ...                     n_known_ahead=1, with_targets=True)
+    >>> Xs, ys = WindowScaler().fit_resample(X, y)
+    >>> WindowFeatures(n_known_ahead=1).fit(Xs, ys).transform(Xs).shape
+    (3, 14)
     """
 
     def __init__(self, n_known_ahead: int = 1, *, nonlinear: int = 0, knots: int = 4) -> None:
@@ -366,6 +401,17 @@ class WindowLags(TransformerMixin, BaseEstimator):
     horizon_ : int
         Forecast rows per window (from fit's y).
     lags_ : tuple of int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from seqpipe.forecasting import WindowLags, WindowScaler, make_windows
+    >>> data = np.column_stack([10 + np.arange(12.0), np.arange(12.0) % 3])
+    >>> X, y = make_windows(data, np.array([5, 6, 7]), window_past=4, horizon=2,
+    ...                     n_known_ahead=1, with_targets=True)
+    >>> Xs, ys = WindowScaler().fit_resample(X, y)
+    >>> WindowLags(lags=(3,)).fit(Xs, ys).transform(Xs).shape     # one channel per lag
+    (3, 6, 4)
     """
 
     def __init__(self, lags: Any = (), past: int | None = None) -> None:

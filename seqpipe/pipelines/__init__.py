@@ -126,6 +126,15 @@ def signal_prediction_pipeline(
     -------
     Pipeline
         Unfitted; ``fit(X, y)`` with X (n, past, d) and y (n, future, d).
+
+    Examples
+    --------
+    >>> from seqpipe.pipelines import signal_prediction_pipeline
+    >>> pipeline = signal_prediction_pipeline(hidden_dim=8, epochs=2)
+    >>> list(pipeline.named_steps)
+    ['meanstdnormalizer', 'tonumpy', 'kerasmodelstep']
+    >>> pipeline.get_params()["kerasmodelstep__hidden_dim"]
+    8
     """
     optimizer = "adam" if clipnorm is None else keras.optimizers.Adam(clipnorm=clipnorm)
     return Pipeline([
@@ -168,6 +177,13 @@ def exercise_pipeline(number: int, **overrides: Any) -> EpochRepeater:
     EpochRepeater
         Unfitted; a scikit-learn regressor (``fit``, ``predict``, ``score``,
         ``get_params``/``set_params``), savable with :func:`seqpipe.save`.
+
+    Examples
+    --------
+    >>> from seqpipe.pipelines import exercise_pipeline
+    >>> pipeline = exercise_pipeline(2, epochs=5)          # keyword arguments override
+    >>> type(pipeline).__name__, pipeline.epochs
+    ('EpochRepeater', 5)
     """
     if number not in EXERCISE_SETTINGS:
         raise ValueError(f"The 'number' parameter of exercise_pipeline must be one of "
@@ -219,6 +235,14 @@ def seed003_training(
     -------
     EpochRepeater
         Unfitted.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import SGDRegressor
+    >>> from seqpipe.pipelines import seed003_training
+    >>> training = seed003_training(SGDRegressor(), epochs=3, batch_size=50)
+    >>> type(training).__name__, training.epochs, training.step.validation_size
+    ('EpochRepeater', 3, 0.15)
     """
 
     def measured(step: Any, name: str, verbose: int = 0) -> Any:

@@ -53,6 +53,19 @@ class OneHotClassifier(ClassifierMixin, BaseEstimator):
         The fitted clone of ``estimator``.
     n_features_in_ : int
         Number of features seen by the estimator during fit.
+
+    Examples
+    --------
+    Any regressor of one-hot rows becomes a classifier with ``classes_`` and
+    ``predict_proba``:
+
+    >>> import numpy as np
+    >>> from sklearn.linear_model import Ridge
+    >>> from seqpipe.pipelines import OneHotClassifier
+    >>> X = np.array([[0.0], [0.1], [0.9], [1.0]])
+    >>> classifier = OneHotClassifier(Ridge(alpha=1e-3)).fit(X, ["low", "low", "high", "high"])
+    >>> classifier.classes_.tolist(), classifier.predict([[0.05], [0.95]]).tolist()
+    (['high', 'low'], ['low', 'high'])
     """
 
     def __init__(self, estimator: Any) -> None:

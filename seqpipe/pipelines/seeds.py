@@ -78,6 +78,15 @@ def window_regressor_pipeline(
     Pipeline
         Unfitted; the Keras step is named ``kerasmodelstep`` (e.g.
         ``set_params(kerasmodelstep__units=8)``).
+
+    Examples
+    --------
+    >>> from seqpipe.pipelines import window_regressor_pipeline
+    >>> pipeline = window_regressor_pipeline(per_sample=True, units=8)
+    >>> pipeline.get_params()["meanstdnormalizer__per_sample"]
+    True
+    >>> pipeline.set_params(kerasmodelstep__units=4).get_params()["kerasmodelstep__units"]
+    4
     """
     return Pipeline([
         MeanStdNormalizer(per_sample=per_sample),
@@ -126,6 +135,13 @@ def noisy_sine_pipeline(**overrides: object) -> Pipeline:
         Any keyword of :func:`window_regressor_pipeline`. A float ``learning_rate``
         replaces the decay by a constant rate; the decay follows ``epochs`` and
         ``batch_size``.
+
+    Examples
+    --------
+    >>> from seqpipe.pipelines import noisy_sine_pipeline
+    >>> pipeline = noisy_sine_pipeline(epochs=2)                     # keyword arguments override
+    >>> list(pipeline.named_steps), pipeline.get_params()["kerasmodelstep__epochs"]
+    (['meanstdnormalizer', 'tonumpy', 'kerasmodelstep'], 2)
     """
     settings = {"units": 128, "dropout": 0.1, "learning_rate": None, "epochs": 100,
                 "batch_size": 32, **overrides}
@@ -163,6 +179,13 @@ def sin_pipeline(**overrides: object) -> Pipeline:
     ----------
     **overrides
         Any keyword of :func:`window_regressor_pipeline`.
+
+    Examples
+    --------
+    >>> from seqpipe.pipelines import sin_pipeline
+    >>> pipeline = sin_pipeline(epochs=2)                     # keyword arguments override
+    >>> list(pipeline.named_steps), pipeline.get_params()["kerasmodelstep__epochs"]
+    (['meanstdnormalizer', 'tonumpy', 'kerasmodelstep'], 2)
     """
     return window_regressor_pipeline(**{**SEED001_SETTINGS, **overrides})
 
@@ -176,6 +199,13 @@ def sin_cos_pipeline(**overrides: object) -> Pipeline:
     ----------
     **overrides
         Any keyword of :func:`window_regressor_pipeline`.
+
+    Examples
+    --------
+    >>> from seqpipe.pipelines import sin_cos_pipeline
+    >>> pipeline = sin_cos_pipeline(epochs=2)                     # keyword arguments override
+    >>> list(pipeline.named_steps), pipeline.get_params()["kerasmodelstep__epochs"]
+    (['meanstdnormalizer', 'tonumpy', 'kerasmodelstep'], 2)
     """
     return window_regressor_pipeline(**{**SEED001_SETTINGS, **overrides})
 
@@ -195,6 +225,13 @@ def x_sin_pipeline(**overrides: object) -> Pipeline:
     ----------
     **overrides
         Any keyword of :func:`window_regressor_pipeline`.
+
+    Examples
+    --------
+    >>> from seqpipe.pipelines import x_sin_pipeline
+    >>> pipeline = x_sin_pipeline(epochs=2)                     # keyword arguments override
+    >>> list(pipeline.named_steps), pipeline.get_params()["kerasmodelstep__epochs"]
+    (['meanstdnormalizer', 'tonumpy', 'kerasmodelstep'], 2)
     """
     return window_regressor_pipeline(**{**SEED001_SETTINGS, **overrides})
 
@@ -228,6 +265,13 @@ def echo_pipeline(
     -------
     Pipeline
         Unfitted; the Keras step's params are ``onehotclassifier__estimator__<name>``.
+
+    Examples
+    --------
+    >>> from seqpipe.pipelines import echo_pipeline
+    >>> pipeline = echo_pipeline(units=8, epochs=1)
+    >>> list(pipeline.named_steps)
+    ['tonumpy', 'onehotclassifier']
     """
     return Pipeline([
         ToNumpy(),

@@ -78,6 +78,14 @@ def default_space(pipeline: Any) -> dict[str, Any]:
     ------
     ValueError
         The pipeline has none of the parameters above.
+
+    Examples
+    --------
+    >>> from seqpipe.pipelines import default_space, sin_pipeline
+    >>> space = default_space(sin_pipeline())
+    >>> sorted(space)
+    ['kerasmodelstep__batch_size', 'kerasmodelstep__dropout', 'kerasmodelstep__learning_rate',
+     'kerasmodelstep__units']
     """
     params = pipeline.get_params(deep=True)
     space: dict[str, Any] = {}

@@ -92,6 +92,18 @@ class Distribution(abc.ABC):
 
     A subclass sets ``_params`` (the names of its constructor's arguments, in order),
     stores them as attributes and implements ``_draw(rng, size)`` and ``__contains__``.
+
+    Examples
+    --------
+    Every distribution draws with ``rvs`` (so scikit-learn's ``RandomizedSearchCV`` takes
+    it) and tells whether a value belongs to it:
+
+    >>> from seqpipe.search import Distribution, LogUniform
+    >>> alpha = LogUniform(1e-3, 10.0)
+    >>> isinstance(alpha, Distribution), alpha.rvs(size=3, random_state=0).shape
+    (True, (3,))
+    >>> 0.5 in alpha, 20.0 in alpha
+    (True, False)
     """
 
     _params: tuple[str, ...] = ()

@@ -894,6 +894,18 @@ class RandomSearch(_BaseSearch):
         The number of trials, >= 1.{_COMMON_TAIL}
     random_state : None, int, numpy Generator or RandomState, default=None
         Seeds the sampler: the same seed draws the same params in the same order.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import Ridge
+    >>> from seqpipe.search import LogUniform, RandomSearch
+    >>> X = np.random.default_rng(0).normal(size=(120, 3))
+    >>> y = X @ [1.0, -2.0, 0.5]
+    >>> search = RandomSearch(Ridge(), {{"alpha": LogUniform(1e-3, 10)}}, n_trials=4,
+    ...                       random_state=0).fit(X, y)
+    >>> len(search.trials_), search.best_estimator_.alpha == search.best_params_["alpha"]
+    (4, True)
     """
 
     def __init__(self, estimator: Any, space: Mapping[str, Any], *, n_trials: int = 10,
@@ -939,6 +951,18 @@ class TPESearch(RandomSearch):
         Random trials before TPE models the scores (Optuna's default).{_COMMON_TAIL}
     random_state : None, int, numpy Generator or RandomState, default=None
         Seeds the sampler: the same seed gives the same trials.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import Ridge
+    >>> from seqpipe.search import LogUniform, TPESearch
+    >>> X = np.random.default_rng(0).normal(size=(120, 3))
+    >>> y = X @ [1.0, -2.0, 0.5]
+    >>> search = TPESearch(Ridge(), {{"alpha": LogUniform(1e-3, 10)}}, n_trials=6,
+    ...                    random_state=0).fit(X, y)
+    >>> len(search.trials_), 1e-3 <= search.best_params_["alpha"] <= 10
+    (6, True)
     """
 
     def __init__(self, estimator: Any, space: Mapping[str, Any], *, n_trials: int = 10,
@@ -1014,6 +1038,17 @@ class GridSearch(_BaseSearch):
     ----------{_COMMON_PARAMETERS} Values are lists or ``Choice``.{_COMMON_TAIL}
     random_state : None, int, numpy Generator or RandomState, default=None
         Seeds the order of the combinations.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import Ridge
+    >>> from seqpipe.search import GridSearch
+    >>> X = np.random.default_rng(0).normal(size=(120, 3))
+    >>> y = X @ [1.0, -2.0, 0.5]
+    >>> search = GridSearch(Ridge(), {{"alpha": [0.01, 1.0, 100.0]}}).fit(X, y)
+    >>> len(search.trials_), search.best_params_
+    (3, {{'alpha': 0.01}})
     """
 
     def __init__(self, estimator: Any, space: Mapping[str, Any], *, cv: Any = None,

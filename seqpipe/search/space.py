@@ -126,6 +126,16 @@ def check_space(estimator: Any, space: Space | Sequence[Space]) -> Any:
     TypeError
         A space that is not a dict, a name that is not a string, or values that are
         neither a distribution nor a list.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import Ridge
+    >>> from seqpipe.search import LogUniform, check_space
+    >>> sorted(check_space(Ridge(), {"alpha": LogUniform(1e-3, 10), "fit_intercept": [True]}))
+    ['alpha', 'fit_intercept']
+    >>> check_space(Ridge(), {"alpah": LogUniform(1e-3, 10)})
+    Traceback (most recent call last):
+    ValueError: ...alpah...
     """
     owner = type(estimator).__name__
     if isinstance(space, Sequence) and not isinstance(space, (str, bytes)):

@@ -130,6 +130,17 @@ class Settings:
     max_call_windows : int, default=256
         Most windows per model call: a larger request is predicted in slices of this
         many, so the model's working memory does not grow with the request.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import Ridge
+    >>> from seqpipe.serving import Settings, create_app
+    >>> settings = Settings(max_batch_size=1, max_sequences=10)    # no batching
+    >>> X = np.random.default_rng(0).normal(size=(20, 3))
+    >>> app = create_app({"ridge": Ridge().fit(X, X[:, 0])}, settings=settings)
+    >>> settings.max_batch_size, settings.max_sequences
+    (1, 10)
     """
 
     max_body_bytes: int = 16 * 2 ** 20
@@ -175,6 +186,21 @@ class ServedModel:
     header : dict, optional
         The artifact's header (:func:`seqpipe.persistence.read_header`), whose
         ``library_versions`` the metadata reports.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import Ridge
+    >>> from seqpipe import Pipeline
+    >>> from seqpipe.serving import ServedModel
+    >>> from seqpipe.steps import Windower
+    >>> from sklearn.preprocessing import FunctionTransformer
+    >>> series = np.sin(np.arange(50.0))[:, None]
+    >>> flatten = FunctionTransformer(lambda W: W.reshape(len(W), -1))
+    >>> pipeline = Pipeline([Windower(5, 1), flatten, Ridge()])
+    >>> model = ServedModel("sine", pipeline.fit(series, series[:, 0]))
+    >>> model.name, model.batchable             # a series: requests are never stacked
+    ('sine', False)
     """
 
     def __init__(self, name: str, model: Any, header: dict | None = None) -> None:
@@ -561,6 +587,23 @@ def create_app(models: dict[str, Any], *, settings: Settings | None = None,
         Limits (body size, open sequences, idle expiry); defaults to ``Settings()``.
     headers : dict of str to dict, optional
         Artifact headers by model name, for the versions in the metadata.
+
+    Examples
+    --------
+    >>> import asyncio
+    >>> import httpx
+    >>> import numpy as np
+    >>> from sklearn.linear_model import Ridge
+    >>> from seqpipe.serving import create_app
+    >>> X = np.random.default_rng(0).normal(size=(30, 3))
+    >>> app = create_app({"ridge": Ridge().fit(X, X[:, 0])})
+    >>> async def metadata():
+    ...     transport = httpx.ASGITransport(app=app)
+    ...     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+    ...         return (await client.get("/v2/models/ridge")).json()
+    >>> meta = asyncio.run(metadata())
+    >>> meta["name"], meta["inputs"][0]["name"], meta["outputs"][0]["name"]
+    ('ridge', 'input', 'output')
     """
     if not models:
         raise ValueError("create_app needs at least one model")

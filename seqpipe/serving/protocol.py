@@ -55,7 +55,18 @@ _JSON_TYPES = {"BOOL": ({bool}, "true or false"), "BYTES": ({str}, "strings")}
 
 
 class ProtocolError(ValueError):
-    """A request the protocol or the model cannot take; ``status`` is its HTTP status."""
+    """A request the protocol or the model cannot take; ``status`` is its HTTP status.
+
+    Examples
+    --------
+    >>> from seqpipe.serving import ProtocolError
+    >>> from seqpipe.serving.protocol import parse_request
+    >>> try:
+    ...     parse_request(b"not json")
+    ... except ProtocolError as error:
+    ...     print(error.status, isinstance(error, ValueError))
+    400 True
+    """
 
     def __init__(self, message: str, status: int = 400) -> None:
         super().__init__(message)
