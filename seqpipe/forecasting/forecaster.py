@@ -423,6 +423,63 @@ class Forecaster(BaseEstimator):
         codes, history, last_dates = self._histories(y, past_covariates, future_covariates)
         future = series_covariates(future_covariates, self._names(codes),
                                    "future_covariates", strict=False)
+        return self._forecast(codes, history, last_dates, future, levels)
+
+    def predict_many(self, histories: Any, *, past_covariates: Any = None,
+                     future_covariates: Any = None, levels: Any = None
+                     ) -> list[pd.DataFrame]:
+        """Forecast after each of many histories in one batched model call: what
+        ``[predict(h) for h in histories]`` gives, without a model call per history.
+
+        Parameters
+        ----------
+        histories : sequence
+            Each what :meth:`predict` takes as ``y`` (a series, or with many series
+            a DataFrame of some of them); two histories may be of the same series.
+        past_covariates, future_covariates : sequence, optional
+            The covariates of each history, as :meth:`predict` takes them (None for
+            a history without).
+        levels : sequence of float, optional
+            As for :meth:`predict`.
+
+        Returns
+        -------
+        list of DataFrame
+            The forecast after each history, as :meth:`predict` gives it.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.linear_model import Ridge
+        >>> y = np.sin(np.arange(300) / 4)
+        >>> forecaster = Forecaster(2, candidates=[Ridge()]).fit(y)
+        >>> forecasts = forecaster.predict_many([y[:200], y[:250]])
+        >>> [f.index.tolist() for f in forecasts]
+        [[200, 201], [250, 251]]
+        >>> bool(np.allclose(forecasts[1], forecaster.predict(y[:250])))
+        True
+        """
+        check_is_fitted(self, "pipeline_")
+        histories = list(histories)
+        past = _each(past_covariates, len(histories), "past_covariates")
+        future = _each(future_covariates, len(histories), "future_covariates")
+        parts = [self._histories(*args) for args in zip(histories, past, future)]
+        if not parts:
+            return []
+        codes = np.concatenate([part[0] for part in parts])
+        futures = [covariates for (part_codes, _, _), given in zip(parts, future)
+                   for covariates in series_covariates(given, self._names(part_codes),
+                                                       "future_covariates", strict=False)]
+        last_dates = parts[0][2].append([part[2] for part in parts[1:]])
+        frame = self._forecast(codes, np.concatenate([part[1] for part in parts]),
+                               last_dates, futures, levels)
+        bounds = np.cumsum([0] + [len(part[0]) * self.horizon for part in parts])
+        return [frame.iloc[start:stop] for start, stop in zip(bounds[:-1], bounds[1:])]
+
+    def _forecast(self, codes: np.ndarray, history: np.ndarray, last_dates: pd.Index,
+                  future: list, levels: Any) -> pd.DataFrame:
+        """The forecasts after each history (rows of data up to an origin) of the
+        series ``codes``, in one model call."""
         windows, index = [], []
         for code, past_rows, last, covariates in zip(codes, history, last_dates, future):
             dates = future_dates(self._index_like(last), self.frequency_, self.horizon)
@@ -449,11 +506,11 @@ class Forecaster(BaseEstimator):
     def _forecast_index(self, codes: np.ndarray, dates: list[pd.Index]) -> pd.Index:
         name = self._last_dates.name if self._last_dates.name is not None else (
             "date" if isinstance(self._last_dates, pd.DatetimeIndex) else "step")
+        every = dates[0].append(dates[1:]) if len(dates) > 1 else dates[0]
         if self.series_ is None:
-            return dates[0].rename(name)
+            return every.rename(name)
         names = np.repeat([self.series_[code] for code in codes], self.horizon)
-        return pd.MultiIndex.from_arrays([names, dates[0].append(dates[1:])],
-                                         names=["series", name])
+        return pd.MultiIndex.from_arrays([names, every], names=["series", name])
 
     def widths(self, levels: Any = None) -> dict[float, np.ndarray]:
         """The half-width of each level's interval at each step ahead: those calibrated
@@ -608,6 +665,17 @@ def auto_window_past(n_train: int, horizon: int, season: int | None) -> int:
     most a third of the training part (``n_train`` time steps) less the horizon."""
     wanted = max(_MIN_WINDOW_PAST, 2 * (season or 0))
     return max(1, min(wanted, (n_train - horizon) // 3))
+
+
+def _each(covariates: Any, count: int, name: str) -> list:
+    """One entry of ``covariates`` per history (None: none for any)."""
+    if covariates is None:
+        return [None] * count
+    covariates = list(covariates)
+    if len(covariates) != count:
+        raise ValueError(f"{name} must give one entry per history ({count}); got "
+                         f"{len(covariates)}.")
+    return covariates
 
 
 def _columns(covariates: list[pd.DataFrame | None]) -> list[str]:

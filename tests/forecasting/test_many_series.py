@@ -275,3 +275,24 @@ def test_a_callable_makes_the_candidates_from_what_fit_found(panel):
     assert found["n_series"] == 6 and found["season"] == forecaster.season_
     assert found["window_past"] == forecaster.window_past_ and found["horizon"] == 3
     assert forecaster.best_candidate_ == "ridge"
+
+
+def test_predict_many_equals_predict_one_by_one_in_one_model_call(panel, fitted):
+    calls = []
+    original = fitted.pipeline_.predict
+    histories = [panel[["series-2"]].iloc[:400], panel[["series-2"]].iloc[:450],
+                 panel[["series-0", "series-5"]].iloc[:500]]
+    one_by_one = [fitted.predict(history) for history in histories]
+    fitted.pipeline_.predict = lambda X: calls.append(len(X)) or original(X)
+    try:
+        together = fitted.predict_many(histories, levels=(80,))
+    finally:
+        del fitted.pipeline_.predict
+    assert calls == [4]  # one model call for the four windows
+    for alone, batched in zip(one_by_one, together):
+        pd.testing.assert_frame_equal(alone[["prediction"]], batched[["prediction"]],
+                                      check_exact=False, rtol=1e-12)
+    assert together[0].columns.tolist() == ["prediction", "lower_80", "upper_80"]
+    with pytest.raises(ValueError, match=re.escape("future_covariates must give one entry "
+                                                   "per history (3); got 1")):
+        fitted.predict_many(histories, future_covariates=[None])
