@@ -234,10 +234,12 @@ class Forecaster(BaseEstimator):
                              f"in the range (0, 1). Got {size!r} instead.")
 
     @staticmethod
-    def _covariates(covariates: Any, panel: Panel, name: str) -> list[pd.DataFrame | None]:
-        """The covariates of each series of ``panel``, checked."""
+    def _covariates(covariates: Any, panel: Panel, name: str, *, strict: bool = True
+                    ) -> list[pd.DataFrame | None]:
+        """The covariates of each series of ``panel``, checked (without ``strict``, a
+        dict may hold other series too)."""
         return [as_covariates(each, panel.index, name)
-                for each in series_covariates(covariates, panel.names, name)]
+                for each in series_covariates(covariates, panel.names, name, strict=strict)]
 
     def _make_calendar(self, index: pd.Index) -> CalendarFeatures | None:
         calendar = self.calendar
@@ -610,8 +612,8 @@ class Forecaster(BaseEstimator):
             raise ValueError("y must be indexed as the series seen in fit was (dates or "
                              "integer time steps).")
         codes = np.zeros(1, dtype=np.intp) if self.series_ is None else self._codes_of(panel)
-        past = self._covariates(past_covariates, panel, "past_covariates")
-        future = self._covariates(future_covariates, panel, "future_covariates")
+        past = self._covariates(past_covariates, panel, "past_covariates", strict=False)
+        future = self._covariates(future_covariates, panel, "future_covariates", strict=False)
         history = []
         for position, code in enumerate(codes):
             series = panel.series(position)

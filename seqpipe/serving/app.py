@@ -6,10 +6,12 @@
 ``/v2/models/{name}/versions/1/...``: every model has one version, ``1``), and
 ``GET /metrics`` in Prometheus' text format (:mod:`seqpipe.serving.metrics`).
 
-Every model has one input, named ``input`` (FP32, FP64, INT32 or INT64), and one
-output, named ``output``: float predictions in the request's float datatype (FP32 for
-an FP32 request, FP64 otherwise), labels in their own (INT64, BOOL, or BYTES for
-strings). Tensors come and go as JSON or as binary data
+A :class:`~seqpipe.forecasting.Forecaster` takes named inputs (its history, series,
+dates and covariates) and answers its forecast and intervals as named outputs
+(:mod:`seqpipe.serving.forecasts`). Every other model has one input, named ``input``
+(FP32, FP64, INT32 or INT64), and one output, named ``output``: float predictions in
+the request's float datatype (FP32 for an FP32 request, FP64 otherwise), labels in
+their own (INT64, BOOL, or BYTES for strings). Tensors come and go as JSON or as binary data
 (:mod:`seqpipe.serving.protocol`; ``binary_data`` of the requested output, or
 ``parameters.binary_data_output``, asks for a binary answer). A request makes at most
 ``Settings.max_windows`` windows, and is predicted in model calls of at most
@@ -75,7 +77,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 import seqpipe
 from seqpipe._composition import StepComposition
 from seqpipe.base import get_step_tags
+from seqpipe.forecasting import Forecaster
 from seqpipe.serving.batching import Batcher
+from seqpipe.serving.forecasts import ServedForecaster
 from seqpipe.serving.metrics import Metrics, MetricsMiddleware
 from seqpipe.serving.protocol import (
     HEADER_LENGTH,
@@ -563,16 +567,104 @@ def _the_input(model: ServedModel, body: dict, binary: memoryview
     return X, tensor
 
 
-def _batcher_of(model: ServedModel, settings: Settings, metrics: Metrics
+def _served(name: str, model: Any, header: dict | None) -> ServedModel | ServedForecaster:
+    if isinstance(model, Forecaster):
+        return ServedForecaster(name, model, header)
+    return ServedModel(name, model, header)
+
+
+def _batcher_of(model: ServedModel | ServedForecaster, settings: Settings, metrics: Metrics
                 ) -> Batcher | None:
     """The model's dynamic batcher, or None when its requests are run one by one
-    (batching off, or a model taking a series)."""
+    (batching off, or a model taking a series). A forecaster's batches are object
+    arrays of :class:`~seqpipe.serving.forecasts.ForecastRequest`."""
     if settings.max_batch_size == 1 or not model.batchable:
         return None
-    return Batcher(lambda X: _predict(model, X, settings.max_call_windows),
+    call = model.forecast_many if isinstance(model, ServedForecaster) else \
+        (lambda X: _predict(model, X, settings.max_call_windows))
+    return Batcher(call,
                    max_batch_size=settings.max_batch_size,
                    max_queue_delay_ms=settings.max_queue_delay_ms,
                    on_call=lambda rows: metrics.batch_size.labels(model.name).observe(rows))
+
+
+async def _infer_forecast(model: ServedForecaster, body: dict, binary: memoryview,
+                          batcher: Batcher | None, sequences: _Sequences,
+                          metrics: Metrics) -> Response:
+    """A forecaster's answer: its named inputs read, the forecast (stacked with
+    concurrent ones by the batcher), its outputs."""
+    tensors = body["inputs"]
+    names = [tensor["name"] for tensor in tensors]
+    if len(set(names)) != len(names):
+        raise ProtocolError(f"the request names an input twice: {names}")
+    arrays = dict(zip(names, input_arrays(body, binary)))
+    wanted, binary_answer = _forecast_outputs(body, model)
+    sequence = _sequence_parameters(body.get("parameters", {}))
+    answer: dict = {"model_name": model.name, "model_version": VERSION}
+    if body.get("id") is not None:
+        answer["id"] = body["id"]
+    if sequence is None:
+        forecast = model.request(arrays)
+    else:
+        sequence_id, start, end = sequence
+        with sequences.lock:
+            stream, in_use = sequences.get(model, sequence_id, start=start)
+        try:
+            with in_use:
+                forecast = model.extend(stream, arrays, start)
+        finally:
+            if end:
+                with sequences.lock:
+                    sequences.end(model, sequence_id, stream)
+        answer["parameters"] = {"sequence_id": sequence_id,
+                                "window_filled": stream.n_buffered,
+                                "window_size": stream.window_size_past}
+    outputs: dict = {}
+    if forecast is not None:
+        batch = np.empty(1, dtype=object)
+        batch[0] = forecast
+        if batcher is None:
+            outputs = (await run_in_threadpool(model.forecast_many, batch))[0]
+            metrics.batch_size.labels(model.name).observe(1)
+        else:
+            outputs = (await batcher.predict(batch))[0]
+    y_datatype = next(t["datatype"] for t in body["inputs"] if t["name"] == "y")
+    raw: list[bytes] = []
+    answer["outputs"] = []
+    for name in wanted if outputs else []:
+        datatype = "BYTES" if name == "date" else "FP32" if y_datatype == "FP32" else "FP64"
+        tensor, data = output_tensor(name, outputs[name], datatype, binary=binary_answer)
+        answer["outputs"].append(tensor)
+        if data is not None:
+            raw.append(data)
+    content, header_length = encode_answer(answer, raw)
+    if header_length is None:
+        return Response(content, media_type="application/json")
+    return Response(content, media_type="application/octet-stream",
+                    headers={HEADER_LENGTH: str(header_length)})
+
+
+def _forecast_outputs(body: dict, model: ServedForecaster) -> tuple[list[str], bool]:
+    """The outputs a forecaster's request asks for (all by default), and whether as
+    binary data; refuses outputs the model does not have."""
+    binary = body.get("parameters", {}).get("binary_data_output", False)
+    if not isinstance(binary, bool):
+        raise ProtocolError(f"parameter binary_data_output must be true or false, got "
+                            f"{binary!r:.40}")
+    requested = body.get("outputs")
+    if requested is None:
+        return model.output_names, binary
+    if not isinstance(requested, list) or not all(
+            isinstance(output, dict) and isinstance(output.get("name"), str)
+            for output in requested):
+        raise ProtocolError("'outputs' must be a list of JSON objects with a 'name'")
+    names = [output["name"] for output in requested]
+    unknown = [name for name in names if name not in model.output_names]
+    if unknown:
+        raise ProtocolError(f"model '{model.name}' has no output '{unknown[0]:.100}'; its "
+                            f"outputs: {', '.join(model.output_names)}")
+    flags = {output.get("parameters", {}).get("binary_data", binary) for output in requested}
+    return names, bool(flags == {True})
 
 
 def create_app(models: dict[str, Any], *, settings: Settings | None = None,
@@ -609,8 +701,7 @@ def create_app(models: dict[str, Any], *, settings: Settings | None = None,
         raise ValueError("create_app needs at least one model")
     settings = settings or Settings()
     headers = headers or {}
-    served = {name: ServedModel(name, model, headers.get(name))
-              for name, model in models.items()}
+    served = {name: _served(name, model, headers.get(name)) for name, model in models.items()}
     sequences = _Sequences(settings)
     app_metrics = Metrics(set(served))
     batchers = {name: _batcher_of(model, settings, app_metrics)
@@ -709,6 +800,12 @@ def create_app(models: dict[str, Any], *, settings: Settings | None = None,
         model = model_named(request)
         name = model.name
         batcher = batchers[name]
+        if isinstance(model, ServedForecaster):
+            with batcher.receiving() if batcher else contextlib.nullcontext():
+                body, binary = parse_request(await _read_body(
+                    request, settings.max_body_bytes), request.headers.get(HEADER_LENGTH))
+            return await _infer_forecast(model, body, binary, batcher, sequences,
+                                         app_metrics)
         with batcher.receiving() if batcher else contextlib.nullcontext():
             body, binary = parse_request(await _read_body(request, settings.max_body_bytes),
                                          request.headers.get(HEADER_LENGTH))
