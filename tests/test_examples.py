@@ -121,3 +121,16 @@ def test_forecasting_example_gains_from_its_covariates_and_reloads(tmp_path):
     assert "the next day's load, from 2023-04-17 00:00:00" in result.stdout
     assert (tmp_path / "backtest_errors.png").stat().st_size > 0
     assert (tmp_path / "forecaster.seqpipe").read_bytes()[:8] == b"SEQPIPE\n"
+
+
+def test_many_series_example_beats_seasonal_naive_with_calibrated_intervals(tmp_path):
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES / "many_series.py"), "--quick", "--output",
+         str(tmp_path)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    match = re.search(r"MASE ([0-9.]+) \(seasonal naive ([0-9.]+)", result.stdout)
+    assert match and float(match[1]) < 0.8 * float(match[2]), result.stdout
+    coverage = re.search(r"intervals cover ([0-9.]+)% at 80 %, ([0-9.]+)% at 95 %",
+                         result.stdout)
+    assert coverage and abs(float(coverage[1]) - 80) < 5 and abs(float(coverage[2]) - 95) < 3
+    assert (tmp_path / "intervals.png").stat().st_size > 0
