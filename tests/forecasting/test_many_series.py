@@ -296,3 +296,11 @@ def test_predict_many_equals_predict_one_by_one_in_one_model_call(panel, fitted)
     with pytest.raises(ValueError, match=re.escape("future_covariates must give one entry "
                                                    "per history (3); got 1")):
         fitted.predict_many(histories, future_covariates=[None])
+
+
+def test_predicted_intervals_are_the_calibrated_widths_in_each_series_scale(fitted):
+    forecast = fitted.predict()
+    widths = (forecast["upper_80"] - forecast["lower_80"]).unstack("series")
+    expected = 2 * np.outer(fitted.interval_widths_[80.0], fitted.series_scales_)
+    np.testing.assert_allclose(widths[fitted.series_].to_numpy(), expected)
+    assert fitted.series_scales_.max() > 10 * fitted.series_scales_.min()
