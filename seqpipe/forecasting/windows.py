@@ -85,11 +85,11 @@ def make_windows(data: np.ndarray, origins: np.ndarray, *, window_past: int, hor
     views = sliding_window_view(data, window_past + horizon, axis=-2)  # (..., n, C, P + H)
     starts = origins - window_past + 1
     chosen = views[starts] if data.ndim == 2 else views[np.asarray(series, np.intp), starts]
-    X = np.moveaxis(chosen, -1, 1).astype(np.float64)
+    if with_targets:  # before the masking below, which writes into ``chosen``
+        y = np.array(chosen[:, 0, window_past:], dtype=np.float64)
+    X = np.moveaxis(chosen, -1, 1).astype(np.float64, copy=False)  # indexing copied it
     X[:, window_past:, :data.shape[-1] - n_known_ahead] = np.nan
-    if not with_targets:
-        return X
-    return X, np.ascontiguousarray(chosen[:, 0, window_past:], dtype=np.float64)
+    return (X, y) if with_targets else X
 
 
 def _past_length(X: np.ndarray, horizon: int, owner: str) -> int:
