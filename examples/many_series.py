@@ -1,5 +1,5 @@
 """Forecast many related series with one model, with calibrated prediction intervals.
-=================================================================================
+==================================================================================
 
 Run: ``python examples/many_series.py [--quick] [--output runs/many_series]``
 

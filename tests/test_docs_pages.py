@@ -10,13 +10,16 @@ no longer installs) and shell commands.
 
 from __future__ import annotations
 
+import ast
 import doctest
 import re
+import sys
 from pathlib import Path
 
 import pytest
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
+EXAMPLES = DOCS.parent / "examples"
 PAGES = sorted([*DOCS.glob("guide/*.rst"), DOCS / "neuraxle.rst"])
 # Pages with no Python of their own: the guide's table of contents, the measured numbers
 # (from benchmarks/), and the command
@@ -65,3 +68,19 @@ def test_the_checks_catch_what_they_look_for(tmp_path, monkeypatch):
     failures, attempted = doctest.testfile(str(page), module_relative=False, optionflags=FLAGS,
                                            report=False)
     assert (failures, attempted) == (1, 1)
+
+
+@pytest.mark.parametrize("script", sorted(EXAMPLES.glob("*.py")), ids=lambda p: p.name)
+def test_every_example_can_join_the_gallery(script, monkeypatch):
+    """sphinx-gallery needs a reST title (underlined at least as long as the title) and
+    runs each script with ``--quick`` (or its short arguments in gallery_hooks.SHORT)."""
+    monkeypatch.syspath_prepend(str(DOCS / "_ext"))
+    sys.modules.pop("gallery_hooks", None)
+    import gallery_hooks
+
+    lines = (ast.get_docstring(ast.parse(script.read_text()), clean=False) or "").splitlines()
+    assert len(lines) > 1 and lines[0].strip(), f"{script.name}: no docstring title"
+    assert set(lines[1]) == {"="} and len(lines[1]) >= len(lines[0]), (
+        f"{script.name}: underline the docstring's first line with '=' at least as long")
+    if script.stem not in gallery_hooks.SHORT:
+        assert '"--quick"' in script.read_text(), f"{script.name}: no --quick mode"

@@ -11,8 +11,6 @@ import ast
 import shutil
 from pathlib import Path
 
-from sphinx_gallery.scrapers import figure_rst
-
 RUNS = Path(__file__).resolve().parents[1] / "_build" / "gallery_runs"
 
 # Arguments of the examples without a --quick flag: a short run all the same.
@@ -38,6 +36,8 @@ def reset_argv(gallery_conf: dict, script_vars: dict) -> list[str]:
 
 def png_scraper(block, block_vars: dict, gallery_conf: dict) -> str:
     """The PNGs the example wrote since the last block, as reST images."""
+    from sphinx_gallery.scrapers import figure_rst  # the docs extra: only at build time
+
     out = output_dir(block_vars["src_file"])
     seen = block_vars.setdefault("seqpipe_pngs_seen", set())
     new = sorted(p for p in out.rglob("*.png") if p not in seen)
