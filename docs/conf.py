@@ -26,6 +26,7 @@ extensions = [
     "sphinx.ext.autosummary",
     "sphinx.ext.mathjax",
     "sphinx.ext.viewcode",
+    "matplotlib.sphinxext.plot_directive",
     "numpydoc",
     "sphinx_design",
     "sphinx_gallery.gen_gallery",
@@ -64,6 +65,12 @@ sphinx_gallery_conf = {
     "min_reported_time": 1,
     "capture_repr": (),
 }
+
+# Figures drawn at build time (the gap rule's picture): the figure only, no source links.
+plot_include_source = False
+plot_html_show_source_link = False
+plot_html_show_formats = False
+plot_formats = [("png", 100)]
 
 html_theme = "pydata_sphinx_theme"
 html_title = f"seqpipe {release}"
