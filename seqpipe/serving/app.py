@@ -84,6 +84,8 @@ from seqpipe.serving.metrics import Metrics, MetricsMiddleware
 from seqpipe.serving.protocol import (
     HEADER_LENGTH,
     NUMERIC_DATATYPES,
+    PLATFORM,
+    VERSION,
     ProtocolError,
     datatype_of,
     encode_answer,
@@ -96,8 +98,6 @@ from seqpipe.streaming import StreamingPredictor, _inner_steps
 
 __all__ = ["ServedModel", "Settings", "create_app"]
 
-PLATFORM = "seqpipe"
-VERSION = "1"  # every model has one version (Triton's default for a single version)
 INPUT, OUTPUT = "input", "output"  # the names of every model's one input and output
 EXTENSIONS = ("binary_tensor_data", "sequence")  # of the protocol, as Triton names them
 _MAX_SEQUENCE_ID_LENGTH = 256

@@ -34,12 +34,9 @@ import pandas as pd
 
 from seqpipe.forecasting import Forecaster
 from seqpipe.forecasting.dates import future_dates
-from seqpipe.serving.protocol import NUMERIC_DATATYPES, ProtocolError
+from seqpipe.serving.protocol import NUMERIC_DATATYPES, PLATFORM, VERSION, ProtocolError
 
 __all__ = ["ForecastRequest", "ForecastStream", "ServedForecaster"]
-
-PLATFORM = "seqpipe"
-VERSION = "1"
 
 
 @dataclass

@@ -39,7 +39,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["DATATYPES", "HEADER_LENGTH", "NUMERIC_DATATYPES", "ProtocolError",
+__all__ = ["DATATYPES", "HEADER_LENGTH", "NUMERIC_DATATYPES", "PLATFORM", "VERSION",
+           "ProtocolError",
            "array_to_tensor", "datatype_of", "encode_answer", "input_arrays",
            "output_tensor", "parse_body", "parse_request", "tensor_to_array"]
 
@@ -48,6 +49,8 @@ DATATYPES = {"BOOL": np.dtype(np.bool_), "INT32": np.dtype("<i4"),
              "BYTES": np.dtype(object)}
 NUMERIC_DATATYPES = ("FP32", "FP64", "INT32", "INT64")
 HEADER_LENGTH = "Inference-Header-Content-Length"
+PLATFORM = "seqpipe"  # the served models' platform, in their metadata
+VERSION = "1"  # every model has one version (Triton's default for a single version)
 _MAX_ID_LENGTH = 256
 _MAX_VALUES = 2 ** 31 - 1  # most values a shape may describe (its zero dimensions aside)
 _NUMBERS = {int, float}  # the types JSON numbers parse to (bool is refused)
