@@ -84,7 +84,6 @@ class ServedForecaster:
             raise TypeError(f"model '{name}' cannot be served: the forecaster is not fitted")
         self.name = name
         self.forecaster = forecaster
-        self.pipeline = forecaster
         self.header = header or {}
         self.horizon = forecaster.horizon
         self.dated = isinstance(forecaster._last_dates, pd.DatetimeIndex)
