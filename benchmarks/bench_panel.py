@@ -24,6 +24,9 @@ status is 1 when a target is missed.
   <= 0.8x seasonal naive's and <= the per-series models'; coverage of 80 % and 95 %
   within 3 points of nominal at every step ahead; mean width no wider than
   skforecast's at its coverage (printed).
+- **short series**: the same panel but with series starting over the first 75 % of
+  the period: the global model's MASE <= one model per series', on the series both
+  forecast (the shortest are too short for a model of their own).
 - **known noise**: :func:`seqpipe.datasets.make_seasonal_series` (8,000 hours,
   Gaussian noise), 6 steps ahead from every third origin of the last 30 %: coverage
   at every step within 3 points. (The intervals stand on the ~840 errors of the
@@ -246,6 +249,29 @@ def panel_rows(size: Size, random_state: int) -> list[Row]:
     return rows
 
 
+def short_rows(size: Size, random_state: int) -> list[Row]:
+    """A panel whose series start over the first 75 % of the period (the shortest have
+    a few months before the first origin): the global model against one model per
+    series, on the series both can forecast."""
+    panel = make_panel(size.n_series, size.n_days, late_start=0.75,
+                       random_state=random_state + 1)
+    frame = backtest(forecaster(), panel, start=START, step=HORIZON)
+    scales = frame.attrs["mase_scale"]
+    first_origin = panel.index.get_loc(frame["origin"].min())
+    separate, too_short = [], []
+    for name in panel.columns:
+        try:
+            separate.append(_separate(panel[name], first_origin))
+        except ValueError:  # too short to fit a model of its own
+            too_short.append(name)
+    separate = pd.concat(separate, ignore_index=True)
+    both = frame[frame["series"].isin(separate["series"].unique())]
+    ratio = mase(both, "prediction", scales) / mase(separate, "prediction", scales)
+    return [Row("short series: MASE / one model per series'", ratio, 1.0, "<= 1x",
+                detail=f"({len(too_short)} of {panel.shape[1]} series too short for a "
+                       f"model of their own, forecast by the global one only)")]
+
+
 def _separate(series: pd.Series, first_origin: int) -> pd.DataFrame:
     """One seqpipe Forecaster for this series alone, forecasting the panel's origins."""
     values = series.dropna()
@@ -338,13 +364,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true",
                         help="less data: checks the script, not the targets")
     parser.add_argument("--random-state", type=int, default=0)
-    parser.add_argument("--only", default="panel,noise,btc,scaling",
+    parser.add_argument("--only", default="panel,short,noise,btc,scaling",
                         help="the groups of rows to run (default: all)")
     args = parser.parse_args(argv)
     size = QUICK if args.quick else FULL
     groups = {"panel": lambda: panel_rows(size, args.random_state),
               "noise": lambda: known_noise_rows(args.random_state),
               "btc": lambda: btc_rows(args.random_state),
+              "short": lambda: short_rows(size, args.random_state),
               "scaling": lambda: scaling_rows(size, args.random_state)}
     rows = [row for name in args.only.split(",") for row in groups[name]()]
     print()

@@ -202,6 +202,9 @@ class Forecaster(BaseEstimator):
         pool = self._pool()
         train = self._origins(panel, last_target=self.n_train_ - 1)
         validation = self._origins(panel, first=self.n_train_ - 1)
+        # a series too short to train on before the held-out part is not scored on it
+        scored_series = np.isin(validation[0], train[0])
+        validation = (validation[0][scored_series], validation[1][scored_series])
         self.candidate_scores_, self.candidate_errors_, residuals = _score(
             pool, self._windows(data, train, with_targets=True),
             self._windows(data, validation, with_targets=True), scales[validation[0]])
@@ -283,26 +286,34 @@ class Forecaster(BaseEstimator):
                 f"Forecaster: the series is too short: {self.n_train_} time steps before "
                 f"the held-out {self.n_validation_} leave fewer than {_MIN_TRAIN_WINDOWS} "
                 f"training windows of {past} past and {self.horizon} future steps.")
-        if panel.names is not None and (windows < 1).any():
-            short = [panel.label(code) for code in np.flatnonzero(windows < 1)]
+        if panel.names is None:
+            return past
+        if np.clip(windows, 0, None).sum() < _MIN_TRAIN_WINDOWS:
             raise ValueError(
-                f"Forecaster: the series {short[:5]}{' ...' if len(short) > 5 else ''} "
-                f"have no training window: each series needs {past + self.horizon} time "
-                f"steps (window_past {past} + horizon {self.horizon}) before the held-out "
-                f"part, which starts at {panel.index[self.n_train_]}.")
+                f"Forecaster: the series are too short: before the held-out part (from "
+                f"{panel.index[self.n_train_]}) they hold fewer than {_MIN_TRAIN_WINDOWS} "
+                f"training windows of {past} past and {self.horizon} future steps.")
+        short = np.flatnonzero(panel.ends - panel.starts + 1 < past + self.horizon)
+        if len(short):
+            names = [panel.label(code) for code in short]
+            raise ValueError(
+                f"Forecaster: the series {names[:5]}{' ...' if len(names) > 5 else ''} "
+                f"are too short: a series needs {past + self.horizon} time steps "
+                f"(window_past {past} + horizon {self.horizon}) for one window.")
         return past
 
     def _series_scales(self, panel: Panel) -> np.ndarray:
         """What each series' errors are divided by when scored and calibrated: with many
-        series, the mean absolute change between time steps of its training part; 1 for
-        one series."""
+        series, the mean absolute change between time steps of its training part (of
+        all of it for a series starting in the held-out part, which is not scored);
+        1 for one series."""
         if panel.names is None:
             return np.ones(1)
-        scales = [np.mean(np.abs(np.diff(panel.values[code, start:start + length])))
-                  for code, (start, length) in enumerate(zip(panel.starts,
-                                                             self._training_lengths(panel)))]
-        return np.array([scale if np.isfinite(scale) and scale > 0 else 1.0
-                         for scale in scales])
+        lengths = self._training_lengths(panel)
+        lengths = np.where(lengths >= 2, lengths, panel.ends - panel.starts + 1)
+        scales = np.array([np.mean(np.abs(np.diff(panel.values[code, start:start + n])))
+                           for code, (start, n) in enumerate(zip(panel.starts, lengths))])
+        return np.where(np.isfinite(scales) & (scales > 0), scales, 1.0)
 
     def _pool(self) -> dict[str, Any]:
         n_known = self._n_known_ahead()

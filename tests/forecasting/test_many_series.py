@@ -81,12 +81,20 @@ def test_a_gap_inside_a_series_span_is_an_error_naming_series_and_date(panel):
         Forecaster(7, candidates=LINEAR).fit(panel.assign(empty=np.nan))
 
 
-def test_a_series_too_short_to_train_on_is_named(panel):
+def test_a_series_starting_late_is_learned_from_the_others(panel):
     late = panel.copy()
-    late.iloc[:560, 4] = np.nan
-    with pytest.raises(ValueError, match=re.escape("the series ['series-4'] have no "
-                                                   "training window")):
-        Forecaster(7, candidates=LINEAR).fit(late)
+    late.iloc[:630, 4] = np.nan  # 70 days, all in the held-out part
+    forecaster = Forecaster(7, candidates=LINEAR).fit(late)
+    assert forecaster.residuals_.shape[0] % 5 == 0  # the other five series are scored
+    forecast = forecaster.predict().loc["series-4", "prediction"]
+    recent = late["series-4"].iloc[-14:]
+    assert abs(forecast.mean() - recent.mean()) < 3 * recent.std()
+    assert forecaster.series_scales_["series-4"] == pytest.approx(
+        late["series-4"].diff().abs().mean())
+    late.iloc[:665, 4] = np.nan  # 35 days: not one window of 30 + 7
+    with pytest.raises(ValueError, match=re.escape("the series ['series-4'] are too short: "
+                                                   "a series needs 37 time steps")):
+        Forecaster(7, window_past=30, candidates=LINEAR).fit(late)
 
 
 # ---------------------------------------------------------------- fit and predict
