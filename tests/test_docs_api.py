@@ -101,26 +101,8 @@ def test_every_reference_entry_exists():
         assert hasattr(importlib.import_module(module), name), dotted
 
 
-# Names whose docstring has no Examples section yet (issue 20 left them): each is an
-# expected failure, strict, so adding an Examples section fails until the name leaves
-# this list, and the list only shrinks. Nothing may be added to it.
-MISSING_EXAMPLES = frozenset("""
-seqpipe.serving.serve
-""".split())
-
-
-def _params() -> list:
-    return [pytest.param(module, name, id=f"{module}.{name}",
-                         marks=[pytest.mark.xfail(strict=True, reason="no Examples yet")]
-                         if f"{module}.{name}" in MISSING_EXAMPLES else [])
-            for module, name in public_names()]
-
-
-def test_the_list_of_missing_examples_names_only_public_names():
-    assert MISSING_EXAMPLES <= {f"{module}.{name}" for module, name in public_names()}
-
-
-@pytest.mark.parametrize(("module", "name"), _params())
+@pytest.mark.parametrize(("module", "name"), public_names(),
+                         ids=[f"{m}.{n}" for m, n in public_names()])
 def test_every_public_class_and_function_has_an_examples_section(module, name):
     obj = getattr(importlib.import_module(module), name)
     if not (inspect.isclass(obj) or callable(obj)):

@@ -51,6 +51,24 @@ def serve(app: Any, *, host: str = "127.0.0.1", port: int = 8080,
     ------
     OSError
         When ``host:port`` cannot be bound.
+
+    Examples
+    --------
+    ``serve(create_app(models), port=8080)`` blocks until SIGTERM. A port already taken is
+    an ``OSError`` before anything is served:
+
+    >>> import socket
+    >>> import numpy as np
+    >>> from sklearn.linear_model import Ridge
+    >>> from seqpipe.serving import create_app, serve
+    >>> X = np.random.default_rng(0).normal(size=(20, 3))
+    >>> app = create_app({"ridge": Ridge().fit(X, X[:, 0])})
+    >>> with socket.create_server(("127.0.0.1", 0)) as taken:
+    ...     try:
+    ...         serve(app, port=taken.getsockname()[1])
+    ...     except OSError:
+    ...         print("port in use")
+    port in use
     """
     with _listen(host, port) as sock:
         bound_host, bound_port = sock.getsockname()[:2]
