@@ -97,7 +97,8 @@ class Forecaster(BaseEstimator):
     window_past_ : int
     candidate_scores_ : dict of str to float
         Each candidate's validation MSE (NaN when it could not be fitted; see
-        ``candidate_errors_``).
+        ``candidate_errors_``); with many series, of the errors divided by their
+        series' ``series_scales_``, so that no series' scale dominates the choice.
     candidate_errors_ : dict of str to str
         Why a candidate was left out.
     best_candidate_ : str
@@ -200,6 +201,21 @@ class Forecaster(BaseEstimator):
         self.window_past_ = self._resolve_window_past(panel)
         scales = self._series_scales(panel)
         pool = self._pool()
+        self._choose(pool, panel, data, scales)
+        self.interval_widths_ = conformal_quantiles(self.residuals_, self.levels_)
+        self.pipeline_ = clone(pool[self.best_candidate_]).fit(
+            *self._windows(data, self._origins(panel), with_targets=True))
+        if self.series_ is not None:
+            self.series_scales_ = pd.Series(scales, index=self.series_, name="scale")
+        self._history = np.stack([data[code, end - self.window_past_ + 1:end + 1]
+                                  for code, end in enumerate(panel.ends)])
+        self._last_dates = index[panel.ends]
+        return self
+
+    def _choose(self, pool: dict[str, Any], panel: Panel, data: np.ndarray,
+                scales: np.ndarray) -> None:
+        """Score every candidate fitted on the windows before the held-out part on the
+        forecasts from its origins; keep the best, and its errors."""
         train = self._origins(panel, last_target=self.n_train_ - 1)
         validation = self._origins(panel, first=self.n_train_ - 1)
         # a series too short to train on before the held-out part is not scored on it
@@ -215,15 +231,6 @@ class Forecaster(BaseEstimator):
                                          self.candidate_errors_.items()))
         self.best_candidate_ = min(scored, key=scored.get)
         self.residuals_ = residuals[self.best_candidate_]
-        self.interval_widths_ = conformal_quantiles(self.residuals_, self.levels_)
-        self.pipeline_ = clone(pool[self.best_candidate_]).fit(
-            *self._windows(data, self._origins(panel), with_targets=True))
-        if self.series_ is not None:
-            self.series_scales_ = pd.Series(scales, index=self.series_, name="scale")
-        self._history = np.stack([data[code, end - self.window_past_ + 1:end + 1]
-                                  for code, end in enumerate(panel.ends)])
-        self._last_dates = index[panel.ends]
-        return self
 
     def _check_params(self) -> None:
         _check_int(self.horizon, "horizon")
