@@ -266,25 +266,51 @@ def test_keras_refuses_bad_weights_before_training(weights, message, method):
         getattr(keras_step(), method)(X, y, sample_weight=weights)
 
 
-@pytest.mark.parametrize("train", [
-    lambda step, X, y, w: step.fit(X, y, sample_weight=w),
-    lambda step, X, y, w: MiniBatch(step, batch_size=16).fit(X, y, sample_weight=w),
-], ids=["fit", "MiniBatch"])
-def test_keras_weighs_sequences_per_sample(train):
-    """y of shape (n, t, d): Keras' losses have one value per sample and time step, which
-    weights of shape (n,) do not broadcast against; each sample's weight covers its steps
-    (no L2 term: zero weights make zero gradients)."""
+def sequences():
     X = np.random.default_rng(0).normal(size=(32, 6, 2)).astype("float32")
-    y = X[:, ::-1].copy()
+    return X, X[:, ::-1].copy()
+
+
+def gru(**params):
+    # no L2 term: zero weights make zero gradients
+    return KerasModelStep(seq2seq_gru, hidden_dim=2, lambda_loss_amount=0.0, random_state=0,
+                          **params)
+
+
+def test_keras_partial_fit_weighs_sequences_per_sample():
+    """y of shape (n, t, d): Keras' losses have one value per sample and time step, which
+    weights of shape (n,) do not broadcast against; each sample's weight covers its steps."""
+    X, y = sequences()
 
     def trained(weights):
-        step = KerasModelStep(seq2seq_gru, hidden_dim=2, lambda_loss_amount=0.0, random_state=0)
-        train(step, X, y, weights)
+        step = gru()
+        MiniBatch(step, batch_size=16).fit(X, y, sample_weight=weights)
         return step.get_weights()
 
-    untrained = KerasModelStep(seq2seq_gru, hidden_dim=2, lambda_loss_amount=0.0,
-                               random_state=0).adapt(X, y)
-    for before, after in zip(untrained.get_weights(), trained(np.zeros(32))):
+    untrained = gru().adapt(X, y).get_weights()
+    for before, after in zip(untrained, trained(np.zeros(32))):
         np.testing.assert_array_equal(before, after)  # weighed to nothing
-    assert any(not np.array_equal(before, after) for before, after in
-               zip(untrained.get_weights(), trained(np.r_[np.zeros(16), np.ones(16)])))
+    assert any(not np.array_equal(before, after)
+               for before, after in zip(untrained, trained(np.r_[np.zeros(16), np.ones(16)])))
+
+
+def test_keras_fit_weighs_sequences_per_sample():
+    """Weights 1 on the first 16 samples and 0 on the others train (Adam: up to its
+    epsilon) as the first 16 samples alone, in one batch."""
+    X, y = sequences()
+    weighted = gru(batch_size=32, shuffle=False).fit(X, y, sample_weight=np.r_[np.ones(16),
+                                                                            np.zeros(16)])
+    first_half = gru(batch_size=32, shuffle=False).fit(X[:16], y[:16])
+    everything = gru(batch_size=32, shuffle=False).fit(X, y)
+    for w, w_half in zip(weighted.get_weights(), first_half.get_weights()):
+        np.testing.assert_allclose(w, w_half, atol=1e-4)
+    assert max(np.abs(w - w_all).max() for w, w_all in
+               zip(weighted.get_weights(), everything.get_weights())) > 1e-3
+
+
+def test_keras_fit_refuses_weights_that_are_all_zero():
+    X, y = sequences()
+    with pytest.raises(ValueError, match=re.escape(
+            "The sample_weight of KerasModelStep must hold at least one non-zero weight: "
+            "with all weights zero nothing is learned.")):
+        gru().fit(X, y, sample_weight=np.zeros(32))

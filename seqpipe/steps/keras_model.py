@@ -296,8 +296,11 @@ class KerasModelStep(RegressorMixin, BaseEstimator):
         """
         self._check_params()
         X, y = self._validate_fit_data(X, y, reset=True)
-        sample_weight = _per_loss_value(
-            validate_sample_weight(sample_weight, len(X), type(self).__name__), y.ndim)
+        sample_weight = validate_sample_weight(sample_weight, len(X), type(self).__name__)
+        if sample_weight is not None and not sample_weight.any():
+            raise ValueError("The sample_weight of KerasModelStep must hold at least one "
+                             "non-zero weight: with all weights zero nothing is learned.")
+        sample_weight = _per_loss_value(sample_weight, y.ndim)
         guard = NonFiniteGuard()
         with self._seeded():
             self.model_ = self._build()
