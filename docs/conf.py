@@ -42,7 +42,6 @@ nitpicky = False
 # API reference: one page per public name, generated from the tables in api/*.rst.
 autosummary_generate = True
 autosummary_imported_members = True
-autodoc_default_options = {"members": False, "inherited-members": False}
 autodoc_typehints = "none"
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
@@ -74,7 +73,8 @@ plot_formats = [("png", 100)]
 
 html_theme = "pydata_sphinx_theme"
 html_title = f"seqpipe {release}"
-html_static_path = []
+html_static_path = ["_static"]
+html_css_files = ["seqpipe.css"]
 html_theme_options = {
     "navigation_with_keys": False,
     "show_toc_level": 2,
