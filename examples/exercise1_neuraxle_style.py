@@ -24,6 +24,14 @@ from seqpipe.pipelines import seed003_training  # noqa: E402
 from seqpipe.plotting import plot_history  # noqa: E402
 from seqpipe.steps import KerasModelStep, MeanStdNormalizer, PlotPredictions, ToNumpy  # noqa: E402
 
+# %%
+# The signal-prediction pipeline and its training
+# -----------------------------------------------
+# Normalize, convert to float32 and predict with the seq2seq GRU, wrapped in a
+# ``PlotPredictions`` that plots only when asked. ``seed003_training`` wraps it in
+# seed 003's composition: ``EpochRepeater(ValidationSplit(MetricsWrapper(Pipeline([
+# TrainOnly(DataShuffler()), MiniBatch(MetricsWrapper(...))]))))``.
+
 
 def build(epochs: int, output: Path):
     """The composition of seed 003 (see ``seqpipe.pipelines.seed003_training``)."""
@@ -37,6 +45,14 @@ def build(epochs: int, output: Path):
     ])
     return seed003_training(signal_prediction, epochs=epochs, batch_size=100,
                             validation_size=0.15, verbose=1)
+
+
+# %%
+# Fit, read the metrics, plot
+# ---------------------------
+# ``fit`` runs the epochs and returns the pipeline; ``history_`` holds the metrics both
+# ``MetricsWrapper``\s recorded. The predictions are plotted on request: enable the
+# ``PlotPredictions`` step, score the validation part, disable it again.
 
 
 def main() -> None:
@@ -64,6 +80,9 @@ def main() -> None:
     print(f"wrote {args.output / 'metrics.png'}, {args.output / 'validation_predictions.png'} "
           f"and {args.output / 'pipeline.seqpipe'}")
 
+
+# %%
+# Run it (the documentation's gallery runs it with ``--epochs 2``).
 
 if __name__ == "__main__":
     main()
