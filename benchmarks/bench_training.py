@@ -22,14 +22,26 @@ Three ratios, from interleaved repetitions in one run (medians):
 Targets: (1) <= 0.95, (2) <= 0.70, (3) <= 1.25. Validation MSE must match
 model.fit's within noise: repetition r uses seed r on both sides (weights, shuffling),
 and the seeds' validation MSEs are printed for both.
+
+``--backends jax,tensorflow`` compares Keras backends instead, each in its own process
+(``KERAS_BACKEND`` set), repetitions interleaved: per backend, the composition's and
+plain ``model.fit``'s total fit times and ``Pipeline.predict`` of one window; then the
+composition on the first backend over each backend's ``model.fit``. Targets (issue 22):
+JAX composition <= 0.8x JAX ``model.fit`` and <= 0.45x TensorFlow ``model.fit``;
+one-window ``Pipeline.predict`` on JAX <= 0.3 ms.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
+import subprocess
+import sys
 import time
+
+import seqpipe  # noqa: F401  (before Keras: the backend seqpipe chooses)
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -147,11 +159,79 @@ def run_bare_loop(X, y, epochs, metrics=True):
     return time.perf_counter() - start
 
 
+def one_window_predict_ms(X, y, calls=300):
+    """Median of ``calls`` timed ``Pipeline.predict`` calls on one window of a fitted
+    composition's signal pipeline (what a server does per request)."""
+    model = KerasModelStep(seq2seq_gru, learning_rate=LEARNING_RATE, random_state=0, **MODEL)
+    pipe = Pipeline([MeanStdNormalizer(), ToNumpy(), model]).fit(X, y)
+    window = X[:1]
+    for _ in range(20):
+        pipe.predict(window)
+    times = []
+    for _ in range(calls):
+        start = time.perf_counter()
+        pipe.predict(window)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1e3
+
+
+def child(epochs, seed):
+    """One repetition on this process's backend, as JSON on stdout."""
+    X, y = load_exercise(1, random_state=0)
+    ours = run_composition(X, y, epochs, seed)[0]
+    plain = run_plain_keras(X, y, epochs, seed)[0]
+    print(json.dumps({"backend": keras.config.backend(), "seqpipe": ours, "keras": plain,
+                      "predict_ms": one_window_predict_ms(X, y)}))
+
+
+def compare_backends(backends, repeat, epochs):
+    runs = {backend: [] for backend in backends}
+    for seed in range(repeat):  # interleaved: machine noise hits every backend alike
+        for backend in backends:
+            result = subprocess.run(
+                [sys.executable, __file__, "--child", "--epochs", str(epochs), "--seed",
+                 str(seed)], env={**os.environ, "KERAS_BACKEND": backend},
+                capture_output=True, text=True, check=True)
+            runs[backend].append(json.loads(result.stdout.strip().splitlines()[-1]))
+
+    def med(backend, key):
+        return statistics.median(run[key] for run in runs[backend])
+
+    print(f"exercise 1, {epochs} epochs, batch {BATCH}, repeat {repeat} (medians; each "
+          f"repetition a fresh process per backend, compile times included)")
+    print(f"{'backend':12}{'seqpipe':>10}{'model.fit':>11}{'ratio':>8}{'predict 1 window':>19}")
+    for backend in backends:
+        print(f"{backend:12}{med(backend, 'seqpipe'):>9.2f}s{med(backend, 'keras'):>10.2f}s"
+              f"{med(backend, 'seqpipe') / med(backend, 'keras'):>8.2f}"
+              f"{med(backend, 'predict_ms'):>16.3f} ms")
+    first = backends[0]
+    for backend in backends:
+        ratios = [a["seqpipe"] / b["keras"] for a, b in zip(runs[first], runs[backend])]
+        target = {"jax": 0.8, "tensorflow": 0.45}.get(backend) if first == "jax" else None
+        verdict = "" if target is None else \
+            f"  target <= {target}: {'PASS' if statistics.median(ratios) <= target else 'FAIL'}"
+        print(f"seqpipe on {first} / model.fit on {backend}: "
+              f"{statistics.median(ratios):.2f}{verdict}")
+    if first == "jax":
+        verdict = "PASS" if med("jax", "predict_ms") <= 0.3 else "FAIL"
+        print(f"Pipeline.predict, 1 window, on jax: {med('jax', 'predict_ms'):.3f} ms  "
+              f"target <= 0.3 ms: {verdict}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=15)
+    parser.add_argument("--backends", default=None, metavar="NAMES",
+                        help="compare Keras backends, e.g. jax,tensorflow (the first is "
+                             "the one measured against the others' model.fit)")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child:
+        return child(args.epochs, args.seed)
+    if args.backends:
+        return compare_backends(args.backends.split(","), args.repeat, args.epochs)
     X, y = load_exercise(1, random_state=0)
     n_batches = args.epochs * int(np.ceil((len(X) - np.ceil(VALIDATION * len(X))) / BATCH))
     runs = {"seqpipe": [], "keras": [], "plumbing": [], "bare": [], "plumbing_nm": [],

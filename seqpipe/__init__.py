@@ -2,6 +2,9 @@
 
 __version__ = "0.2.0.dev0"
 
+# first of all: the Keras backend (the user's choice, else JAX), before Keras is imported
+import seqpipe._backend  # noqa: E402, F401, I001
+
 from seqpipe.persistence import load, save  # noqa: E402
 from seqpipe.pipeline import Pipeline, make_pipeline  # noqa: E402
 from seqpipe.streaming import StreamingPredictor  # noqa: E402

@@ -8,16 +8,19 @@ An artifact is a small self-describing file::
     <payload: the bytes written by joblib.dump>
 
 The header (one line of JSON) records the library versions that wrote the file:
-seqpipe, Python, NumPy, scikit-learn and joblib always, Keras and TensorFlow when they
-are imported at save time (an object holding a Keras model can only exist once Keras is
-imported, and saving a pure-NumPy pipeline must not import TensorFlow).
+seqpipe, Python, NumPy, scikit-learn and joblib always, Keras and its backend's library
+(TensorFlow, JAX, PyTorch) when they are imported at save time (an object holding a
+Keras model can only exist once Keras is imported, and saving a pure-NumPy pipeline must
+not import them), with Keras' backend (``keras_backend``).
 :func:`read_header` shows them without unpickling anything. :func:`load` checks the
 magic, the header, the payload size, its SHA-256 and, with a key, its signature before
 unpickling, so truncated, corrupted or forged files fail with a clear
 :class:`ArtifactError`. Once the file is verified, and still before unpickling, it emits
-one :class:`InconsistentVersionWarning` per library among seqpipe, scikit-learn, Keras
-and TensorFlow whose recorded version differs from the running one (libraries the header
-does not record are not compared).
+one :class:`InconsistentVersionWarning` per library among seqpipe, scikit-learn, Keras,
+TensorFlow, JAX and PyTorch whose recorded version differs from the running one
+(libraries the header does not record are not compared), and one
+:class:`InconsistentBackendWarning` if it was saved on another Keras backend (its
+models then predict the same within float32 rounding, not bitwise).
 
 :func:`save` writes atomically: a crash never leaves a half-written artifact behind. A
 save killed mid-write (SIGKILL, OOM killer) leaves its hidden temporary file
@@ -56,8 +59,10 @@ from typing import Any
 
 import joblib
 
-__all__ = ["FORMAT_VERSION", "ArtifactError", "InconsistentVersionWarning", "load",
-           "read_header", "save"]
+from seqpipe._backend import CHOICE
+
+__all__ = ["FORMAT_VERSION", "ArtifactError", "InconsistentBackendWarning",
+           "InconsistentVersionWarning", "load", "read_header", "save"]
 
 FORMAT_VERSION = 1
 MAGIC = b"SEQPIPE\n"
@@ -72,9 +77,12 @@ _LIBRARIES = {
     "keras": ("keras", ("keras",)),
     "tensorflow": ("tensorflow", ("tensorflow", "tensorflow-cpu", "tensorflow-macos",
                                   "tensorflow-intel")),
+    "jax": ("jax", ("jax",)),
+    "torch": ("torch", ("torch",)),
 }
-_RECORDED_IF_IMPORTED = ("keras", "tensorflow")  # never imported just to read a version
-_CHECKED_ON_LOAD = ("seqpipe", "scikit-learn", "keras", "tensorflow")
+# never imported just to read a version
+_RECORDED_IF_IMPORTED = ("keras", "tensorflow", "jax", "torch")
+_CHECKED_ON_LOAD = ("seqpipe", "scikit-learn", "keras", "tensorflow", "jax", "torch")
 
 
 def _umask() -> int:
@@ -161,6 +169,42 @@ class InconsistentVersionWarning(UserWarning):
                 "the running versions.")
 
 
+class InconsistentBackendWarning(UserWarning):
+    """An artifact was saved on another Keras backend than the one this process runs on.
+
+    Emitted once by :func:`load`, after the file is verified and before it is
+    unpickled, when the header records the backend (``keras_backend``: artifacts saved
+    once Keras was imported) and it differs. The Keras models in it are rebuilt on the
+    running backend from their weights: they predict the same within float32 rounding,
+    not bitwise.
+
+    Parameters
+    ----------
+    saved_backend, current_backend : str
+        Keras' backend at save, and in the running process.
+    path : str, default=""
+        The artifact being loaded.
+
+    Examples
+    --------
+    >>> from seqpipe.persistence import InconsistentBackendWarning
+    >>> print(InconsistentBackendWarning("jax", "tensorflow", "m.seqpipe"))
+    m.seqpipe was saved on Keras' jax backend and is loaded on its tensorflow backend. ...
+    """
+
+    def __init__(self, saved_backend: str, current_backend: str, path: str = "") -> None:
+        super().__init__(saved_backend, current_backend, path)  # args: picklable
+        self.saved_backend = saved_backend
+        self.current_backend = current_backend
+        self.path = path
+
+    def __str__(self) -> str:
+        return (f"{self.path or 'the artifact'} was saved on Keras' {self.saved_backend} "
+                f"backend and is loaded on its {self.current_backend} backend. Its models "
+                f"predict the same within float32 rounding, not bitwise; run with "
+                f"KERAS_BACKEND={self.saved_backend} for bitwise the same predictions.")
+
+
 def save(obj: Any, path: str | os.PathLike, *, key: bytes | str | None = None) -> pathlib.Path:
     """Save ``obj`` to ``path`` as a seqpipe artifact, atomically.
 
@@ -224,6 +268,8 @@ def save(obj: Any, path: str | os.PathLike, *, key: bytes | str | None = None) -
         "format_version": FORMAT_VERSION,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "library_versions": _library_versions(),
+        **({"keras_backend": sys.modules["keras"].config.backend()}
+           if "keras" in sys.modules else {}),
         "payload_size": len(payload),
         "payload_sha256": hashlib.sha256(payload).hexdigest(),
     }
@@ -319,6 +365,9 @@ def load(path: str | os.PathLike, *, key: bytes | str | None = None) -> Any:
             raise ArtifactError(f"signature does not match for {name}: it was not signed "
                                 "with this key or was modified after signing")
     _warn_on_version_mismatch(name, header["library_versions"])
+    if header.get("keras_backend", CHOICE.name) != CHOICE.name:
+        warnings.warn(InconsistentBackendWarning(header["keras_backend"], CHOICE.name, name),
+                      stacklevel=2)
     return joblib.load(io.BytesIO(payload))
 
 
@@ -401,6 +450,8 @@ def _check_header(name: str, header: dict) -> None:
     if not (isinstance(versions, dict)
             and all(isinstance(v, str) for v in versions.values())):
         raise ArtifactError(f"{name} has a corrupted header: malformed library_versions")
+    if not isinstance(header.get("keras_backend", ""), str):
+        raise ArtifactError(f"{name} has a corrupted header: malformed keras_backend")
     if header["header_sha256"] != _header_sha256(header):
         raise ArtifactError(f"{name} has a corrupted header: its SHA-256 does not match")
 

@@ -10,7 +10,10 @@ import os
 import sys
 from typing import NoReturn
 
-__all__ = ["Parser", "one_line", "positive_float", "positive_int", "quiet_tensorflow"]
+from seqpipe._backend import CHOICE
+
+__all__ = ["Parser", "backend_line", "one_line", "positive_float", "positive_int",
+           "quiet_tensorflow"]
 
 
 class Parser(argparse.ArgumentParser):
@@ -51,9 +54,16 @@ def one_line(error: BaseException) -> str:
     return " ".join(str(error).split()).rstrip(".")
 
 
+def backend_line() -> str:
+    """The line the commands that train or serve print: the Keras backend they run on
+    and what chose it, e.g. ``Keras backend: jax (seqpipe's default)``."""
+    return f"Keras backend: {CHOICE}"
+
+
 def quiet_tensorflow() -> None:
     """No TensorFlow log lines on a command line, in this process and the ones it
-    starts.
+    starts, when Keras runs on TensorFlow (nothing to do on another backend: TensorFlow
+    is not imported there).
 
     ``TF_CPP_MIN_LOG_LEVEL=3`` (unless the user set it) hides TensorFlow's C++ log lines
     (info, warnings, and errors such as oneDNN's "supports DT_INT32 only on platforms
@@ -64,7 +74,8 @@ def quiet_tensorflow() -> None:
     of the import are raised as usual.
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    if "tensorflow" in sys.modules or importlib.util.find_spec("tensorflow") is None:
+    if (CHOICE.name != "tensorflow" or "tensorflow" in sys.modules
+            or importlib.util.find_spec("tensorflow") is None):
         return
     saved = os.dup(2)
     try:

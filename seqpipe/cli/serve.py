@@ -21,6 +21,7 @@ import dataclasses
 import os
 import sys
 
+from seqpipe.cli._common import backend_line
 from seqpipe.persistence import ArtifactError
 from seqpipe.serving.app import Settings, create_app
 from seqpipe.serving.loading import load_models
@@ -77,11 +78,13 @@ def build_parser(prog: str = "seqpipe serve") -> argparse.ArgumentParser:
                              "in slices of this many, bounding the model's memory "
                              "(default: %(default)s)")
     parser.add_argument("--model-threads", type=int, default=1, metavar="N",
-                        help="threads one TensorFlow model call may use; concurrent "
-                             "requests and batches keep the other cores busy, and one "
-                             "thread wastes no time handing work between threads (a "
-                             "one-window LSTM call: 2-3x faster than with all cores). 0: "
-                             "TensorFlow's choice (all cores). TF_NUM_INTRAOP_THREADS and "
+                        help="threads one model call may use (the Keras backend's pools: "
+                             "XLA's CPU flags on JAX, TensorFlow's intra- and inter-op "
+                             "pools, torch.set_num_threads); concurrent requests and "
+                             "batches keep the other cores busy, and one thread wastes no "
+                             "time handing work between threads (a one-window LSTM call: "
+                             "2-3x faster than with all cores). 0: the backend's choice "
+                             "(all cores). XLA_FLAGS, TF_NUM_INTRAOP_THREADS and "
                              "TF_NUM_INTEROP_THREADS, when set, win (default: %(default)s)")
     return parser
 
@@ -117,6 +120,7 @@ def main(argv: list[str] | None = None, *, prog: str = "seqpipe serve") -> int:
         parser.error(f"argument --model-threads: must be an int in the range [0, inf). "
                      f"Got {args.model_threads} instead.")
     limit_model_threads(args.model_threads)
+    print(f"seqpipe serve: {backend_line()}", file=sys.stderr, flush=True)
     key = os.environ.get(args.key_env) or None
     try:
         models, headers = load_models(args.models, key=key)

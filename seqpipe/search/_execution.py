@@ -32,6 +32,7 @@ from typing import Any
 import cloudpickle
 from joblib.externals.loky import ProcessPoolExecutor as LokyExecutor
 
+from seqpipe._backend import CHOICE
 from seqpipe.search._child import STARTED
 from seqpipe.search._trial import TrialTask, evaluate, failed_record
 
@@ -45,8 +46,12 @@ class TrialProcessError(RuntimeError):
     """A trial's own process ran past its timeout, or died without answering."""
 
 
-def run_in_child(function: Any, args: tuple, timeout: float | None = None) -> Any:
+def run_in_child(function: Any, args: tuple, timeout: float | None = None,
+                 keras_backend: str | None = None) -> Any:
     """``function(*args)`` in a fresh Python process; its return value.
+
+    The process runs Keras on ``keras_backend``, by default on this process's (so that
+    a search's isolated trials train on the backend it runs on).
 
     ``timeout`` counts from the moment the process has started and read its task
     (Python's start-up and imports are not counted, so that a loaded machine does not
@@ -60,7 +65,8 @@ def run_in_child(function: Any, args: tuple, timeout: float | None = None) -> An
         in the message).
     """
     payload = pickle.dumps(list(sys.path)) + cloudpickle.dumps((function, args))
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2")}
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"),
+           "KERAS_BACKEND": keras_backend or CHOICE.name}
     with tempfile.TemporaryFile() as errors:
         process = subprocess.Popen([sys.executable, "-m", "seqpipe.search._child"],
                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -120,14 +126,20 @@ def _read(stream: Any, size: int | None, deadline: float | None) -> bytes | None
     return b"".join(chunks)
 
 
-def run_trial(task: TrialTask, X: Any, y: Any, isolate: bool,
-              timeout: float | None) -> dict[str, Any]:
-    """The record of one trial, run here or (``isolate``) in a fresh process."""
+def run_trial(task: TrialTask, X: Any, y: Any, isolate: bool, timeout: float | None,
+              keras_backend: str | None = None) -> dict[str, Any]:
+    """The record of one trial, run here or (``isolate``) in a fresh process on Keras'
+    ``keras_backend`` (default: this process's)."""
     if not isolate:
+        if keras_backend not in (None, CHOICE.name):
+            return failed_record(
+                f"RuntimeError: this worker runs Keras on {CHOICE.name}, the search on "
+                f"{keras_backend}: start the workers with KERAS_BACKEND={keras_backend}, "
+                f"or isolate the trials (isolate=True)")
         return evaluate(task, X, y)
     start = time.perf_counter()
     try:
-        return run_in_child(evaluate, (task, X, y), timeout)
+        return run_in_child(evaluate, (task, X, y), timeout, keras_backend)
     except TrialProcessError as error:
         return failed_record(str(error), time.perf_counter() - start)
 
@@ -261,7 +273,7 @@ class DaskRunner:
 
     def submit(self, task: TrialTask) -> Any:
         return self.client.submit(_run_on_data, task, self.data, self.isolate, self.timeout,
-                                  pure=False)
+                                  CHOICE.name, pure=False)  # the trial: on our backend
 
     @staticmethod
     def wait(futures: list) -> list:
@@ -285,6 +297,6 @@ def _data(X: Any, y: Any) -> tuple[Any, Any]:
 
 
 def _run_on_data(task: TrialTask, data: tuple[Any, Any], isolate: bool,
-                 timeout: float | None) -> dict[str, Any]:
+                 timeout: float | None, keras_backend: str) -> dict[str, Any]:
     X, y = data
-    return run_trial(task, X, y, isolate, timeout)
+    return run_trial(task, X, y, isolate, timeout, keras_backend)

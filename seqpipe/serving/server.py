@@ -18,23 +18,28 @@ from typing import Any
 
 import uvicorn
 
+from seqpipe import _backends as backends
+
 __all__ = ["limit_model_threads", "serve"]
 
 
 def limit_model_threads(threads: int) -> None:
-    """Size TensorFlow's thread pools (intra- and inter-op) for model calls.
+    """Size the thread pools of the Keras backend for model calls.
 
-    TensorFlow reads them when its runtime starts, so this must run before a model is
-    loaded; variables already set in the environment are kept.
+    On JAX, XLA's CPU flags in ``XLA_FLAGS`` (one thread:
+    ``--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1``); on
+    TensorFlow, its intra- and inter-op pools (``TF_NUM_INTRAOP_THREADS``,
+    ``TF_NUM_INTEROP_THREADS``); on PyTorch, ``torch.set_num_threads``. JAX and
+    TensorFlow read theirs when their runtime starts, so this must run before a model
+    is loaded; settings already in the environment are kept.
 
     Parameters
     ----------
     threads : int
-        Threads per pool; 0 leaves TensorFlow its own choice (all cores).
+        Threads per pool; 0 leaves the backend its own choice (all cores).
     """
     if threads > 0:
-        for name in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"):
-            os.environ.setdefault(name, str(threads))
+        backends.current().limit_threads(threads)
 
 
 def serve(app: Any, *, host: str = "127.0.0.1", port: int = 8080,

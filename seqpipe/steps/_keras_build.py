@@ -30,6 +30,8 @@ from typing import Any
 
 import keras
 
+from seqpipe import _backends as backends
+
 __all__ = [
     "builder_kwargs",
     "check_learning_rate",
@@ -164,28 +166,7 @@ def trace(model: keras.Model, x_ndim: int, y_ndim: int) -> tuple[Callable[..., A
     optional ``sample_weight``, as in ``model.fit``) returning the loss (Keras' running
     mean since the metrics were last reset), and the forward pass on ``x``.
 
-    Both are traced once by TensorFlow for batches of any size (and length): Keras'
-    ``train_on_batch``/``predict_on_batch`` retrace for every new batch shape (the
-    last, smaller batch of an epoch costs a full retrace: seconds for an RNN);
-    ``model.fit`` avoids it the same way. Other backends use those Keras methods.
+    Compiled by the backend Keras runs on (see :mod:`seqpipe._backends`): traced once by
+    TensorFlow for batches of any size, jit-compiled stateless steps on JAX.
     """
-    if keras.backend.backend() != "tensorflow":
-        def train_on_batch(x: Any, y: Any, sample_weight: Any = None) -> Any:
-            return model.train_on_batch(x, y, sample_weight=sample_weight)
-
-        return train_on_batch, model.predict_on_batch
-    import tensorflow as tf
-
-    def signature(*ndims: int) -> list[Any]:
-        return [tf.TensorSpec([None] * ndim, tf.float32) for ndim in ndims]
-
-    unweighted = tf.function(lambda x, y: model.train_step((x, y))["loss"],
-                             input_signature=signature(x_ndim, y_ndim))
-    weighted = tf.function(lambda x, y, w: model.train_step((x, y, w))["loss"],  # traced once used
-                           input_signature=signature(x_ndim, y_ndim, 1))
-
-    def train(x: Any, y: Any, sample_weight: Any = None) -> Any:
-        return unweighted(x, y) if sample_weight is None else weighted(x, y, sample_weight)
-
-    predict = tf.function(lambda x: model(x, training=False), input_signature=signature(x_ndim))
-    return train, predict
+    return backends.current().compile_steps(model, x_ndim, y_ndim)

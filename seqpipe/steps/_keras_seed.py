@@ -2,12 +2,13 @@
 
 A Keras model draws its random numbers from global generators: its initializers and
 unseeded random layers (dropout) take their seeds from Python's ``random``, and
-``model.fit`` shuffles with TensorFlow ops seeded from TensorFlow's global seed.
-``keras.utils.set_random_seed(seed)`` is what seeds all of them (and NumPy's global
-generator, and Keras' own global ``SeedGenerator``), so that the same seed gives the
-same weights. :func:`seeded` calls it, runs the block, then puts back every generator
-it touched, so that a user's ``np.random.rand()`` or ``random.random()`` draws the same
-numbers whether or not a model was built or fitted in between.
+``model.fit`` shuffles with NumPy's global generator (on JAX) or with the backend's own
+(TensorFlow's global seed, torch's). :func:`seeded` seeds all of them as
+``keras.utils.set_random_seed(seed)`` does (with NumPy's global generator and Keras'
+own global ``SeedGenerator``; the framework's generator only for the backend Keras runs
+on), so that the same seed gives the same weights; runs the block; then puts back
+every generator it touched, so that a user's ``np.random.rand()`` or ``random.random()``
+draws the same numbers whether or not a model was built or fitted in between.
 
 >>> import random
 >>> import numpy as np
@@ -35,9 +36,7 @@ from __future__ import annotations
 import contextlib
 import random
 from collections.abc import Iterator
-from typing import Any
 
-import keras
 import numpy as np
 
 # Keras keeps its global seed and SeedGenerator under these names (keras.src is private
@@ -45,6 +44,8 @@ import numpy as np
 from keras.src.backend.common import global_state
 from keras.src.random.seed_generator import GLOBAL_SEED_GENERATOR
 from keras.src.utils.rng_utils import GLOBAL_RANDOM_SEED
+
+from seqpipe import _backends as backends
 
 __all__ = ["seeded"]
 
@@ -54,37 +55,23 @@ _KERAS_ATTRIBUTES = (GLOBAL_RANDOM_SEED, GLOBAL_SEED_GENERATOR)
 @contextlib.contextmanager
 def seeded(seed: int) -> Iterator[None]:
     """Run the block with every generator Keras uses seeded by ``seed``; restore them after."""
-    saved = _save_global_state()
+    saved = (random.getstate(), np.random.get_state(),
+             [global_state.get_global_attribute(name) for name in _KERAS_ATTRIBUTES])
+    restore_framework = None
     try:
-        keras.utils.set_random_seed(int(seed))
+        # what keras.utils.set_random_seed does, but for the backend Keras runs on only
+        # (it also seeds TensorFlow on any backend, importing it if installed)
+        global_state.set_global_attribute(GLOBAL_RANDOM_SEED, int(seed))
+        global_state.set_global_attribute(GLOBAL_SEED_GENERATOR, None)
+        random.seed(int(seed))
+        np.random.seed(int(seed))
+        restore_framework = backends.current().seed_framework(int(seed))
         yield
     finally:
-        _restore_global_state(saved)
-
-
-def _save_global_state() -> tuple[Any, ...]:
-    return (random.getstate(), np.random.get_state(),
-            [global_state.get_global_attribute(name) for name in _KERAS_ATTRIBUTES],
-            _tensorflow_seed())
-
-
-def _restore_global_state(saved: tuple[Any, ...]) -> None:
-    python_state, numpy_state, keras_values, tensorflow_seed = saved
-    random.setstate(python_state)
-    np.random.set_state(numpy_state)
-    for name, value in zip(_KERAS_ATTRIBUTES, keras_values):
-        global_state.set_global_attribute(name, value)
-    if tensorflow_seed is not None:
-        context, seed, generator = tensorflow_seed
-        context._seed, context._rng = seed, generator  # what tf.random.set_seed replaced
-
-
-def _tensorflow_seed() -> tuple[Any, Any, Any] | None:
-    """TensorFlow's eager context, its global seed and its op-seed generator (or None
-    without TensorFlow). ``tf.random.set_seed`` replaces both in eager mode."""
-    try:
-        from tensorflow.python.eager import context
-    except ImportError:  # another Keras backend, without TensorFlow installed
-        return None
-    eager = context.context()
-    return eager, getattr(eager, "_seed", None), getattr(eager, "_rng", None)
+        python_state, numpy_state, keras_values = saved
+        random.setstate(python_state)
+        np.random.set_state(numpy_state)
+        for name, value in zip(_KERAS_ATTRIBUTES, keras_values):
+            global_state.set_global_attribute(name, value)
+        if restore_framework is not None:
+            restore_framework()

@@ -33,6 +33,7 @@ from typing import Any
 import keras
 import numpy as np
 
+from seqpipe import _backends as backends
 from seqpipe.base import DivergedError
 
 __all__ = ["NonFiniteGuard", "TrainingState", "restore", "snapshot"]
@@ -70,26 +71,17 @@ _READERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 def _reader(model: keras.Model) -> Callable[[], list[np.ndarray]]:
     """A function returning copies of the values of ``model``'s training variables.
 
-    On TensorFlow, one traced call reads them all: several times faster than reading
-    each variable eagerly (a checkpoint is taken every epoch). Cached per model, and
-    made anew if its variables change (e.g. the optimizer is built later).
+    The backend's reader (on TensorFlow, one traced call reads them all: several times
+    faster than reading each variable eagerly; a checkpoint is taken every epoch).
+    Cached per model, and made anew if its variables change (e.g. the optimizer is
+    built later).
     """
     variables = training_variables(model)
     key = tuple(map(id, variables))
     cached = _READERS.get(model)
     if cached is not None and cached[0] == key:
         return cached[1]
-    if keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
-
-        values = [variable.value for variable in variables]
-        read_all = tf.function(lambda: [tf.identity(value) for value in values])
-
-        def read() -> list[np.ndarray]:
-            return [np.array(value) for value in read_all()]
-    else:
-        def read() -> list[np.ndarray]:
-            return [np.array(variable.numpy()) for variable in variables]
+    read = backends.current().reader(variables)
     _READERS[model] = key, read
     return read
 

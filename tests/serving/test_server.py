@@ -8,10 +8,12 @@ import signal
 import socket
 import subprocess
 import sys
+import textwrap
 import threading
 import time
 
 import httpx
+import keras
 import numpy as np
 import pytest
 from slow_model import SlowSum
@@ -285,22 +287,48 @@ def test_connections_to_the_server_socket_send_without_nagle_delay():
     assert nodelay_of_accepted_connection(socket.create_server(("127.0.0.1", 0))) == 0
 
 
-def test_model_threads_size_tensorflow_pools_unless_the_environment_already_does(
-        monkeypatch):
-    monkeypatch.delenv("TF_NUM_INTRAOP_THREADS", raising=False)
-    monkeypatch.setenv("TF_NUM_INTEROP_THREADS", "4")
+ONE_XLA_THREAD = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+
+
+@pytest.mark.skipif(keras.config.backend() != "jax", reason="JAX's pools")
+def test_model_threads_size_xla_pools_unless_the_environment_already_does(monkeypatch):
+    monkeypatch.setenv("XLA_FLAGS", "--xla_dump_to=/tmp/nowhere")
     limit_model_threads(1)
-    assert os.environ["TF_NUM_INTRAOP_THREADS"] == "1"
-    assert os.environ["TF_NUM_INTEROP_THREADS"] == "4"  # the user's setting wins
-    monkeypatch.delenv("TF_NUM_INTRAOP_THREADS")
-    limit_model_threads(0)  # TensorFlow's own choice
-    assert "TF_NUM_INTRAOP_THREADS" not in os.environ
+    assert os.environ["XLA_FLAGS"] == f"--xla_dump_to=/tmp/nowhere {ONE_XLA_THREAD}"
+    monkeypatch.setenv("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=true")
+    limit_model_threads(1)
+    assert os.environ["XLA_FLAGS"] == "--xla_cpu_multi_thread_eigen=true"  # the user's wins
+    monkeypatch.delenv("XLA_FLAGS")
+    limit_model_threads(0)  # XLA's own choice
+    limit_model_threads(2)  # XLA has no flag for N > 1 threads: its own pool
+    assert "XLA_FLAGS" not in os.environ
 
 
-def test_the_command_sizes_tensorflow_pools_before_it_loads_the_models(tmp_path,
-                                                                      monkeypatch):
-    for name in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"):
-        monkeypatch.delenv(name, raising=False)
-    assert main([str(tmp_path / "missing.seqpipe"), "--model-threads", "3"]) == 1
-    assert os.environ["TF_NUM_INTRAOP_THREADS"] == "3"  # set although loading failed
-    assert os.environ["TF_NUM_INTEROP_THREADS"] == "3"
+def test_model_threads_size_tensorflow_pools_unless_the_environment_already_does():
+    code = """
+        import os
+        os.environ.pop("TF_NUM_INTRAOP_THREADS", None)
+        os.environ["TF_NUM_INTEROP_THREADS"] = "4"
+        import seqpipe
+        from seqpipe.serving.server import limit_model_threads
+        limit_model_threads(1)
+        print(os.environ["TF_NUM_INTRAOP_THREADS"], os.environ["TF_NUM_INTEROP_THREADS"])
+        del os.environ["TF_NUM_INTRAOP_THREADS"]
+        limit_model_threads(0)  # TensorFlow's own choice
+        print("TF_NUM_INTRAOP_THREADS" in os.environ)
+    """
+    result = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], text=True,
+                            capture_output=True, timeout=120,
+                            env={**environment(), "KERAS_BACKEND": "tensorflow"})
+    assert result.stdout.split() == ["1", "4", "False"], result.stderr  # the user's 4 wins
+
+
+@pytest.mark.skipif(keras.config.backend() != "jax", reason="JAX's pools")
+def test_the_command_sizes_the_backends_pools_before_it_loads_the_models(tmp_path,
+                                                                        monkeypatch, capsys):
+    monkeypatch.delenv("XLA_FLAGS", raising=False)
+    assert main([str(tmp_path / "missing.seqpipe"), "--model-threads", "1"]) == 1
+    assert os.environ["XLA_FLAGS"] == ONE_XLA_THREAD  # set although loading failed
+    first, second = capsys.readouterr().err.splitlines()[:2]
+    assert first.startswith("seqpipe serve: Keras backend: jax (")
+    assert second.startswith("seqpipe serve: error: cannot load the models")

@@ -28,7 +28,8 @@ GENERATORS = {
     "python": (random.seed, lambda: random.random()),
     "numpy": (np.random.seed, lambda: np.random.rand(3)),
     "tensorflow": (tf.random.set_seed, lambda: tf.random.uniform([3]).numpy()),
-    "keras": (keras.utils.set_random_seed, lambda: keras.random.uniform((3,)).numpy()),
+    "keras": (keras.utils.set_random_seed,
+              lambda: keras.ops.convert_to_numpy(keras.random.uniform((3,)))),
 }
 
 
