@@ -120,7 +120,6 @@ def main(argv: list[str] | None = None, *, prog: str = "seqpipe serve") -> int:
         parser.error(f"argument --model-threads: must be an int in the range [0, inf). "
                      f"Got {args.model_threads} instead.")
     limit_model_threads(args.model_threads)
-    print(f"seqpipe serve: {backend_line()}", file=sys.stderr, flush=True)
     key = os.environ.get(args.key_env) or None
     try:
         models, headers = load_models(args.models, key=key)
@@ -130,6 +129,7 @@ def main(argv: list[str] | None = None, *, prog: str = "seqpipe serve") -> int:
         app = create_app(models, settings=settings, headers=headers)
     except (TypeError, ValueError) as error:
         return _fail(str(error))
+    print(f"seqpipe serve: {backend_line()}", file=sys.stderr, flush=True)
     try:
         serve(app, host=args.host, port=args.port,
               graceful_shutdown_seconds=settings.graceful_shutdown_seconds,
