@@ -268,8 +268,7 @@ def save(obj: Any, path: str | os.PathLike, *, key: bytes | str | None = None) -
         "format_version": FORMAT_VERSION,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "library_versions": _library_versions(),
-        **({"keras_backend": sys.modules["keras"].config.backend()}
-           if "keras" in sys.modules else {}),
+        **({"keras_backend": CHOICE.name} if "keras" in sys.modules else {}),
         "payload_size": len(payload),
         "payload_sha256": hashlib.sha256(payload).hexdigest(),
     }
