@@ -69,6 +69,11 @@ def recent_past(horizon: int, window_past: int) -> int:
     return min(window_past, max(RECENT_PAST, horizon))
 
 
+def _added(per_series: bool) -> int:
+    """Channels :class:`WindowScaler` appends: the level, but for many series."""
+    return 0 if per_series else _LEVEL
+
+
 def _windows(lags: tuple[int, ...], past: int | None, per_series: bool) -> list[Any]:
     """``WindowScaler``, then ``WindowLags`` when it changes anything."""
     return [WindowScaler(per_series)] + (
@@ -83,8 +88,8 @@ def linear_candidate(regressor: Any, n_known_ahead: int, *, lags: tuple[int, ...
     ``nonlinear`` leading known-ahead channels get :data:`KNOTS` knots."""
     if not regressor.__sklearn_tags__().target_tags.multi_output:
         regressor = MultiOutputRegressor(regressor)
-    features = WindowFeatures(n_known_ahead + _LEVEL + len(lags), nonlinear=nonlinear,
-                              knots=KNOTS)
+    features = WindowFeatures(n_known_ahead + _added(per_series) + len(lags),
+                              nonlinear=nonlinear, knots=KNOTS)
     return Pipeline([*_windows(lags, past, per_series), features, regressor])
 
 
@@ -99,7 +104,8 @@ def gru_candidate(horizon: int, n_known_ahead: int, *, random_state: Any = None,
     from seqpipe.models import forecast_gru  # Keras
     from seqpipe.steps.keras_model import KerasModelStep  # Keras
 
-    model = KerasModelStep(forecast_gru, n_known_ahead=n_known_ahead + _LEVEL + len(lags),
+    model = KerasModelStep(forecast_gru,
+                           n_known_ahead=n_known_ahead + _added(per_series) + len(lags),
                            hidden_dim=hidden_dim, learning_rate=learning_rate,
                            batch_size=batch_size, epochs=1, random_state=random_state)
     trained = EpochRepeater(

@@ -165,9 +165,12 @@ def test_window_scaler_per_series_learns_each_series_as_alone():
     for code in (0, 1):
         alone = WindowScaler().fit(X[series == code, :, :1], y[series == code])
         assert together.scale_[code] == pytest.approx(alone.scale_)
-        assert together.level_mean_[code] == pytest.approx(alone.level_mean_)
+        Xt_alone = alone.transform(X[series == code, :, :1])
+        np.testing.assert_allclose(together.transform(X[series == code])[:, :, 0],
+                                   Xt_alone[:, :, 0])
+    assert not hasattr(together, "level_mean_")
     Xt, yt = together.resample(X, y)
-    assert Xt.shape == (100, 7, 3)  # the code becomes the identity, the level appended
+    assert Xt.shape == (100, 7, 2)  # the code channel becomes the identity; no level
     assert np.unique(Xt[series == 0, :, 1]).size == 1
     assert Xt[series == 0, 0, 1][0] != Xt[series == 1, 0, 1][0]
     np.testing.assert_allclose(together.inverse_transform_y(yt, X), y)
