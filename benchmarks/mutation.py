@@ -68,11 +68,15 @@ MODULES: dict[str, list[str]] = {
     "seqpipe/datasets/csv_series.py": ["tests/datasets/test_csv_series.py"],
     # forecasting: the split and the candidates' choice, backtests, intervals
     "seqpipe/forecasting/forecaster.py": ["tests/forecasting/test_forecaster.py",
-                                          "tests/forecasting/test_calendar_and_dates.py"],
+                                          "tests/forecasting/test_calendar_and_dates.py",
+                                          "tests/forecasting/test_many_series.py"],
     "seqpipe/forecasting/windows.py": ["tests/forecasting/test_windows_and_baselines.py",
-                                       "tests/forecasting/test_window_lags_and_knots.py"],
+                                       "tests/forecasting/test_window_lags_and_knots.py",
+                                       "tests/forecasting/test_many_series.py"],
+    "seqpipe/forecasting/panel.py": ["tests/forecasting/test_many_series.py",
+                                     "tests/forecasting/test_forecaster.py"],
     "seqpipe/forecasting/backtest.py": [
-        "tests/forecasting/test_backtest.py",
+        "tests/forecasting/test_backtest.py", "tests/forecasting/test_many_series.py",
         # 25 s of loky processes and a Dask cluster, which run the unmutated seqpipe
         "-k", "not dask"],
     "seqpipe/forecasting/intervals.py": ["tests/forecasting/test_intervals.py"],

@@ -315,3 +315,38 @@ def test_predicted_intervals_are_the_calibrated_widths_in_each_series_scale(fitt
     expected = 2 * np.outer(fitted.interval_widths_[80.0], fitted.series_scales_)
     np.testing.assert_allclose(widths[fitted.series_].to_numpy(), expected)
     assert fitted.series_scales_.max() > 10 * fitted.series_scales_.min()
+
+
+def test_wide_frames_that_are_not_panels_are_refused_naming_the_problem(panel):
+    forecaster = Forecaster(7, candidates=LINEAR)
+    with pytest.raises(ValueError, match="y has no column: give one column per series"):
+        forecaster.fit(panel.iloc[:, :0])
+    twice = panel.iloc[:, :2].set_axis(["a", "a"], axis=1)
+    with pytest.raises(ValueError, match="y names a series twice: 'a'"):
+        forecaster.fit(twice)
+    with pytest.raises(ValueError, match=re.escape("y must hold numbers; the series "
+                                                   "['text'] do not")):
+        forecaster.fit(panel.assign(text="x"))
+    with pytest.raises(ValueError, match="y's dates must be increasing and unique"):
+        forecaster.fit(panel.iloc[::-1])
+    with pytest.raises(ValueError, match=re.escape("past_covariates: every series' "
+                                                   "covariates need the same columns")):
+        forecaster.fit(panel.iloc[:, :2], past_covariates={
+            "series-0": pd.DataFrame({"a": 0.0}, index=panel.index),
+            "series-1": pd.DataFrame({"b": 0.0}, index=panel.index)})
+    with pytest.raises(ValueError, match=re.escape("unknown ['other']")):
+        forecaster.fit(panel.iloc[:, :1], past_covariates={
+            "series-0": pd.DataFrame({"a": 0.0}, index=panel.index),
+            "other": pd.DataFrame({"a": 0.0}, index=panel.index)})
+    with pytest.raises(ValueError, match="is a dict \\(covariates per series\\), but y is "
+                                         "one series"):
+        forecaster.fit(panel["series-0"].dropna(),
+                       past_covariates={"series-0": panel[["series-0"]]})
+
+
+def test_from_long_counts_the_rows_it_does_not_list():
+    long = pd.DataFrame({"id": ["a"] * 8, "t": ["2024-01-01"] * 8, "v": np.arange(8.0)})
+    with pytest.raises(ValueError, match=re.escape("rows [0, 1, 2, 3, 4] (and 3 more).")):
+        from_long(long, "id", "t", "v")
+    with pytest.raises(ValueError, match="from_long reads a DataFrame; got dict"):
+        from_long({"id": []}, "id", "t", "v")
