@@ -39,19 +39,26 @@ ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / ".mutation"
 EQUIVALENTS = ROOT / "benchmarks" / "MUTATION.md"
 
+# the tests of the searches' scoring and states (search/_base.py, _study.py, _results.py)
+_SEARCH_TESTS = [
+    "tests/search/test_searches.py",  # less 20 s of processes sharing a storage or a pool
+    "-k", "not two_processes and not parallel_workers and not does_not_import_optuna",
+    # the stacklevel of its warnings: mutmut's trampolines add frames to every call
+    "--deselect", "tests/search/test_searches.py::test_fit_failed_warnings_are_attributed",
+    # its pruned trials (an inline search)
+    "tests/search/test_execution.py::test_hopeless_trials_are_pruned_on_the_scores_"
+    "reported_every_epoch[where0]"]
+
 # module -> its own test files (the module's doctests run too), or other pytest arguments
 MODULES: dict[str, list[str]] = {
     "seqpipe/_time_split.py": ["tests/steps/test_validation_split.py",
                                "tests/search/test_walk_forward.py"],
     "seqpipe/search/walk_forward.py": ["tests/search/test_walk_forward.py"],
-    "seqpipe/search/searches.py": [
-        "tests/search/test_searches.py",  # less 20 s of processes sharing a storage or a pool
-        "-k", "not two_processes and not parallel_workers and not does_not_import_optuna",
-        # the stacklevel of its warnings: mutmut's trampolines add frames to every call
-        "--deselect", "tests/search/test_searches.py::test_fit_failed_warnings_are_attributed",
-        # its pruned trials (an inline search)
-        "tests/search/test_execution.py::test_hopeless_trials_are_pruned_on_the_scores_"
-        "reported_every_epoch[where0]"],
+    # the searches' scoring and states (searches.py before its split): how trials end,
+    # are recorded, ranked
+    "seqpipe/search/_base.py": _SEARCH_TESTS,
+    "seqpipe/search/_study.py": _SEARCH_TESTS,
+    "seqpipe/search/_results.py": _SEARCH_TESTS,
     "seqpipe/steps/window.py": ["tests/steps/test_window.py"],
     "seqpipe/steps/validation.py": ["tests/steps/test_validation_split.py",
                                     "tests/steps/test_meta_steps.py"],
@@ -84,10 +91,8 @@ MODULES: dict[str, list[str]] = {
 
 # modules mutated in some of their functions only (the rest is not counted)
 SCOPES: dict[str, list[str]] = {
-    # the issue asks for its scoring and states: how trials end, are recorded, ranked
-    "seqpipe/search/searches.py": ["_tell", "_records", "_results", "fit", "predict", "score",
-                                   "_free", "_rerun_abandoned", "_process_is_gone",
-                                   "_finished", "_masked_params"],
+    "seqpipe/search/_base.py": ["_tell", "fit", "predict", "score", "_free"],
+    "seqpipe/search/_study.py": ["_rerun_abandoned", "_process_is_gone", "_finished"],
 }
 
 KILLED = ("killed", "timeout", "caught by type check", "segfault")

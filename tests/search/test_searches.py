@@ -507,7 +507,7 @@ def test_only_a_trial_of_a_dead_process_of_this_host_is_abandoned(monkeypatch):
     import os
     import socket
 
-    from seqpipe.search.searches import _process_is_gone
+    from seqpipe.search._study import _process_is_gone
 
     host = socket.gethostname()
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
@@ -533,7 +533,7 @@ def test_only_a_trial_of_a_dead_process_of_this_host_is_abandoned(monkeypatch):
 def test_a_trials_pruner_compares_with_copies_of_the_ended_trials_that_reported():
     import optuna
 
-    from seqpipe.search.searches import _finished
+    from seqpipe.search._study import _finished
 
     study = optuna.create_study(direction="maximize")
     study.add_trial(optuna.trial.create_trial(state=optuna.trial.TrialState.COMPLETE,
@@ -627,7 +627,7 @@ def test_only_the_trials_of_dead_processes_are_queued_again_under_their_number(
 
     import optuna
 
-    from seqpipe.search.searches import _Param
+    from seqpipe.search._optuna_space import _Param
 
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
