@@ -166,7 +166,7 @@ SCRIPT = '''
 import sys
 import numpy as np
 sys.path.insert(0, sys.argv[1])
-from killer_module import Killer
+from seeded_killer import Killer
 from seqpipe.search import LogUniform, RandomSearch
 rng = np.random.default_rng(0)
 X = rng.normal(size=(150, 4))
@@ -179,13 +179,14 @@ RandomSearch(Killer(), {"alpha": LogUniform(1e-2, 1e3)}, n_trials=6, cv=2,
 @pytest.mark.parametrize("file_name", ["search.db", "search.log"])
 def test_a_seeded_search_killed_mid_trial_resumes_as_if_never_killed(data, tmp_path,
                                                                     monkeypatch, file_name):
-    (tmp_path / "killer_module.py").write_text(KILLER)
+    (tmp_path / "seeded_killer.py").write_text(KILLER)
     storage = tmp_path / file_name
     done = subprocess.run([sys.executable, "-c", SCRIPT, str(tmp_path), str(storage)],
                           timeout=120, capture_output=True)
     assert done.returncode == -9, done.stderr[-2000:]  # SIGKILL, in the 4th trial
     monkeypatch.syspath_prepend(str(tmp_path))
-    from killer_module import Killer
+    monkeypatch.delitem(sys.modules, "seeded_killer", raising=False)  # this test's own
+    from seeded_killer import Killer
 
     def run(path):
         return RandomSearch(Killer(), {"alpha": LogUniform(1e-2, 1e3)}, n_trials=6, cv=2,

@@ -363,6 +363,7 @@ def test_a_search_killed_mid_trial_resumes_and_reruns_only_the_cut_trial(data, t
     assert len(before) == 5 and len(finished) == 2
 
     monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "killer_module", raising=False)  # this test's own
     from killer_module import Killer
     Killer.log = str(log)
     log.write_text("")
