@@ -350,3 +350,14 @@ def test_from_long_counts_the_rows_it_does_not_list():
         from_long(long, "id", "t", "v")
     with pytest.raises(ValueError, match="from_long reads a DataFrame; got dict"):
         from_long({"id": []}, "id", "t", "v")
+
+
+def test_changing_every_series_after_an_origin_leaves_its_forecasts_bitwise_unchanged(
+        panel, fitted):
+    origin = 550
+    before = fitted.predict_origins(panel, [origin])
+    changed = panel.copy()
+    changed.iloc[origin + 1:] = changed.iloc[origin + 1:] * 10 + 5
+    np.testing.assert_array_equal(fitted.predict_origins(changed, [origin]), before)
+    later = fitted.predict_origins(changed, [origin + 3])
+    assert not np.allclose(later, fitted.predict_origins(panel, [origin + 3]))
