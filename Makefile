@@ -19,11 +19,11 @@ run: $(STAMP)
 	$(PY) -m seqpipe run exercise1 --output runs/exercise1
 
 test: $(STAMP)
-	$(PY) -m ruff check seqpipe tests benchmarks examples
+	$(PY) -m ruff check --no-cache seqpipe tests benchmarks examples
 	$(PY) -m pytest -n 2 --durations=10 -q
 
 lint: $(STAMP)
-	$(PY) -m ruff check seqpipe tests benchmarks examples
+	$(PY) -m ruff check --no-cache seqpipe tests benchmarks examples
 
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[dev,bench]'

@@ -6,9 +6,9 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import seasonal_series
 from sklearn.linear_model import Ridge
 
+from conftest import seasonal_series
 from seqpipe.forecasting import Forecaster, backtest, summary
 
 FITS = []

@@ -6,10 +6,10 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import seasonal_series
 from sklearn.base import clone
 from sklearn.linear_model import Ridge
 
+from conftest import seasonal_series
 from seqpipe import Pipeline, load, save
 from seqpipe.forecasting import Forecaster, LastValue, SeasonalNaive
 
