@@ -53,6 +53,7 @@ PLATFORM = "seqpipe"  # the served models' platform, in their metadata
 VERSION = "1"  # every model has one version (Triton's default for a single version)
 _MAX_ID_LENGTH = 256
 _MAX_VALUES = 2 ** 31 - 1  # most values a shape may describe (its zero dimensions aside)
+_MAX_DIMS = 64  # most dimensions of a tensor (NumPy's own limit), most nesting of its data
 _NUMBERS = {int, float}  # the types JSON numbers parse to (bool is refused)
 _JSON_TYPES = {"BOOL": ({bool}, "true or false"), "BYTES": ({str}, "strings")}
 
@@ -185,8 +186,9 @@ def _flatten(data: Any, name: str, datatype: str) -> list:
     while stack:
         for item in stack[-1]:
             if isinstance(item, list):
-                if len(stack) > 64:
-                    raise ProtocolError(f"input '{name}': data is nested too deeply")
+                if len(stack) >= _MAX_DIMS:
+                    raise ProtocolError(f"input '{name}': data is nested too deeply (more "
+                                        f"than {_MAX_DIMS} levels of lists)")
                 stack.append(iter(item))
                 break
             if type(item) not in allowed:
@@ -216,6 +218,9 @@ def tensor_to_array(tensor: Any, binary: memoryview | bytes | None = None) -> np
     if not (isinstance(shape, list) and all(type(n) is int and n >= 0 for n in shape)):
         raise ProtocolError(f"input '{name}': shape must be a list of non-negative "
                             f"integers, got {json.dumps(shape)[:80]}")
+    if len(shape) > _MAX_DIMS:
+        raise ProtocolError(f"input '{name}': shape has {len(shape)} dimensions, at most "
+                            f"{_MAX_DIMS} are supported")
     if math.prod(max(n, 1) for n in shape) > _MAX_VALUES:
         raise ProtocolError(f"input '{name}': shape {json.dumps(shape)[:80]} is too large: "
                             f"its non-zero dimensions multiply to more than {_MAX_VALUES}")
