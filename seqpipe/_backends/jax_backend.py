@@ -114,11 +114,20 @@ def seed_framework(seed: int) -> Callable[[], None]:
 
 
 def limit_threads(threads: int) -> None:
-    """One thread per model call: XLA's CPU backend without Eigen's thread pool
-    (``--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1`` added to
-    ``XLA_FLAGS``, read when JAX's CPU client starts), unless ``XLA_FLAGS`` already
-    sets ``--xla_cpu_multi_thread_eigen``. XLA has no flag for a pool of N > 1 threads:
-    more than one leaves XLA its own pool (all cores)."""
+    """Size XLA's CPU thread pools (read once, when JAX's CPU client starts).
+
+    ``PJRT_NPROC`` is set to ``threads``: XLA sizes its CPU client's pools by it (the
+    Eigen intra-op pool that splits one op over threads, and the pool running
+    computations), ``NPROC`` being its fallback. With one thread, XLA is also told
+    not to split ops over Eigen's pool (``--xla_cpu_multi_thread_eigen=false
+    intra_op_parallelism_threads=1`` added to ``XLA_FLAGS``): each op runs on the
+    thread that calls it. Settings already in the environment win: ``PJRT_NPROC`` or
+    ``NPROC`` set leaves the pools alone, and ``--xla_cpu_multi_thread_eigen`` in
+    ``XLA_FLAGS`` the flags. Once JAX's CPU client has started (a computation ran in
+    this process), nothing here changes it.
+    """
+    if "PJRT_NPROC" not in os.environ and "NPROC" not in os.environ:
+        os.environ["PJRT_NPROC"] = str(threads)
     flags = os.environ.get("XLA_FLAGS", "")
     if threads == 1 and "--xla_cpu_multi_thread_eigen" not in flags:
         os.environ["XLA_FLAGS"] = " ".join(

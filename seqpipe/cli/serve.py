@@ -79,12 +79,13 @@ def build_parser(prog: str = "seqpipe serve") -> argparse.ArgumentParser:
                              "(default: %(default)s)")
     parser.add_argument("--model-threads", type=int, default=1, metavar="N",
                         help="threads one model call may use (the Keras backend's pools: "
-                             "XLA's CPU flags on JAX, TensorFlow's intra- and inter-op "
+                             "XLA's CPU client pools on JAX (PJRT_NPROC), TensorFlow's "
+                             "intra- and inter-op "
                              "pools, torch.set_num_threads); concurrent requests and "
                              "batches keep the other cores busy, and one thread wastes no "
                              "time handing work between threads (a one-window LSTM call: "
                              "2-3x faster than with all cores). 0: the backend's choice "
-                             "(all cores). XLA_FLAGS, TF_NUM_INTRAOP_THREADS and "
+                             "(all cores). PJRT_NPROC, XLA_FLAGS, TF_NUM_INTRAOP_THREADS and "
                              "TF_NUM_INTEROP_THREADS, when set, win (default: %(default)s)")
     return parser
 

@@ -26,12 +26,13 @@ __all__ = ["limit_model_threads", "serve"]
 def limit_model_threads(threads: int) -> None:
     """Size the thread pools of the Keras backend for model calls.
 
-    On JAX, XLA's CPU flags in ``XLA_FLAGS`` (one thread:
-    ``--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1``); on
-    TensorFlow, its intra- and inter-op pools (``TF_NUM_INTRAOP_THREADS``,
-    ``TF_NUM_INTEROP_THREADS``); on PyTorch, ``torch.set_num_threads``. JAX and
-    TensorFlow read theirs when their runtime starts, so this must run before a model
-    is loaded; settings already in the environment are kept.
+    On JAX, XLA's CPU client pools (``PJRT_NPROC``; for one thread also
+    ``--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1`` in
+    ``XLA_FLAGS``: ops run on the calling thread); on TensorFlow, its intra- and
+    inter-op pools (``TF_NUM_INTRAOP_THREADS``, ``TF_NUM_INTEROP_THREADS``); on
+    PyTorch, ``torch.set_num_threads``. JAX and TensorFlow read theirs when their
+    runtime starts, so this must run before a model is loaded; settings already in the
+    environment are kept.
 
     Parameters
     ----------

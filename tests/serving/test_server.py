@@ -294,16 +294,58 @@ ONE_XLA_THREAD = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_thread
 
 @pytest.mark.skipif(keras.config.backend() != "jax", reason="JAX's pools")
 def test_model_threads_size_xla_pools_unless_the_environment_already_does(monkeypatch):
+    for name in ("PJRT_NPROC", "NPROC"):  # set first: restored afterwards
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
     monkeypatch.setenv("XLA_FLAGS", "--xla_dump_to=/tmp/nowhere")
     limit_model_threads(1)
     assert os.environ["XLA_FLAGS"] == f"--xla_dump_to=/tmp/nowhere {ONE_XLA_THREAD}"
+    assert os.environ["PJRT_NPROC"] == "1"
     monkeypatch.setenv("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=true")
+    monkeypatch.setenv("PJRT_NPROC", "4")
     limit_model_threads(1)
     assert os.environ["XLA_FLAGS"] == "--xla_cpu_multi_thread_eigen=true"  # the user's wins
+    assert os.environ["PJRT_NPROC"] == "4"  # so does the user's pool size
     monkeypatch.delenv("XLA_FLAGS")
+    monkeypatch.delenv("PJRT_NPROC")
     limit_model_threads(0)  # XLA's own choice
-    limit_model_threads(2)  # XLA has no flag for N > 1 threads: its own pool
-    assert "XLA_FLAGS" not in os.environ
+    assert "PJRT_NPROC" not in os.environ
+    limit_model_threads(3)  # a pool of 3; ops still split over it
+    assert os.environ["PJRT_NPROC"] == "3" and "XLA_FLAGS" not in os.environ
+    monkeypatch.delenv("PJRT_NPROC")
+    monkeypatch.setenv("NPROC", "2")  # XLA's other name for it
+    limit_model_threads(3)
+    assert "PJRT_NPROC" not in os.environ
+
+
+def threads_of_a_jax_process(model_threads):
+    """Threads of a fresh JAX process that sized its pools with ``model_threads``, then
+    ran a Keras model (JAX's CPU client started)."""
+    code = f"""
+        import os
+        import seqpipe
+        from seqpipe.serving.server import limit_model_threads
+        limit_model_threads({model_threads})
+        import keras, numpy as np
+        model = keras.Sequential([keras.Input((8, 2)), keras.layers.GRU(4)])
+        model.predict_on_batch(np.zeros((3, 8, 2), "float32"))
+        print(len(os.listdir("/proc/self/task")))
+    """
+    env = {k: v for k, v in environment().items()
+           if k not in ("PJRT_NPROC", "NPROC", "XLA_FLAGS")}
+    result = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], text=True,
+                            capture_output=True, timeout=120,
+                            env={**env, "KERAS_BACKEND": "jax"})
+    assert result.returncode == 0, result.stderr[-2000:]
+    return int(result.stdout.split()[-1])
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="threads read in /proc")
+def test_model_threads_size_the_pools_of_jaxs_cpu_client():
+    """XLA's pools (intra-op and the client's) each grow by a thread per thread asked
+    for: N > 1 threads are honoured, not only 1."""
+    one, three = threads_of_a_jax_process(1), threads_of_a_jax_process(3)
+    assert three >= one + 2 * 2
 
 
 def test_model_threads_size_tensorflow_pools_unless_the_environment_already_does():
@@ -328,7 +370,10 @@ def test_model_threads_size_tensorflow_pools_unless_the_environment_already_does
 @pytest.mark.skipif(keras.config.backend() != "jax", reason="JAX's pools")
 def test_the_command_sizes_the_backends_pools_before_it_loads_the_models(tmp_path,
                                                                         monkeypatch, capsys):
-    monkeypatch.delenv("XLA_FLAGS", raising=False)
+    for name in ("XLA_FLAGS", "PJRT_NPROC", "NPROC"):  # set first: restored afterwards
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
     assert main([str(tmp_path / "missing.seqpipe"), "--model-threads", "1"]) == 1
     assert os.environ["XLA_FLAGS"] == ONE_XLA_THREAD  # set although loading failed
+    assert os.environ["PJRT_NPROC"] == "1"
     assert capsys.readouterr().err.startswith("seqpipe serve: error: cannot load the models")
