@@ -285,3 +285,26 @@ def test_update_many_names_itself_and_reads_a_block(window_pipeline):
                                          r"of shape \(k, 2\)"):
         predictor.update_many(np.ones((3, 3)))
     assert predictor.update_many(np.ones((2, 2))) == [None, None]  # a block, not one step
+
+
+class WindowRidge(FlatRidge):
+    """FlatRidge that records its window length, as KerasModelStep does."""
+
+    def fit(self, X, y):
+        self.n_timesteps_in_ = np.shape(X)[1]
+        return super().fit(X, y)
+
+
+def test_the_window_is_inferred_from_a_step_recording_it_inside_a_meta_step(series):
+    # the Keras pipeline's path without Keras: MetricsWrapper(Pipeline([..., step]))
+    X, y = windows_of(series, 6)[:-1], series[6:]
+    pipe = MetricsWrapper(Pipeline([MeanStdNormalizer(), ToNumpy(), WindowRidge()])).fit(X, y)
+    predictor = StreamingPredictor(pipe)
+    assert predictor.window_size_past == 6 and predictor.n_features_in_ == 2
+    assert not predictor.takes_series_
+    answers = stream(predictor, series[:30])
+    assert answers[:5] == [None] * 5
+    np.testing.assert_allclose(np.stack(answers[5:]), pipe.predict(windows_of(series[:30], 6)),
+                               rtol=1e-12, atol=1e-9)
+    assert repr(predictor) == ("StreamingPredictor(MetricsWrapper, window_size_past=6, "
+                               "n_features=2, n_buffered=6)")
