@@ -54,5 +54,5 @@ docs: $(DOCS_STAMP)
 	$(PY) -m sphinx -b html $(SPHINXOPTS) docs docs/_build/html
 
 clean:
-	rm -rf $(VENV) runs build *.egg-info .mutation mutants docs/_build docs/api/generated \
-		docs/auto_examples docs/sg_execution_times.rst
+	rm -rf $(VENV) runs examples/runs build *.egg-info .mutation mutants docs/_build \
+		docs/api/generated docs/auto_examples docs/sg_execution_times.rst

@@ -3,6 +3,11 @@
 seqpipe draws on a matplotlib ``Figure`` with its own Agg canvas (never pyplot), and
 the examples save their plots as files, so the default matplotlib scraper sees none:
 ``png_scraper`` picks up the PNGs an example wrote to its output folder.
+
+sphinx-gallery runs each example from its own folder, so the output folder is given
+relative to it, ``runs/NAME`` (under ``examples/``, ignored by git as every ``runs/``
+is): the paths an example prints are the ones a user running it sees, not the build
+machine's.
 """
 
 from __future__ import annotations
@@ -11,26 +16,29 @@ import ast
 import shutil
 from pathlib import Path
 
-RUNS = Path(__file__).resolve().parents[1] / "_build" / "gallery_runs"
+RUNS = Path("runs")  # relative to the folder of the examples
 
 # Arguments of the examples without a --quick flag: a short run all the same.
 SHORT = {"exercise1_neuraxle_style": ["--epochs", "2"]}
 
 
 def output_dir(script: str | Path) -> Path:
-    """Where the example ``script`` writes its files during the build."""
+    """Where the example ``script`` writes its files during the build, relative to
+    its folder (where sphinx-gallery runs it)."""
     return RUNS / Path(script).stem
 
 
 def reset_argv(gallery_conf: dict, script_vars: dict) -> list[str]:
     """``sys.argv[1:]`` for an example: its quick mode, writing to a fresh folder."""
-    out = output_dir(script_vars["src_file"])
+    src_file = Path(script_vars["src_file"])
+    out = output_dir(src_file)
     # The examples read their own docstring (argparse's description); sphinx-gallery
     # shows it as text and runs the code with an empty __doc__: give it back.
-    source = Path(script_vars["src_file"]).read_text()
+    source = src_file.read_text()
     script_vars["example_globals"]["__doc__"] = ast.get_docstring(ast.parse(source))
-    shutil.rmtree(out, ignore_errors=True)
-    out.mkdir(parents=True)
+    folder = src_file.parent / out
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
     return [*SHORT.get(out.name, ["--quick"]), "--output", str(out)]
 
 
@@ -38,7 +46,8 @@ def png_scraper(block, block_vars: dict, gallery_conf: dict) -> str:
     """The PNGs the example wrote since the last block, as reST images."""
     from sphinx_gallery.scrapers import figure_rst  # the docs extra: only at build time
 
-    out = output_dir(block_vars["src_file"])
+    src_file = Path(block_vars["src_file"])
+    out = src_file.parent / output_dir(src_file)
     seen = block_vars.setdefault("seqpipe_pngs_seen", set())
     new = sorted(p for p in out.rglob("*.png") if p not in seen)
     seen.update(new)
