@@ -49,6 +49,14 @@ _SEARCH_TESTS = [
     "tests/search/test_execution.py::test_hopeless_trials_are_pruned_on_the_scores_"
     "reported_every_epoch[where0]"]
 
+# the tests of saving and loading (persistence.py and the modules it was split into)
+_PERSISTENCE_TESTS = [
+    "tests/test_persistence.py",
+    # the stacklevel of the warning: mutmut's trampolines add frames to every call
+    "--deselect", "tests/test_persistence.py::test_version_mismatch_warning_is_attributed",
+    # 30 s of fresh processes importing Keras, which run the unmutated seqpipe
+    "-k", "not keras_process and not import_neither"]
+
 # module -> its own test files (the module's doctests run too), or other pytest arguments
 MODULES: dict[str, list[str]] = {
     "seqpipe/_time_split.py": ["tests/steps/test_validation_split.py",
@@ -62,15 +70,18 @@ MODULES: dict[str, list[str]] = {
     "seqpipe/steps/window.py": ["tests/steps/test_window.py"],
     "seqpipe/steps/validation.py": ["tests/steps/test_validation_split.py",
                                     "tests/steps/test_meta_steps.py"],
-    "seqpipe/persistence.py": [
-        "tests/test_persistence.py",
-        # the stacklevel of the warning: mutmut's trampolines add frames to every call
-        "--deselect", "tests/test_persistence.py::test_version_mismatch_warning_is_attributed",
-        # 30 s of fresh processes importing Keras, which run the unmutated seqpipe
-        "-k", "not keras_process and not import_neither"],
+    # saving and loading (persistence.py before its split): the format, its integrity,
+    # the atomic write, the environment recorded
+    "seqpipe/persistence.py": _PERSISTENCE_TESTS,
+    "seqpipe/_artifact_integrity.py": _PERSISTENCE_TESTS,
+    "seqpipe/_atomic_write.py": _PERSISTENCE_TESTS,
+    "seqpipe/_saved_environment.py": _PERSISTENCE_TESTS,
     "seqpipe/steps/normalize.py": ["tests/steps/test_normalize.py"],
     "seqpipe/serving/protocol.py": ["tests/serving/test_protocol.py"],
-    "seqpipe/serving/batching.py": ["tests/serving/test_batching.py"],
+    "seqpipe/serving/batching.py": [
+        "tests/serving/test_batching.py",
+        # fresh processes (a server, the command), which run the unmutated seqpipe
+        "-k", "not real_server and not seqpipe_command"],
     "seqpipe/streaming.py": [
         "tests/test_streaming.py",
         # 15 s of Keras training per mutant (timeouts of a minute); its path without

@@ -111,7 +111,10 @@ class Batcher:
         """Stop the batching task and let the model's thread end once its call is over
         (the server's shutdown; requests still queued are cancelled)."""
         if self._loop is not None and not self._task.done():
-            self._task.cancel()
+            self._task.cancel()  # the request(s) of the call running are cancelled too
+            for request in self._waiting:  # their clients get CancelledError, not a hang
+                request.answer.cancel()
+            self._waiting = []
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
             self._executor = None
@@ -142,7 +145,13 @@ class Batcher:
                 if remaining <= 0:
                     break
                 await self._wait_for_change(remaining)
-            await self._run(self._take(oldest.key))
+            batch = self._take(oldest.key)
+            try:
+                await self._run(batch)
+            except asyncio.CancelledError:  # close() during the model call
+                for request in batch:
+                    request.answer.cancel()
+                raise
 
     async def _wait_for_change(self, timeout: float | None = None) -> None:
         self._changed.clear()

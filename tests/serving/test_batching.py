@@ -6,6 +6,7 @@ import asyncio
 import subprocess
 import sys
 import threading
+import time
 
 import httpx
 import numpy as np
@@ -256,3 +257,135 @@ def test_100_parallel_requests_to_a_real_server_are_batched_and_exact(
     count, total, ones = batch_sizes(metrics, "model")
     assert total == 100  # every request in exactly one model call
     assert count < 100 and ones < count  # some calls held more than one request
+
+
+# ---------------------------------------------------------------- the Batcher's rules
+def test_a_full_batch_runs_at_once_even_while_another_request_is_on_its_way():
+    sizes = []
+    batcher = Batcher(lambda X: X[:, 0], max_batch_size=4, max_queue_delay_ms=10_000,
+                      on_call=sizes.append)
+
+    async def four_rows():
+        with batcher.receiving():  # never arrives: only a full batch ends the wait
+            return await asyncio.wait_for(asyncio.gather(
+                *(batcher.predict(np.full((1, 1), float(i))) for i in range(4))), timeout=5)
+
+    assert [y.tolist() for y in asyncio.run(four_rows())] == [[0.0], [1.0], [2.0], [3.0]]
+    assert sizes == [4]  # exactly max_batch_size rows in one call
+    batcher.close()
+
+
+def test_a_request_waits_for_one_on_its_way_the_queue_delay_and_no_less():
+    called = []
+    batcher = Batcher(lambda X: called.append(time.monotonic()) or X[:, 0],
+                      max_batch_size=8, max_queue_delay_ms=2_000)
+
+    async def alone():
+        with batcher.receiving():  # announced, never sent
+            start = time.monotonic()
+            answer = await asyncio.wait_for(batcher.predict(np.ones((1, 1))), timeout=10)
+            return answer, start
+
+    answer, start = asyncio.run(alone())
+    assert answer.tolist() == [1.0]
+    assert 2.0 <= called[0] - start < 4.0
+    batcher.close()
+
+
+def test_a_batch_answered_with_other_rows_is_run_again_request_by_request():
+    calls = []
+
+    def one_row_only(X):  # a model answering one row, whatever it is given
+        calls.append(len(X))
+        return X[:1, 0] if len(X) > 2 else (X[0, 0] if len(X) == 2 else X[:, 0])
+
+    batcher = Batcher(one_row_only, max_batch_size=8, max_queue_delay_ms=0)
+
+    async def requests():
+        return await asyncio.wait_for(asyncio.gather(
+            batcher.predict(np.full((1, 1), 1.0)), batcher.predict(np.full((1, 1), 2.0)),
+            batcher.predict(np.full((1, 1), 3.0))), timeout=5)
+
+    assert [y.tolist() for y in asyncio.run(requests())] == [[1.0], [2.0], [3.0]]
+    assert calls == [3, 1, 1, 1]
+    calls.clear()  # a scalar for a batch of two cannot be split either
+
+    async def two():
+        return await asyncio.wait_for(asyncio.gather(
+            batcher.predict(np.full((1, 1), 4.0)), batcher.predict(np.full((1, 1), 5.0))),
+            timeout=5)
+
+    assert [y.tolist() for y in asyncio.run(two())] == [[4.0], [5.0]]
+    assert calls == [2, 1, 1]
+    batcher.close()
+
+
+def test_a_request_whose_client_went_away_is_skipped_not_the_ones_after_it():
+    sizes = []
+    batcher = Batcher(lambda X: X[:, 0], max_batch_size=8, max_queue_delay_ms=0,
+                      on_call=sizes.append)
+
+    async def one_leaves():
+        first = asyncio.ensure_future(batcher.predict(np.full((1, 1), 1.0)))
+        others = [asyncio.ensure_future(batcher.predict(np.full((n, 1), 2.0)))
+                  for n in (2, 3)]
+        await asyncio.sleep(0)  # all three queued, none taken yet
+        first.cancel()
+        return await asyncio.wait_for(asyncio.gather(*others), timeout=5)
+
+    assert [y.tolist() for y in asyncio.run(one_leaves())] == [[2.0] * 2, [2.0] * 3]
+    assert sizes == [5]
+    batcher.close()
+
+
+def test_close_cancels_the_requests_waiting_and_returns_during_a_call():
+    release, started, calls = threading.Event(), threading.Event(), []
+
+    def slow(X):
+        calls.append(len(X))
+        started.set()
+        release.wait(10)
+        return X[:, 0]
+
+    batcher = Batcher(slow, max_batch_size=8, max_queue_delay_ms=0)
+    assert batcher.close() is None  # never used: nothing to stop
+
+    async def closed_mid_call():
+        running = asyncio.ensure_future(batcher.predict(np.ones((1, 1))))
+        while not started.is_set():
+            await asyncio.sleep(0.01)
+        waiting = asyncio.ensure_future(batcher.predict(np.ones((1, 2))))  # not stackable
+        await asyncio.sleep(0.05)
+        threading.Timer(3.0, release.set).start()  # the call ends 3 s from now
+        begin = time.monotonic()
+        batcher.close()
+        returned_after = time.monotonic() - begin
+        outcomes = await asyncio.wait_for(
+            asyncio.gather(running, waiting, return_exceptions=True), timeout=5)
+        return returned_after, outcomes
+
+    returned_after, outcomes = asyncio.run(closed_mid_call())
+    assert returned_after < 1.0  # does not wait for the model's call to end
+    assert all(isinstance(o, asyncio.CancelledError) for o in outcomes)
+    release.wait(10)
+    time.sleep(0.2)
+    assert calls == [1]  # the waiting request never reached the model
+
+
+def test_every_call_runs_in_the_batchers_one_named_thread():
+    threads = []
+
+    def record(X):
+        threads.append(threading.current_thread())
+        return X[:, 0]
+
+    batcher = Batcher(record, max_batch_size=2, max_queue_delay_ms=0)
+
+    async def many():
+        for _ in range(30):
+            await asyncio.wait_for(asyncio.gather(*(batcher.predict(np.ones((n, 1)))
+                                                    for n in (1, 2, 1))), timeout=5)
+
+    asyncio.run(many())
+    assert len(set(threads)) == 1 and threads[0].name.startswith("seqpipe-batcher")
+    batcher.close()
