@@ -48,50 +48,29 @@ import io
 import json
 import os
 import pathlib
-import platform
 import re
 import sys
-import tempfile
 import warnings
 from datetime import datetime, timezone
-from importlib import metadata
 from typing import Any
 
 import joblib
 
+from seqpipe._artifact_integrity import MAGIC, _header_sha256, _resolve_key, _sign
+from seqpipe._atomic_write import _write_atomically
 from seqpipe._backend import CHOICE
+from seqpipe._saved_environment import (
+    InconsistentBackendWarning,
+    InconsistentVersionWarning,
+    _library_versions,
+    _warn_on_version_mismatch,
+)
 
 __all__ = ["FORMAT_VERSION", "ArtifactError", "InconsistentBackendWarning",
            "InconsistentVersionWarning", "load", "read_header", "save"]
 
 FORMAT_VERSION = 1
-MAGIC = b"SEQPIPE\n"
-_KEY_ENV = "SEQPIPE_KEY"
 _HEX64 = re.compile(r"[0-9a-f]{64}")
-# Libraries an artifact records: header name -> (module name, distribution names).
-_LIBRARIES = {
-    "seqpipe": ("seqpipe", ("seqpipe",)),
-    "numpy": ("numpy", ("numpy",)),
-    "scikit-learn": ("sklearn", ("scikit-learn",)),
-    "joblib": ("joblib", ("joblib",)),
-    "keras": ("keras", ("keras",)),
-    "tensorflow": ("tensorflow", ("tensorflow", "tensorflow-cpu", "tensorflow-macos",
-                                  "tensorflow-intel")),
-    "jax": ("jax", ("jax",)),
-    "torch": ("torch", ("torch",)),
-}
-# never imported just to read a version
-_RECORDED_IF_IMPORTED = ("keras", "tensorflow", "jax", "torch")
-_CHECKED_ON_LOAD = ("seqpipe", "scikit-learn", "keras", "tensorflow", "jax", "torch")
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-_FILE_MODE = 0o666 & ~_umask()  # read once, at import: os.umask is not thread-safe
 _FIELDS = ("format_version", "created", "library_versions", "payload_size",
            "payload_sha256", "signature", "header_sha256")
 
@@ -115,94 +94,6 @@ class ArtifactError(ValueError):
     ...         print(type(error).__name__, isinstance(error, ValueError))
     ArtifactError True
     """
-
-
-class InconsistentVersionWarning(UserWarning):
-    """An artifact was saved with another version of a library than the running one.
-
-    Emitted by :func:`load`, once per differing library among seqpipe, scikit-learn, Keras
-    and TensorFlow, after the file is verified and before it is unpickled. Modelled on
-    :class:`sklearn.exceptions.InconsistentVersionWarning`, but not a subclass of it: that
-    one is about one scikit-learn estimator, and silencing it should not silence a Keras
-    or seqpipe mismatch. Unpickling scikit-learn estimators saved with another
-    scikit-learn still emits scikit-learn's own warning as well.
-
-    Parameters
-    ----------
-    library : str
-        Distribution name of the library, e.g. ``"scikit-learn"``.
-    saved_version : str
-        Its version recorded in the artifact's header.
-    current_version : str
-        Its version in the running process.
-    path : str, default=""
-        The artifact being loaded.
-
-    Attributes
-    ----------
-    library, saved_version, current_version, path : str
-        The parameters.
-
-    Examples
-    --------
-    >>> from seqpipe.persistence import InconsistentVersionWarning
-    >>> print(InconsistentVersionWarning("scikit-learn", "1.5.2", "1.6.1", "m.seqpipe"))
-    m.seqpipe was saved with scikit-learn 1.5.2 and is loaded with scikit-learn 1.6.1. ...
-
-    To load such a file silently, filter the warning:
-    ``warnings.filterwarnings("ignore", category=InconsistentVersionWarning)``.
-    """
-
-    def __init__(self, library: str, saved_version: str, current_version: str,
-                 path: str = "") -> None:
-        super().__init__(library, saved_version, current_version, path)  # args: picklable
-        self.library = library
-        self.saved_version = saved_version
-        self.current_version = current_version
-        self.path = path
-
-    def __str__(self) -> str:
-        return (f"{self.path or 'the artifact'} was saved with {self.library} "
-                f"{self.saved_version} and is loaded with {self.library} "
-                f"{self.current_version}. This might lead to breaking code or invalid "
-                "results; once it loads and predicts correctly, save it again to record "
-                "the running versions.")
-
-
-class InconsistentBackendWarning(UserWarning):
-    """An artifact was saved on another Keras backend than the one this process runs on.
-
-    Emitted once by :func:`load`, after the file is verified and before it is
-    unpickled, when the header records the backend (``keras_backend``: artifacts saved
-    once Keras was imported) and it differs. The Keras models in it are rebuilt on the
-    running backend from their weights: they predict the same within float32 rounding,
-    not bitwise.
-
-    Parameters
-    ----------
-    saved_backend, current_backend : str
-        Keras' backend at save, and in the running process.
-    path : str, default=""
-        The artifact being loaded.
-
-    Examples
-    --------
-    >>> from seqpipe.persistence import InconsistentBackendWarning
-    >>> print(InconsistentBackendWarning("jax", "tensorflow", "m.seqpipe"))
-    m.seqpipe was saved on Keras' jax backend and is loaded on its tensorflow backend. ...
-    """
-
-    def __init__(self, saved_backend: str, current_backend: str, path: str = "") -> None:
-        super().__init__(saved_backend, current_backend, path)  # args: picklable
-        self.saved_backend = saved_backend
-        self.current_backend = current_backend
-        self.path = path
-
-    def __str__(self) -> str:
-        return (f"{self.path or 'the artifact'} was saved on Keras' {self.saved_backend} "
-                f"backend and is loaded on its {self.current_backend} backend. Its models "
-                f"predict the same within float32 rounding, not bitwise; run with "
-                f"KERAS_BACKEND={self.saved_backend} for bitwise the same predictions.")
 
 
 def save(obj: Any, path: str | os.PathLike, *, key: bytes | str | None = None) -> pathlib.Path:
@@ -453,156 +344,3 @@ def _check_header(name: str, header: dict) -> None:
         raise ArtifactError(f"{name} has a corrupted header: malformed keras_backend")
     if header["header_sha256"] != _header_sha256(header):
         raise ArtifactError(f"{name} has a corrupted header: its SHA-256 does not match")
-
-
-def _resolve_key(key: bytes | str | None) -> bytes | None:
-    """Return the key as bytes, falling back to $SEQPIPE_KEY; None means no key."""
-    if key is None:
-        key = os.environ.get(_KEY_ENV) or None
-        if key is None:
-            return None
-    if isinstance(key, str):
-        key = key.encode("utf-8")
-    if not isinstance(key, (bytes, bytearray)):
-        raise TypeError(f"key must be bytes or str, not {type(key).__name__}")
-    if not key:
-        raise ValueError("key must not be empty")
-    return bytes(key)
-
-
-def _canonical(header: dict, *, leave_out: tuple[str, ...]) -> bytes:
-    fields = {k: v for k, v in header.items() if k not in leave_out}
-    return json.dumps(fields, sort_keys=True, separators=(",", ":")).encode("utf-8")
-
-
-def _header_sha256(header: dict) -> str:
-    """SHA-256 of every other header field: a flipped bit anywhere in them is caught."""
-    return hashlib.sha256(_canonical(header, leave_out=("header_sha256",))).hexdigest()
-
-
-def _sign(key: bytes, header: dict, payload: bytes) -> str:
-    """HMAC-SHA256 over the magic, the header's fields (but the signature and the
-    header checksum) and the payload."""
-    mac = hmac.new(key, MAGIC, hashlib.sha256)
-    mac.update(_canonical(header, leave_out=("signature", "header_sha256")) + b"\n")
-    mac.update(payload)
-    return mac.hexdigest()
-
-
-def _library_versions() -> dict[str, str]:
-    """Versions to record in a header; Keras and TensorFlow only if already imported."""
-    versions = {"python": platform.python_version()}
-    for library, (module, _) in _LIBRARIES.items():
-        if library in _RECORDED_IF_IMPORTED and module not in sys.modules:
-            continue
-        versions[library] = _running_version(library) or "unknown"
-    return versions
-
-
-def _running_version(library: str) -> str | None:
-    """The version of ``library`` in this process: its module's ``__version__`` if it is
-    imported, else its installed distribution's (importing nothing); None if not found."""
-    module, dists = _LIBRARIES[library]
-    version = getattr(sys.modules.get(module), "__version__", None)
-    if isinstance(version, str):
-        return version
-    for dist in dists:
-        try:
-            return metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            continue
-    return None
-
-
-def _warn_on_version_mismatch(name: str, saved: dict[str, str]) -> None:
-    """Warn once per checked library whose recorded version differs from the running one.
-
-    Libraries the header does not record, or records as "unknown", are not compared; nor
-    are those whose running version cannot be found (unpickling then says what is
-    missing)."""
-    for library in _CHECKED_ON_LOAD:
-        saved_version = saved.get(library, "unknown")
-        current = _running_version(library)
-        if saved_version != "unknown" and current is not None and current != saved_version:
-            warnings.warn(InconsistentVersionWarning(library, saved_version, current, name),
-                          stacklevel=3)
-
-
-def _write_atomically(target: pathlib.Path, head: bytes, payload: bytes) -> None:
-    """Write to a temp file next to ``target``, fsync it, rename it onto ``target``.
-
-    The temp file is named ``.<name>.<host>.<pid>.<random>.tmp``; temp files left by dead
-    processes of this host (a save killed mid-write) are removed first."""
-    host = _host_tag()
-    _remove_orphaned_temp_files(target, host)
-    tmp = tempfile.NamedTemporaryFile(dir=target.parent, delete=False,
-                                      prefix=f".{target.name}.{host}.{os.getpid()}.",
-                                      suffix=".tmp")
-    try:
-        with tmp:
-            os.chmod(tmp.name, _FILE_MODE)
-            tmp.write(head)
-            tmp.write(payload)
-            tmp.flush()
-            os.fsync(tmp.fileno())
-        os.replace(tmp.name, target)
-    except BaseException:
-        try:
-            os.unlink(tmp.name)
-        except OSError:
-            pass
-        raise
-    try:  # make the rename itself durable; not possible on every platform
-        fd = os.open(target.parent, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-    except OSError:
-        pass
-
-
-def _host_tag() -> str:
-    """8 hex digits naming this host and PID namespace, within which PIDs are comparable."""
-    try:
-        pid_namespace = os.readlink("/proc/self/ns/pid")
-    except OSError:  # not Linux
-        pid_namespace = ""
-    return hashlib.sha256(f"{platform.node()}\0{pid_namespace}".encode()).hexdigest()[:8]
-
-
-def _remove_orphaned_temp_files(target: pathlib.Path, host: str) -> None:
-    """Remove the temp files of saves to ``target`` whose process is dead, best effort.
-
-    Only regular files named ``.<target name>.<host>.<pid>.<random>.tmp`` with this
-    ``host`` tag are candidates, and only those whose ``pid`` surely no longer exists are
-    removed: a concurrent save by a live process keeps its temp file."""
-    pattern = re.compile(re.escape(f".{target.name}.{host}.")
-                         + r"([1-9][0-9]{0,9})\.[a-z0-9_]+\.tmp")
-    try:
-        with os.scandir(target.parent) as entries:
-            orphans = [entry.path for entry in entries
-                       if (match := pattern.fullmatch(entry.name))
-                       and entry.is_file(follow_symlinks=False)
-                       and not _process_exists(int(match[1]))]
-    except OSError:
-        return
-    for orphan in orphans:
-        try:
-            os.unlink(orphan)
-        except OSError:  # already removed by a concurrent save, or not ours to remove
-            pass
-
-
-def _process_exists(pid: int) -> bool:
-    """Whether process ``pid`` exists on this host; True when unsure. A zombie (killed but
-    not yet waited for by its parent) still exists; a reused PID looks alive."""
-    if os.name != "posix":
-        return True  # on Windows os.kill(pid, 0) would terminate the process
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (OSError, OverflowError):  # PermissionError: it exists, under another user
-        return True
-    return True

@@ -17,7 +17,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 import seqpipe
-from seqpipe import persistence
+from seqpipe import _atomic_write
 from seqpipe.persistence import MAGIC, ArtifactError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -40,7 +40,7 @@ def _tmp_files(directory, name):
 _KILLED_SAVE = textwrap.dedent("""
     import os, signal, sys, tempfile
     import numpy as np
-    from seqpipe import persistence
+    from seqpipe import _atomic_write, persistence
 
     point, path = sys.argv[1], sys.argv[2]
 
@@ -72,7 +72,7 @@ _KILLED_SAVE = textwrap.dedent("""
         tmp.write = write
         return tmp
 
-    persistence.tempfile.NamedTemporaryFile = killing_tmp
+    _atomic_write.tempfile.NamedTemporaryFile = killing_tmp
     if point == "before-fsync":
         persistence.os.fsync = die
     if point == "before-replace":
@@ -159,7 +159,7 @@ def test_full_disk_fails_cleanly(tmp_path, monkeypatch):
         created.append(tmp.name)
         return tmp
 
-    monkeypatch.setattr(persistence.tempfile, "NamedTemporaryFile", dev_full_tmp)
+    monkeypatch.setattr(_atomic_write.tempfile, "NamedTemporaryFile", dev_full_tmp)
     with pytest.raises(OSError) as info:
         seqpipe.save({"v": "new", "a": np.zeros(100_000)}, target)  # > any write buffer
     monkeypatch.undo()

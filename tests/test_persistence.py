@@ -30,7 +30,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 import seqpipe
-from seqpipe import persistence
+from seqpipe import _artifact_integrity, _atomic_write, _saved_environment, persistence
 from seqpipe.persistence import (
     FORMAT_VERSION,
     MAGIC,
@@ -421,7 +421,7 @@ def test_forged_payload_signed_with_other_key_refused(tmp_path):
     save({"v": 1}, path, key="k")
     _forge(path, _Booby())
     header, payload = _split(path.read_bytes())
-    header["signature"] = persistence._sign(b"attacker", header, payload)
+    header["signature"] = _artifact_integrity._sign(b"attacker", header, payload)
     path.write_bytes(_build(header, payload))
     with pytest.raises(ArtifactError, match="signature does not match"):
         load(path, key="k")
@@ -437,8 +437,8 @@ def test_signature_binds_every_header_field(tmp_path, field, value):
     path = tmp_path / "m.seqpipe"
     save({"v": 1}, path, key="k")
     header, payload = _split(path.read_bytes())
-    assert header["signature"] == persistence._sign(b"k", header, payload)
-    assert header["signature"] != persistence._sign(b"k", {**header, field: value}, payload)
+    assert header["signature"] == _artifact_integrity._sign(b"k", header, payload)
+    assert header["signature"] != _artifact_integrity._sign(b"k", {**header, field: value}, payload)
     if field != "format_version":  # a newer format is refused before any signature check
         path.write_bytes(_build({**header, field: value}, payload))
         with pytest.raises(ArtifactError, match="signature does not match"):
@@ -458,7 +458,7 @@ def _fail_write(monkeypatch, exc):
             raise exc
         f.write = write
         return f
-    monkeypatch.setattr(persistence.tempfile, "NamedTemporaryFile", fake)
+    monkeypatch.setattr(_atomic_write.tempfile, "NamedTemporaryFile", fake)
 
 
 def _fail_fsync(monkeypatch, exc):
@@ -539,7 +539,7 @@ def _rewrite_versions(path, changes, key=None):
     versions = {**header["library_versions"], **changes}
     header["library_versions"] = {k: v for k, v in versions.items() if v is not None}
     if key is not None:
-        header["signature"] = persistence._sign(key, header, payload)
+        header["signature"] = _artifact_integrity._sign(key, header, payload)
     path.write_bytes(_build(header, payload))
 
 
@@ -755,7 +755,7 @@ def test_temp_file_name_holds_host_tag_and_pid(tmp_path):
     proc, tmp = _start_paused_save(target)
     try:
         assert tmp.parent == tmp_path
-        assert re.fullmatch(re.escape(f".m.seqpipe.{persistence._host_tag()}.{proc.pid}.")
+        assert re.fullmatch(re.escape(f".m.seqpipe.{_atomic_write._host_tag()}.{proc.pid}.")
                             + r"[a-z0-9_]+\.tmp", tmp.name), tmp.name
     finally:
         _stop(proc)
@@ -850,14 +850,14 @@ def test_temp_files_of_live_processes_are_kept(tmp_path, owner):
     """PID 1 is alive (under another user unless the tests run as root: os.kill raises
     PermissionError); this process may be saving in another thread."""
     pid = 1 if owner == "init" else os.getpid()
-    tmp = tmp_path / f".m.seqpipe.{persistence._host_tag()}.{pid}.abcd_123.tmp"
+    tmp = tmp_path / f".m.seqpipe.{_atomic_write._host_tag()}.{pid}.abcd_123.tmp"
     tmp.write_bytes(b"in progress")
     save({"v": 1}, tmp_path / "m.seqpipe")
     assert tmp.read_bytes() == b"in progress"
 
 
 def test_files_not_named_like_our_temp_files_are_left_alone(tmp_path):
-    host, dead = persistence._host_tag(), _dead_pid()
+    host, dead = _atomic_write._host_tag(), _dead_pid()
     other_host = "0" * 8 if host != "0" * 8 else "1" * 8
     orphan = f".m.seqpipe.{host}.{dead}.abcd1234.tmp"
     kept = [
@@ -949,18 +949,18 @@ def test_versions_are_the_imported_modules_and_unknown_when_not_found(tmp_path,
     monkeypatch.setitem(sys.modules, "joblib", types.SimpleNamespace(__version__="9.9.9"))
     monkeypatch.setitem(sys.modules, "tensorflow", types.SimpleNamespace(__version__="2.99"))
     monkeypatch.delitem(sys.modules, "keras", raising=False)
-    versions = persistence._library_versions()
+    versions = _saved_environment._library_versions()
     assert versions["joblib"] == "9.9.9"  # the running module's, not the installed one's
     assert versions["tensorflow"] == "2.99" and "keras" not in versions  # each if imported
-    monkeypatch.setattr(persistence, "_running_version", lambda library: None)
-    assert set(persistence._library_versions().values()) == {"unknown",
+    monkeypatch.setattr(_saved_environment, "_running_version", lambda library: None)
+    assert set(_saved_environment._library_versions().values()) == {"unknown",
                                                              platform.python_version()}
 
 
 def test_the_umask_is_read_without_being_changed():
     old = os.umask(0o027)
     try:
-        assert persistence._umask() == 0o027
+        assert _atomic_write._umask() == 0o027
         assert os.umask(0o027) == 0o027  # still in force
     finally:
         os.umask(old)
@@ -974,15 +974,15 @@ def test_the_temporary_file_is_written_next_to_the_target(tmp_path, monkeypatch)
     save({"v": 1}, tmp_path / "m.seqpipe")
     [tmp] = renamed  # the name the clean-up of killed saves recognises
     assert tmp.parent == tmp_path
-    assert re.fullmatch(re.escape(f".m.seqpipe.{persistence._host_tag()}.{os.getpid()}.")
+    assert re.fullmatch(re.escape(f".m.seqpipe.{_atomic_write._host_tag()}.{os.getpid()}.")
                         + r"[a-z0-9_]+\.tmp", tmp.name), tmp.name
 
 
 def test_process_exists_for_this_process_and_is_unsure_off_posix(monkeypatch):
-    assert persistence._process_exists(os.getpid())
-    assert persistence._process_exists(9_999_999_999)  # too large to probe: kept
+    assert _atomic_write._process_exists(os.getpid())
+    assert _atomic_write._process_exists(9_999_999_999)  # too large to probe: kept
     monkeypatch.setattr(os, "name", "nt")
-    assert persistence._process_exists(2**22 + 12345)  # never probed: assumed alive
+    assert _atomic_write._process_exists(2**22 + 12345)  # never probed: assumed alive
 
 
 def test_header_errors_name_the_file_and_the_way_out(tmp_path):

@@ -31,9 +31,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from seqpipe._atomic_write import _FILE_MODE
 from seqpipe.cli._common import Parser, backend_line, one_line
 from seqpipe.cli.exercises import EXERCISES, build_pipeline
-from seqpipe.persistence import _FILE_MODE, save
+from seqpipe.persistence import save
 from seqpipe.search.distributions import Choice, LogRandInt, LogUniform, RandInt, Uniform
 from seqpipe.search.searches import GridSearch, RandomSearch, TPESearch
 
