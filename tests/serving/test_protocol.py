@@ -396,6 +396,10 @@ def test_only_a_body_that_looks_like_json_then_bytes_is_hinted_at_the_header():
             parse_request(body)
         assert "header" not in str(caught.value) and str(caught.value).startswith(
             "the request body is not valid JSON: ")
+    with pytest.raises(ProtocolError) as caught:
+        parse_request(b"")
+    assert str(caught.value) == ("the request body is not valid JSON: Expecting value: "
+                                 "line 1 column 1 (char 0)")
     header = b'{"inputs": []}'
     with pytest.raises(ProtocolError) as caught:  # the header given: no hint either
         parse_request(header + b"\xff" + header, len(header) + 1)
