@@ -58,11 +58,12 @@ class RecordingSum(RegressorMixin, BaseEstimator):
 
 
 async def post_all(app, bodies):
-    """Post every body at once to the app's infer endpoint of model 'm'."""
+    """Post every body at once to the app's infer endpoint of model 'm' (answered within
+    10 s: a batcher that holds requests fails the test rather than hanging it)."""
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-        return await asyncio.gather(*(client.post("/v2/models/m/infer", json=body)
-                                      for body in bodies))
+        return await asyncio.wait_for(asyncio.gather(
+            *(client.post("/v2/models/m/infer", json=body) for body in bodies)), timeout=10)
 
 
 def batch_sizes(text, model):
@@ -356,7 +357,7 @@ def test_close_cancels_the_requests_waiting_and_returns_during_a_call():
             await asyncio.sleep(0.01)
         waiting = asyncio.ensure_future(batcher.predict(np.ones((1, 2))))  # not stackable
         await asyncio.sleep(0.05)
-        threading.Timer(3.0, release.set).start()  # the call ends 3 s from now
+        threading.Timer(1.5, release.set).start()  # the call ends 1.5 s from now
         begin = time.monotonic()
         batcher.close()
         returned_after = time.monotonic() - begin
