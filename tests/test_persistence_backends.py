@@ -2,6 +2,7 @@
 one warns once, naming both, and predicts within float32 rounding; on the same backend,
 bitwise the same (each side in a fresh process with KERAS_BACKEND set)."""
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -49,7 +50,13 @@ def run(code, backend, **paths):
     return result.stdout.splitlines()
 
 
-@pytest.mark.parametrize("saved_on, loaded_on", [("jax", "tensorflow"), ("tensorflow", "jax")])
+NO_TORCH = pytest.mark.skipif(importlib.util.find_spec("torch") is None,
+                              reason="torch not installed (benchmarks/check_torch.sh)")
+
+
+@pytest.mark.parametrize("saved_on, loaded_on", [
+    ("jax", "tensorflow"), ("tensorflow", "jax"),
+    pytest.param("jax", "torch", marks=NO_TORCH), pytest.param("torch", "jax", marks=NO_TORCH)])
 def test_an_artifact_predicts_the_same_on_another_backend_and_warns_once(tmp_path, saved_on,
                                                                          loaded_on):
     path, trained, same, other = (str(tmp_path / name) for name in

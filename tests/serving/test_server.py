@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import importlib.util
 import os
 import queue
 import signal
@@ -365,6 +366,21 @@ def test_model_threads_size_tensorflow_pools_unless_the_environment_already_does
                             capture_output=True, timeout=120,
                             env={**environment(), "KERAS_BACKEND": "tensorflow"})
     assert result.stdout.split() == ["1", "4", "False"], result.stderr  # the user's 4 wins
+
+
+@pytest.mark.skipif(importlib.util.find_spec("torch") is None,
+                    reason="torch not installed (benchmarks/check_torch.sh)")
+def test_model_threads_size_torch_pools():
+    code = """
+        import seqpipe, torch
+        from seqpipe.serving.server import limit_model_threads
+        limit_model_threads(2)
+        print(torch.get_num_threads(), torch.get_num_interop_threads())
+    """
+    result = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], text=True,
+                            capture_output=True, timeout=120,
+                            env={**environment(), "KERAS_BACKEND": "torch"})
+    assert result.stdout.split() == ["2", "2"], result.stderr
 
 
 @pytest.mark.skipif(keras.config.backend() != "jax", reason="JAX's pools")

@@ -2,6 +2,7 @@
 random_state gives the same weights; partial_fit, weighted steps and predict go through
 the backend's compiled steps (seqpipe._backends) and agree with Keras' own methods."""
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -23,8 +24,14 @@ FIT = """
     y, w = X[:, :3], np.linspace(0.5, 2.0, 70)
     np.random.seed(1); random.seed(1)
     before = np.random.rand(), random.random()
+    if {backend!r} == "torch":  # torch's global generator, which Keras seeds there
+        import torch
+        torch.manual_seed(5)
+        torch_state = torch.random.get_rng_state()
     step = KerasModelStep(seq2seq_gru, hidden_dim=3, layers_stacked_count=2, epochs=2,
                           batch_size=32, random_state=7).fit(X, y)
+    if {backend!r} == "torch":
+        assert torch.equal(torch.random.get_rng_state(), torch_state)
     np.random.seed(1); random.seed(1)
     assert (np.random.rand(), random.random()) == before  # the user's draws: untouched
     step.partial_fit(X[:50], y[:50])  # batch shapes the compiled steps saw
@@ -44,7 +51,15 @@ def fit_in_a_fresh_process(backend, path):
     return np.load(path)
 
 
-@pytest.mark.parametrize("backend", ["jax", "tensorflow"])
+def backends():
+    """JAX and TensorFlow (installed by the dev extras), and PyTorch where it is
+    installed (benchmarks/check_torch.sh installs it; make test does not)."""
+    torch = pytest.mark.skipif(importlib.util.find_spec("torch") is None,
+                               reason="torch not installed (benchmarks/check_torch.sh)")
+    return ["jax", "tensorflow", pytest.param("torch", marks=torch)]
+
+
+@pytest.mark.parametrize("backend", backends())
 def test_same_random_state_same_weights_in_fresh_processes(tmp_path, backend):
     first = fit_in_a_fresh_process(backend, tmp_path / "first.npy")
     second = fit_in_a_fresh_process(backend, tmp_path / "second.npy")
