@@ -11,10 +11,12 @@ uvicorn process on 127.0.0.1 (port 0):
 * ``seqpipe no batch`` -- the same with ``--max-batch-size 1`` (batching off);
 * ``bare FastAPI``     -- a minimal app defined here (``--bare``): one POST endpoint that
                           parses the same Open Inference Protocol body, calls the Keras
-                          model of the saved pipeline directly (a traced
-                          ``model(x, training=False)``, as seqpipe's predict does; no
+                          model of the saved pipeline directly, compiled as the backend
+                          compiles it best (JAX: a jit-compiled ``model.stateless_call``;
+                          TensorFlow: a traced ``model(x, training=False)``; PyTorch:
+                          ``model(x, training=False)`` under ``torch.no_grad()``; no
                           normalization, no checks) in a worker thread and answers the
-                          output tensor.
+                          output tensor: plain Keras.
 
 For 1 and for 32 concurrent clients (each client sends one window per request, one
 request at a time), it measures every server in turn, interleaved over
@@ -23,7 +25,15 @@ request at a time), it measures every server in turn, interleaved over
 server and of the client (psutil). Each measure is bounded by ``--requests`` requests
 and ``--seconds`` seconds. The answers are checked against the pipeline's ``predict``
 in this process before timing (float32 tolerance). Every model call uses
-``--model-threads`` TensorFlow threads (``seqpipe serve``'s default, 1, in every server).
+``--model-threads`` threads of the backend's pools (``seqpipe serve``'s default, 1, in
+every server).
+
+Keras backends (``--backends``, default: every one installed of JAX, TensorFlow and
+PyTorch, the default backend first): the three servers run on each backend in turn
+(``KERAS_BACKEND`` set in their environment; the pipeline is trained and saved once, on
+this process's backend, and loaded by each), and a last table puts each backend's
+plain Keras (the bare endpoint) and seqpipe figures side by side: 1 client's p50
+latency, and the throughput of 32 clients with and without batching.
 
 The load generator (``--load``): 1 client is always httpx (asyncio), for latency; 32
 clients are driven by ``wrk`` (Debian's package ``wrk``: a C load generator, 32
@@ -39,8 +49,8 @@ It measures two layouts of the CPUs in turn (``--layout``):
   its own, not what the load generator leaves it;
 * ``shared``   -- servers and client share every CPU.
 
-Targets (PASS/FAIL, judged on the first layout: isolated when there are 2 CPUs or
-more; exit code 0 either way):
+Targets (PASS/FAIL, judged on the default backend and the first layout: isolated when
+there are 2 CPUs or more; exit code 0 either way):
 
 * 1 client: seqpipe's p50 latency <= 1.2x the bare endpoint's;
 * 32 clients: seqpipe's throughput with batching >= 3x seqpipe's without batching.
@@ -60,7 +70,7 @@ client CPU.
 
 Run:  python benchmarks/bench_serving.py [--requests 1500] [--seconds 6] [--rounds 3]
       [--window 30] [--units 100] [--layers 3] [--model-threads 1]
-      [--layout isolated|shared|both] [--load auto|wrk|httpx]
+      [--layout isolated|shared|both] [--load auto|wrk|httpx] [--backends jax,tensorflow]
 """
 
 from __future__ import annotations
@@ -90,6 +100,8 @@ import psutil
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
+
+import seqpipe  # before Keras, in every process: the backend seqpipe chooses
 
 LATENCY_TARGET, THROUGHPUT_TARGET = 1.2, 3.0
 START_TIMEOUT = 120.0  # seconds: TensorFlow's import on a loaded machine
@@ -121,19 +133,48 @@ def train_and_save(path: Path, window: int, units: int, layers: int
 
 
 # ---------------------------------------------------------------- the bare endpoint
+def plain_forward(keras_model: Any) -> Any:
+    """The Keras model's forward pass as a plain Keras user compiles it on the backend
+    Keras runs on: numpy in, numpy out."""
+    import keras
+
+    backend = keras.config.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        traced = tf.function(lambda x: keras_model(x, training=False),
+                             input_signature=[tf.TensorSpec([None, None, None], tf.float32)])
+        return lambda x: np.asarray(traced(x))
+    if backend == "jax":
+        import jax
+
+        compiled = jax.jit(lambda trainable, non_trainable, x: keras_model.stateless_call(
+            trainable, non_trainable, x, training=False)[0])
+        return lambda x: np.asarray(compiled(
+            [v.value for v in keras_model.trainable_variables],
+            [v.value for v in keras_model.non_trainable_variables], x))
+    if backend == "torch":
+        import torch
+
+        def forward(x: np.ndarray) -> np.ndarray:
+            with torch.no_grad():
+                return keras.ops.convert_to_numpy(keras_model(x, training=False))
+
+        return forward
+    return keras_model.predict_on_batch
+
+
 def bare_app(path: str):
     """A minimal FastAPI app: POST /infer calls the saved pipeline's Keras model."""
-    import tensorflow as tf
+    import warnings
 
-    import seqpipe
+    from seqpipe.persistence import InconsistentBackendWarning
 
-    keras_model = seqpipe.load(path).steps[-1].model_
-    forward = tf.function(lambda x: keras_model(x, training=False),
-                          input_signature=[tf.TensorSpec([None, None, None], tf.float32)])
+    with warnings.catch_warnings():  # saved on another backend: expected here
+        warnings.simplefilter("ignore", InconsistentBackendWarning)
+        keras_model = seqpipe.load(path).steps[-1].model_
+    predict = plain_forward(keras_model)
     app = FastAPI()
-
-    def predict(x: np.ndarray) -> np.ndarray:
-        return np.asarray(forward(x))
 
     @app.post("/infer")
     async def infer(request: Request) -> JSONResponse:
@@ -149,7 +190,7 @@ def bare_app(path: str):
 
 def serve_bare(path: str, model_threads: int) -> None:
     """Run the bare app on 127.0.0.1, a free port; print its URL like seqpipe serve.
-    TensorFlow's threads are set as ``seqpipe serve --model-threads`` sets them."""
+    The backend's threads are set as ``seqpipe serve --model-threads`` sets them."""
     import socket
 
     import uvicorn
@@ -179,20 +220,26 @@ def _first_line(stream, timeout: float) -> str | None:
 
 
 @contextlib.contextmanager
-def server(command: list[str], cpus: set[int] | None = None):
+def server(command: list[str], cpus: set[int] | None = None, backend: str | None = None):
     """(base URL, psutil.Process) of a server process started with ``command``, on the
-    CPUs ``cpus`` (all when None); always stopped."""
+    CPUs ``cpus`` (all when None) and the Keras backend ``backend`` (this process's when
+    None); always stopped. Its standard error goes to a temporary file (read if it
+    fails to start): a pipe nobody reads could fill and block it."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
         [str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
         "TF_CPP_MIN_LOG_LEVEL": "3"}
+    if backend:
+        env["KERAS_BACKEND"] = backend
     pin = None if cpus is None else (lambda: os.sched_setaffinity(0, cpus))
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    errors = tempfile.TemporaryFile("w+")
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors,
                                text=True, env=env, preexec_fn=pin)
     try:
         line = _first_line(process.stdout, START_TIMEOUT)
         if not line or " on http://" not in line:
             if process.poll() is not None:
-                line = process.stderr.read()[-2000:]
+                errors.seek(0)
+                line = errors.read()[-2000:]
             raise RuntimeError(f"{' '.join(command)} did not start: {line}")
         url = line.split()[-1]
         _wait_live(url, process)
@@ -205,7 +252,7 @@ def server(command: list[str], cpus: set[int] | None = None):
             process.kill()
             process.wait()
         process.stdout.close()
-        process.stderr.close()
+        errors.close()
 
 
 def _wait_live(url: str, process: subprocess.Popen) -> None:
@@ -432,8 +479,9 @@ def cpu_layouts(which: str) -> dict[str, tuple[set[int] | None, set[int] | None]
 
 def measure(commands: dict[str, list[str]], cpus: tuple[set[int] | None, set[int] | None],
             probe: np.ndarray, expected: np.ndarray, expected_bare: np.ndarray,
-            args: argparse.Namespace) -> tuple[dict, dict]:
-    """Start the servers on their CPUs, check their answers, then measure them all,
+            args: argparse.Namespace, backend: str | None = None) -> tuple[dict, dict]:
+    """Start the servers on their CPUs (and Keras backend), check their answers, then
+    measure them all,
     interleaved over ``args.rounds`` rounds, from a client on its CPUs:
     (results, rows per call) by (server, clients)."""
     server_cpus, client_cpus = cpus
@@ -441,11 +489,11 @@ def measure(commands: dict[str, list[str]], cpus: tuple[set[int] | None, set[int
     rows_per_call: dict[tuple[str, int], list[float]] = {}
     # isolated: one client process per client CPU; shared: one, as a lone load generator
     processes = len(client_cpus) if client_cpus else 1
-    spawn = multiprocessing.get_context("spawn")  # this process has TensorFlow's threads
+    spawn = multiprocessing.get_context("spawn")  # clients start clean, in every layout
     with contextlib.ExitStack() as stack:
         urls, servers = {}, {}
         for name, command in commands.items():
-            base, servers[name] = stack.enter_context(server(command, server_cpus))
+            base, servers[name] = stack.enter_context(server(command, server_cpus, backend))
             urls[name] = f"{base}/infer" if name == "bare FastAPI" else \
                 f"{base}/v2/models/sine/infer"
             check_answers(urls[name], probe,
@@ -489,8 +537,12 @@ def main() -> int:
     parser.add_argument("--layers", type=int, default=3,
                         help="stacked LSTMs (default: %(default)s)")
     parser.add_argument("--model-threads", type=int, default=1,
-                        help="TensorFlow threads per model call, in every server "
-                             "(seqpipe serve's default: %(default)s)")
+                        help="threads of the backend's pools per model call, in every "
+                             "server (seqpipe serve's default: %(default)s)")
+    parser.add_argument("--backends", metavar="NAMES", default=None,
+                        help="Keras backends to serve on, in turn, e.g. jax,tensorflow "
+                             "(default: those installed of jax, tensorflow and torch, the "
+                             "default backend first; the targets are judged on the first)")
     parser.add_argument("--layout", choices=("isolated", "shared", "both"), default="both",
                         help="CPUs of servers and client: isolated (servers on half the "
                              "CPUs, the client on the rest), shared, or both in turn "
@@ -503,6 +555,11 @@ def main() -> int:
     if args.bare:  # the bare endpoint's own process
         serve_bare(args.bare, args.model_threads)
         return 0
+    backends = args.backends.split(",") if args.backends else installed_backends()
+    unknown = [name for name in backends if name not in BACKEND_MODULES]
+    if unknown:
+        parser.error(f"argument --backends: {', '.join(unknown)} is not one of "
+                     f"{', '.join(BACKEND_MODULES)}")
     if args.load == "auto":
         args.load = "wrk" if shutil.which("wrk") else "httpx"
     elif args.load == "wrk" and not shutil.which("wrk"):
@@ -514,8 +571,12 @@ def main() -> int:
         path = Path(tmp) / "sine.seqpipe"
         print(f"training {args.layers} stacked LSTM(s) of {args.units} units on windows of "
               f"{args.window} time steps of a noisy sine ...", flush=True)
-        probe, expected, expected_bare = train_and_save(path, args.window, args.units,
-                                                        args.layers)
+        # in a process of its own: this one starts the servers and clients (fork, then
+        # exec) and is better without the backend's threads
+        spawn = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(1, mp_context=spawn) as trainer:
+            probe, expected, expected_bare = trainer.submit(
+                train_and_save, path, args.window, args.units, args.layers).result()
         threads = ["--model-threads", str(args.model_threads)]
         seqpipe_cmd = [sys.executable, "-m", "seqpipe", "serve", f"sine={path}", "--port",
                        "0", *threads]
@@ -525,17 +586,56 @@ def main() -> int:
             "bare FastAPI": [sys.executable, __file__, "--bare", str(path), *threads],
         }
         layouts = cpu_layouts(args.layout)
-        for k, (layout, cpus) in enumerate(layouts.items()):
-            results, rows_per_call = measure(commands, cpus, probe, expected, expected_bare,
-                                             args)
-            report(layout, cpus, results, rows_per_call, args.rounds, judged=k == 0)
+        judged_rows = {}
+        for b, backend in enumerate(backends):
+            for k, (layout, cpus) in enumerate(layouts.items()):
+                results, rows_per_call = measure(commands, cpus, probe, expected,
+                                                 expected_bare, args, backend)
+                rows = report(f"{backend}, {layout}", cpus, results, rows_per_call,
+                              args.rounds, judged=b == 0 and k == 0)
+                if k == 0:
+                    judged_rows[backend] = rows
+        side_by_side(judged_rows, next(iter(layouts)))
     return 0
 
 
+BACKEND_MODULES = {"jax": "jax", "tensorflow": "tensorflow", "torch": "torch"}
+
+
+def installed_backends() -> list[str]:
+    """Keras' backends installed here of JAX, TensorFlow and PyTorch, the one this
+    process runs on (seqpipe's choice) first."""
+    import importlib.util
+
+    import keras
+
+    running = keras.config.backend()
+    others = [name for name, module in BACKEND_MODULES.items()
+              if name != running and importlib.util.find_spec(module) is not None]
+    return [running, *others]
+
+
+def side_by_side(rows_by_backend: dict[str, dict], layout: str) -> None:
+    """Each backend's plain Keras (the bare endpoint) and seqpipe figures, one line per
+    backend: 1 client's p50 latency; 32 clients' throughput, with and without batching."""
+    print(f"\n== backends side by side ({layout}): plain Keras = the bare FastAPI endpoint")
+    print(f"{'backend':<12}{'1 client p50 ms: plain':>24}{'seqpipe':>9}{'ratio':>7}"
+          f"{'32 clients req/s: plain':>26}{'seqpipe':>9}{'no batch':>10}"
+          f"{'batching/no batch':>19}")
+    for backend, rows in rows_by_backend.items():
+        bare1, ours1 = rows["bare FastAPI", 1][0], rows["seqpipe", 1][0]
+        bare32, ours32 = rows["bare FastAPI", 32][2], rows["seqpipe", 32][2]
+        unbatched32 = rows["seqpipe no batch", 32][2]
+        print(f"{backend:<12}{bare1:>24.2f}{ours1:>9.2f}{ours1 / bare1:>7.2f}"
+              f"{bare32:>26.1f}{ours32:>9.1f}{unbatched32:>10.1f}"
+              f"{ours32 / unbatched32:>19.2f}")
+
+
 def report(layout: str, cpus: tuple[set[int] | None, set[int] | None], results: dict,
-           rows_per_call: dict, rounds: int, judged: bool) -> None:
-    """Print one layout's table; the targets are judged on the first layout measured
-    (isolated when the machine has 2 CPUs or more)."""
+           rows_per_call: dict, rounds: int, judged: bool) -> dict:
+    """Print one layout's table and return its rows; the targets are judged on the
+    first backend's first layout measured (isolated when the machine has 2 CPUs or
+    more)."""
     server_cpus, client_cpus = cpus
     where = (f"servers on CPU(s) {sorted(server_cpus)}, client on {sorted(client_cpus)}"
              if server_cpus else f"servers and client sharing all {os.cpu_count()} CPUs")
@@ -547,8 +647,8 @@ def report(layout: str, cpus: tuple[set[int] | None, set[int] | None], results: 
         p50 = statistics.median(m.p50 for m in measures) * 1e3
         p99 = statistics.median(m.p99 for m in measures) * 1e3
         rate = statistics.median(m.count / m.wall for m in measures)
-        client_cpu = statistics.median(m.client_cpu / m.count for m in measures) * 1e3
-        server_cpu = statistics.median(m.server_cpu / m.count for m in measures) * 1e3
+        client_cpu = statistics.median(m.client_cpu / max(m.count, 1) for m in measures) * 1e3
+        server_cpu = statistics.median(m.server_cpu / max(m.count, 1) for m in measures) * 1e3
         rows[name, clients] = (p50, p99, rate, server_cpu, client_cpu)
         count = sum(m.count for m in measures)
         per_call = statistics.median(rows_per_call[name, clients])
@@ -569,6 +669,7 @@ def report(layout: str, cpus: tuple[set[int] | None, set[int] | None], results: 
     if not server_cpus:
         print(f"(the client's CPU per request counts here: (server + client) CPU bounds "
               f"batching / no batching at {sum(unbatched[3:]) / sum(batched[3:]):.2f}x)")
+    return rows
 
 
 if __name__ == "__main__":

@@ -25,7 +25,9 @@ and the seeds' validation MSEs are printed for both.
 
 ``--backends jax,tensorflow`` compares Keras backends instead, each in its own process
 (``KERAS_BACKEND`` set), repetitions interleaved: per backend, the composition's and
-plain ``model.fit``'s total fit times and ``Pipeline.predict`` of one window; then the
+plain ``model.fit``'s total fit times, ``Pipeline.predict`` of one window and plain
+Keras ``predict_on_batch`` of 1 and 32 windows (medians of 300 calls) and the size of
+the backend's installed distributions; then the
 composition on the first backend over each backend's ``model.fit``. Targets (issue 22):
 JAX composition <= 0.8x JAX ``model.fit`` and <= 0.45x TensorFlow ``model.fit``;
 one-window ``Pipeline.predict`` on JAX <= 0.3 ms.
@@ -175,6 +177,22 @@ def one_window_predict_ms(X, y, calls=300):
     return statistics.median(times) * 1e3
 
 
+def plain_predict_ms(X, y, rows, calls=300):
+    """Median of ``calls`` timed plain Keras ``model.predict_on_batch`` calls on
+    ``rows`` windows (the model of exercise 1, normalized inputs)."""
+    keras.utils.set_random_seed(0)
+    model = seq2seq_gru(X.shape[-1], y.shape[-1], y.shape[1], **MODEL)
+    x = X[:rows].astype("float32")
+    for _ in range(20):
+        model.predict_on_batch(x)
+    times = []
+    for _ in range(calls):
+        start = time.perf_counter()
+        model.predict_on_batch(x)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1e3
+
+
 def child(epochs, seed):
     """One repetition on this process's backend, as JSON on stdout."""
     X, y = load_exercise(1, random_state=0)
@@ -184,7 +202,30 @@ def child(epochs, seed):
     times = {run: run(X, y, epochs, seed)[0] for run in (first, second)}  # order alternates
     ours, plain = times[run_composition], times[run_plain_keras]
     print(json.dumps({"backend": keras.config.backend(), "seqpipe": ours, "keras": plain,
-                      "predict_ms": one_window_predict_ms(X, y)}))
+                      "predict_ms": one_window_predict_ms(X, y),
+                      "plain_1_ms": plain_predict_ms(X, y, 1),
+                      "plain_32_ms": plain_predict_ms(X, y, 32)}))
+
+
+BACKEND_DISTRIBUTIONS = {"jax": ["jax", "jaxlib"], "tensorflow": ["tensorflow-cpu", "tensorflow"],
+                         "torch": ["torch"]}
+
+
+def installed_gb(backend):
+    """Size on disk of the backend's own distributions (jax + jaxlib; tensorflow or
+    tensorflow-cpu; torch), from their installed files; NaN if none is installed."""
+    from importlib import metadata
+
+    total, found = 0, False
+    for name in BACKEND_DISTRIBUTIONS.get(backend, [backend]):
+        try:
+            files = metadata.distribution(name).files or []
+        except metadata.PackageNotFoundError:
+            continue
+        found = True
+        total += sum(path.stat().st_size for path in (f.locate() for f in files)
+                     if path.is_file())
+    return total / 1e9 if found else float("nan")
 
 
 def compare_backends(backends, repeat, epochs):
@@ -202,11 +243,14 @@ def compare_backends(backends, repeat, epochs):
 
     print(f"exercise 1, {epochs} epochs, batch {BATCH}, repeat {repeat} (medians; each "
           f"repetition a fresh process per backend, compile times included)")
-    print(f"{'backend':12}{'seqpipe':>10}{'model.fit':>11}{'ratio':>8}{'predict 1 window':>19}")
+    print(f"{'backend':12}{'seqpipe':>10}{'model.fit':>11}{'ratio':>8}"
+          f"{'Pipeline.predict 1':>20}{'predict_on_batch 1 / 32':>26}{'installed':>11}")
     for backend in backends:
         print(f"{backend:12}{med(backend, 'seqpipe'):>9.2f}s{med(backend, 'keras'):>10.2f}s"
               f"{med(backend, 'seqpipe') / med(backend, 'keras'):>8.2f}"
-              f"{med(backend, 'predict_ms'):>16.3f} ms")
+              f"{med(backend, 'predict_ms'):>17.3f} ms"
+              f"{med(backend, 'plain_1_ms'):>14.3f} / {med(backend, 'plain_32_ms'):.3f} ms"
+              f"{installed_gb(backend):>9.2f} GB")
     first = backends[0]
     for backend in backends:
         ratios = [a["seqpipe"] / b["keras"] for a, b in zip(runs[first], runs[backend])]
