@@ -155,7 +155,9 @@ def main() -> None:
     pipeline, dates, y_true, y_pred = fit_and_score(closes, args.quick)
     args.output.mkdir(parents=True, exist_ok=True)
     plot_test_period(dates, y_true, y_pred, args.output / "test_predictions.png")
-    deploy(save(pipeline, args.output / "stock.seqpipe"), closes)
+    path = args.output / "stock.seqpipe"
+    save(pipeline, path)
+    deploy(path, closes)
 
 
 if __name__ == "__main__":
