@@ -114,9 +114,8 @@ class Batcher:
             self._task.cancel()  # the request(s) of the call running are cancelled too
             for request in self._waiting:  # their clients get CancelledError, not a hang
                 request.answer.cancel()
-            self._waiting = []
-        if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
+        if self._executor is not None:  # calls run one at a time: none is queued in it
+            self._executor.shutdown(wait=False)
             self._executor = None
 
     # ------------------------------------------------------------------ the queue's task

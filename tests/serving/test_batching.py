@@ -281,15 +281,19 @@ def test_a_request_waits_for_one_on_its_way_the_queue_delay_and_no_less():
     batcher = Batcher(lambda X: called.append(time.monotonic()) or X[:, 0],
                       max_batch_size=8, max_queue_delay_ms=2_000)
 
-    async def alone():
+    async def two_shapes():
         with batcher.receiving():  # announced, never sent
             start = time.monotonic()
-            answer = await asyncio.wait_for(batcher.predict(np.ones((1, 1))), timeout=10)
-            return answer, start
+            first = asyncio.ensure_future(batcher.predict(np.ones((1, 1))))
+            await asyncio.sleep(1.5)  # then one that cannot be stacked with it: wait on
+            second = asyncio.ensure_future(batcher.predict(np.full((1, 2), 2.0)))
+            answers = await asyncio.wait_for(asyncio.gather(first, second), timeout=10)
+            return answers, start
 
-    answer, start = asyncio.run(alone())
-    assert answer.tolist() == [1.0]
-    assert 2.0 <= called[0] - start < 4.0
+    (first, second), start = asyncio.run(two_shapes())
+    assert first.tolist() == [1.0] and second.tolist() == [2.0]
+    assert 2.0 <= called[0] - start < 3.0  # 2 s after the first, 3.5 s after the second
+    assert 3.5 <= called[1] - start < 5.0
     batcher.close()
 
 
@@ -367,6 +371,7 @@ def test_close_cancels_the_requests_waiting_and_returns_during_a_call():
 
     returned_after, outcomes = asyncio.run(closed_mid_call())
     assert returned_after < 1.0  # does not wait for the model's call to end
+    batcher.close()  # twice: nothing more to stop
     assert all(isinstance(o, asyncio.CancelledError) for o in outcomes)
     release.wait(10)
     time.sleep(0.2)
