@@ -6,12 +6,14 @@ import re
 import numpy as np
 import pytest
 from numpy.lib.stride_tricks import sliding_window_view
-from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.base import BaseEstimator, RegressorMixin, TransformerMixin
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import Ridge
+from sklearn.pipeline import Pipeline as SklearnPipeline
 
 from seqpipe import Pipeline, StreamingPredictor, load, save
 from seqpipe.steps import MeanStdNormalizer, MetricsWrapper, ToNumpy, Windower
+from seqpipe.streaming import _inner_steps, takes_series
 
 PAST = 5
 
@@ -308,3 +310,113 @@ def test_the_window_is_inferred_from_a_step_recording_it_inside_a_meta_step(seri
                                rtol=1e-12, atol=1e-9)
     assert repr(predictor) == ("StreamingPredictor(MetricsWrapper, window_size_past=6, "
                                "n_features=2, n_buffered=6)")
+
+
+class NoFeatureCount(BaseEstimator, TransformerMixin):
+    """A samplewise step that records no n_features_in_ (a Pipeline starting with it
+    has none either)."""
+
+    def fit(self, X, y=None):
+        return self
+
+    def transform(self, X):
+        return np.asarray(X) * 2.0
+
+
+class CountingRidge(FlatRidge):
+    """FlatRidge counting its predict calls."""
+
+    calls = []
+
+    def predict(self, X):
+        CountingRidge.calls.append(len(X))
+        return super().predict(X)
+
+
+class OneAnswer(FlatRidge):
+    """FlatRidge answering one prediction, however many windows it is given."""
+
+    def predict(self, X):
+        return super().predict(X)[:1]
+
+
+def test_the_steps_inside_pipelines_and_meta_steps_are_found():
+    windower, ridge = Windower(PAST, 1), Ridge()
+    sk = SklearnPipeline([("skip", "passthrough"), ("w", windower), ("none", None),
+                          ("r", ridge)])
+    assert list(_inner_steps(sk)) == [sk, windower, ridge]  # not "passthrough", None
+    assert takes_series(sk)
+    # an unfitted meta-step: its step, a pipeline or a list of steps
+    assert takes_series(MetricsWrapper(Pipeline([Windower(PAST, 1), Ridge()])))
+    assert takes_series(MetricsWrapper([Windower(PAST, 1), Ridge()]))
+    assert not takes_series(MetricsWrapper([MeanStdNormalizer(), Ridge()]))
+
+
+def test_a_fitted_meta_step_is_looked_into_through_the_step_it_predicts_with(series):
+    X, y = windows_of(series)[:-1], series[PAST:]
+    meta = MetricsWrapper(Pipeline([MeanStdNormalizer(), WindowRidge()])).fit(X, y)
+    meta.set_params(step=Pipeline([Windower(PAST, 1), FlatRidge()]))  # not refitted
+    assert not takes_series(meta)  # predict still uses the fitted step_
+    predictor = StreamingPredictor(meta)
+    assert not predictor.takes_series_ and predictor.window_size_past == PAST
+
+
+def test_the_features_come_from_the_windower_when_the_pipeline_records_none(series):
+    pipe = Pipeline([NoFeatureCount(), Windower(PAST, 1), FlatRidge()]).fit(series)
+    predictor = StreamingPredictor(pipe)
+    assert predictor.n_features_in_ == 2
+    np.testing.assert_allclose(stream(predictor, series[:PAST])[-1],
+                               pipe.predict(series[:PAST])[-1], rtol=1e-12)
+
+
+def test_update_many_predicts_all_its_windows_in_one_call(series):
+    pipe = Pipeline([MeanStdNormalizer(), Windower(PAST, 1), CountingRidge()]).fit(series)
+    predictor = StreamingPredictor(pipe)
+    CountingRidge.calls.clear()
+    answers = predictor.update_many(series[:20])
+    assert CountingRidge.calls == [16]  # the 16 full windows, in one call
+    np.testing.assert_allclose(np.stack(answers[PAST - 1:]), pipe.predict(series[:20]),
+                               rtol=1e-12, atol=1e-9)
+
+
+def test_a_pipeline_answering_too_few_predictions_is_an_error_saying_so(series):
+    bare = OneAnswer().fit(windows_of(series)[:-1], series[PAST:])
+    predictor = StreamingPredictor(bare, window_size_past=PAST, n_features=2)
+    with pytest.raises(ValueError) as caught:
+        predictor.update_many(series[:8])
+    assert str(caught.value) == ("OneAnswer.predict returned 1 predictions for 4 window(s) "
+                                 "of 5 time steps; StreamingPredictor needs one per window.")
+
+
+def test_refusals_name_the_method_the_shapes_and_the_pipeline(series):
+    x = series[:, :1]
+    one = StreamingPredictor(Pipeline([MeanStdNormalizer(), FlatRidge()]).fit(
+        windows_of(x)[:-1], x[PAST:, 0]), window_size_past=PAST)
+    two = StreamingPredictor(Pipeline([MeanStdNormalizer(), FlatRidge()]).fit(
+        windows_of(series)[:-1], series[PAST:]), window_size_past=PAST)
+    bare = FlatRidge().fit(windows_of(series)[:-1], series[PAST:])
+    cases = [
+        (lambda: one.update([1.0, 2.0]), "StreamingPredictor.update expects a scalar or one "
+         "time step of shape (1,) (the pipeline was fitted on 1 feature); got shape (2,)."),
+        (lambda: one.update_many(np.ones((3, 2))), "StreamingPredictor.update_many expects "
+         "time steps of shape (k, 1) or (k,) (the pipeline was fitted on 1 feature); got "
+         "shape (3, 2)."),
+        (lambda: two.update_many(np.ones(3)), "StreamingPredictor.update_many expects time "
+         "steps of shape (k, 2) (the pipeline was fitted on 2 features); got shape (3,)."),
+        (lambda: two.update(["a", "b"]), "StreamingPredictor.update expects numbers (int or "
+         "float), got ['a', 'b'] (dtype <U1)."),
+        (lambda: StreamingPredictor(bare, window_size_past=PAST, n_features=0),
+         "The 'n_features' parameter of StreamingPredictor must be an int in the range "
+         "[1, inf) or None. Got 0 instead."),
+        (lambda: StreamingPredictor(bare, window_size_past=PAST), "StreamingPredictor "
+         "cannot infer the number of features per time step: FlatRidge has no "
+         "n_features_in_. Pass n_features=<d>."),
+        (lambda: StreamingPredictor(bare), "StreamingPredictor cannot infer window_size_past "
+         "from FlatRidge: it holds neither a Windower nor a step that records its window "
+         "length (n_timesteps_in_, as KerasModelStep). Pass window_size_past=<time steps "
+         "per window>."),
+    ]
+    for call, message in cases:
+        with pytest.raises(ValueError) as caught:
+            call()
+        assert str(caught.value) == message
