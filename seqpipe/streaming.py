@@ -225,11 +225,8 @@ class StreamingPredictor:
                             given: int | None) -> int:
         if given is not None:
             return self._check_positive_int(given, "n_features")
-        for source in (pipeline, windower):
-            try:
-                n_features = getattr(source, "n_features_in_", None)
-            except (AttributeError, IndexError):  # a Pipeline whose first step lacks it
-                n_features = None
+        for source in (pipeline, windower):  # a Pipeline whose first step lacks it: None
+            n_features = getattr(source, "n_features_in_", None)
             if n_features is not None:
                 return int(n_features)
         raise ValueError(
