@@ -27,7 +27,8 @@ and the seeds' validation MSEs are printed for both.
 (``KERAS_BACKEND`` set), repetitions interleaved: per backend, the composition's and
 plain ``model.fit``'s total fit times, ``Pipeline.predict`` of one window and plain
 Keras ``predict_on_batch`` of 1 and 32 windows (medians of 300 calls) and the size of
-the backend's installed distributions; then the
+the backend's installed distributions (``--threads N`` sizes every backend's thread
+pools as ``seqpipe serve --model-threads N`` does; default: each backend's own); then the
 composition on the first backend over each backend's ``model.fit``. Targets (issue 22):
 JAX composition <= 0.8x JAX ``model.fit`` and <= 0.45x TensorFlow ``model.fit``;
 one-window ``Pipeline.predict`` on JAX <= 0.3 ms.
@@ -228,13 +229,14 @@ def installed_gb(backend):
     return total / 1e9 if found else float("nan")
 
 
-def compare_backends(backends, repeat, epochs):
+def compare_backends(backends, repeat, epochs, threads=0):
     runs = {backend: [] for backend in backends}
     for seed in range(repeat):  # interleaved: machine noise hits every backend alike
         for backend in backends:
             result = subprocess.run(
                 [sys.executable, __file__, "--child", "--epochs", str(epochs), "--seed",
-                 str(seed)], env={**os.environ, "KERAS_BACKEND": backend},
+                 str(seed), "--threads", str(threads)],
+                env={**os.environ, "KERAS_BACKEND": backend},
                 capture_output=True, text=True, check=True)
             runs[backend].append(json.loads(result.stdout.strip().splitlines()[-1]))
 
@@ -242,7 +244,8 @@ def compare_backends(backends, repeat, epochs):
         return statistics.median(run[key] for run in runs[backend])
 
     print(f"exercise 1, {epochs} epochs, batch {BATCH}, repeat {repeat} (medians; each "
-          f"repetition a fresh process per backend, compile times included)")
+          f"repetition a fresh process per backend, compile times included); threads per "
+          f"backend pool: {threads or 'the backend default (all cores)'}")
     print(f"{'backend':12}{'seqpipe':>10}{'model.fit':>11}{'ratio':>8}"
           f"{'Pipeline.predict 1':>20}{'predict_on_batch 1 / 32':>26}{'installed':>11}")
     for backend in backends:
@@ -272,13 +275,25 @@ def main():
     parser.add_argument("--backends", default=None, metavar="NAMES",
                         help="compare Keras backends, e.g. jax,tensorflow (the first is "
                              "the one measured against the others' model.fit)")
+    parser.add_argument("--threads", type=int, default=0, metavar="N",
+                        help="with --backends: size each backend's thread pools to N, as "
+                             "seqpipe serve --model-threads does (default 0: each backend's "
+                             "own choice, all cores)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.threads < 0:
+        parser.error(f"argument --threads: must be an int in the range [0, inf). "
+                     f"Got {args.threads} instead.")
     if args.child:
+        from seqpipe import _backends
+
+        if args.threads:  # before the backend's runtime starts, as seqpipe serve does
+            _backends.current().limit_threads(args.threads)
         return child(args.epochs, args.seed)
     if args.backends:
-        return compare_backends(args.backends.split(","), args.repeat, args.epochs)
+        return compare_backends(args.backends.split(","), args.repeat, args.epochs,
+                                args.threads)
     X, y = load_exercise(1, random_state=0)
     n_batches = args.epochs * int(np.ceil((len(X) - np.ceil(VALIDATION * len(X))) / BATCH))
     runs = {"seqpipe": [], "keras": [], "plumbing": [], "bare": [], "plumbing_nm": [],
