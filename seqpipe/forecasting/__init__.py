@@ -12,10 +12,12 @@ from seqpipe.forecasting.calendar import CalendarFeatures
 from seqpipe.forecasting.forecaster import Forecaster
 from seqpipe.forecasting.panel import from_long
 from seqpipe.forecasting.season import detect_season
+from seqpipe.forecasting.series_ridge import SeriesRidge
 from seqpipe.forecasting.target_windows import TargetWindows
 from seqpipe.forecasting.windows import WindowFeatures, WindowLags, WindowScaler, make_windows
 
-__all__ = ["CalendarFeatures", "Forecaster", "LastValue", "SeasonalNaive", "TargetWindows",
+__all__ = ["CalendarFeatures", "Forecaster", "LastValue", "SeasonalNaive", "SeriesRidge",
+           "TargetWindows",
            "WindowFeatures", "WindowLags", "WindowScaler", "backtest", "backtest_fitted",
            "detect_season",
            "from_long", "make_windows", "summary"]

@@ -8,6 +8,10 @@ Pipeline on forecasting windows (:mod:`seqpipe.forecasting.windows`):
   covariates over the horizon (:class:`~seqpipe.forecasting.WindowFeatures`'s
   ``nonlinear``): a bent response to a covariate, such as a load's U against the
   temperature;
+- ``series-ridge-alpha-A`` (many series only): the linear autoregression shared by
+  all series, plus per series a correction shrunk toward it by ``A``
+  (:class:`~seqpipe.forecasting.SeriesRidge`, partial pooling): each long series
+  learns its own weights, a short one keeps to the shared ones;
 - ``gru``: :func:`seqpipe.models.forecast_gru`, whose decoder reads the future
   covariates, trained epoch by epoch with early stopping on the last 15 % of its
   training windows (``gap=horizon``: no validation target is a training target);
@@ -22,7 +26,8 @@ with covariates: the Ridge's selection MSE 40 -> 8, the GRU's 18 -> 11, and the
 GRU runs over 96 rows instead of 720).
 
 A user's candidate is used as is when it is a seqpipe estimator (it reads the raw
-windows); any other scikit-learn regressor gets the linear candidate's features
+windows); any other scikit-learn regressor (and :class:`~seqpipe.forecasting.SeriesRidge`)
+gets the linear candidate's features
 (``WindowScaler -> WindowFeatures -> regressor``, one model per step ahead when it
 predicts a single output).
 """
@@ -38,15 +43,17 @@ from sklearn.linear_model import Ridge
 from sklearn.multioutput import MultiOutputRegressor
 
 from seqpipe.forecasting.baselines import LastValue, SeasonalNaive
+from seqpipe.forecasting.series_ridge import SeriesRidge
 from seqpipe.forecasting.windows import WindowFeatures, WindowLags, WindowScaler
 from seqpipe.pipeline import Pipeline
 from seqpipe.steps import EpochRepeater, MetricsWrapper, ValidationSplit
 
-__all__ = ["KNOTS_ALPHAS", "RIDGE_ALPHAS", "default_candidates", "gru_candidate",
+__all__ = ["KNOTS_ALPHAS", "RIDGE_ALPHAS", "SERIES_ALPHAS", "default_candidates", "gru_candidate",
            "linear_candidate", "recent_past", "seasonal_lags", "user_candidates"]
 
 RIDGE_ALPHAS = (1.0, 10.0, 100.0, 1000.0)
 KNOTS_ALPHAS = (10.0, 100.0, 1000.0)
+SERIES_ALPHAS = (100.0, 1000.0)  # SeriesRidge's series_alpha, with many series
 KNOTS = 4
 RECENT_PAST = 30  # past rows the models read besides the seasonal lags: max(this, horizon)
 _LEVEL = 1  # the channel WindowScaler appends, known over the horizon too
@@ -85,11 +92,15 @@ def linear_candidate(regressor: Any, n_known_ahead: int, *, lags: tuple[int, ...
                      per_series: bool = False) -> Pipeline:
     """``WindowScaler(per_series) -> [WindowLags(lags, past)] -> WindowFeatures ->
     regressor`` (wrapped in ``MultiOutputRegressor`` when it predicts one output);
-    ``nonlinear`` leading known-ahead channels get :data:`KNOTS` knots."""
+    ``nonlinear`` leading known-ahead channels get :data:`KNOTS` knots; with
+    ``per_series``, the last feature is the series' identity."""
     if not regressor.__sklearn_tags__().target_tags.multi_output:
         regressor = MultiOutputRegressor(regressor)
+    # with many series, the series' identity (the last known-ahead channel, before the
+    # lags) ends the features too: where SeriesRidge reads a row's series
     features = WindowFeatures(n_known_ahead + _added(per_series) + len(lags),
-                              nonlinear=nonlinear, knots=KNOTS)
+                              nonlinear=nonlinear, knots=KNOTS,
+                              series_channel=-1 - len(lags) if per_series else None)
     return Pipeline([*_windows(lags, past, per_series), features, regressor])
 
 
@@ -142,6 +153,10 @@ def default_candidates(*, horizon: int, n_known_ahead: int, season: int | None,
                                                    lags=lags, past=past,
                                                    per_series=per_series)
         for alpha in RIDGE_ALPHAS}
+    if per_series:
+        pool.update({f"series-ridge-alpha-{alpha:g}": linear_candidate(
+            SeriesRidge(alpha=RIDGE_ALPHAS[0], series_alpha=alpha), n_known_ahead, lags=lags,
+            past=past, per_series=True) for alpha in SERIES_ALPHAS})
     if nonlinear:
         pool.update({f"ridge-knots-alpha-{alpha:g}": linear_candidate(
             Ridge(alpha=alpha), n_known_ahead, lags=lags, past=past, nonlinear=nonlinear,
@@ -181,8 +196,8 @@ def user_candidates(candidates: Any, n_known_ahead: int, per_series: bool = Fals
                                                           pool)
         if name in pool:
             raise ValueError(f"Forecaster candidates: the name {name!r} is given twice.")
-        reads_windows = any(cls.__module__.startswith("seqpipe.")
-                            for cls in type(candidate).__mro__)
+        reads_windows = not isinstance(candidate, SeriesRidge) and any(
+            cls.__module__.startswith("seqpipe.") for cls in type(candidate).__mro__)
         if not reads_windows and not is_regressor(candidate):
             raise TypeError(f"Forecaster candidate {name!r} must be a regressor or a seqpipe "
                             f"estimator; got {type(candidate).__name__}.")

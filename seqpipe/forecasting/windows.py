@@ -311,6 +311,11 @@ class WindowFeatures(TransformerMixin, BaseEstimator):
         Leading channels of the ``n_known_ahead`` ones given piecewise-linear features.
     knots : int, default=4
         Knots per such channel.
+    series_channel : int, optional
+        A channel that tells the windows' series apart (with many series, the identity
+        :class:`WindowScaler` puts in place of the code): its value on the first row
+        becomes the last feature, where a regressor such as
+        :class:`~seqpipe.forecasting.SeriesRidge` reads which series a row is of.
 
     Attributes
     ----------
@@ -333,10 +338,12 @@ class WindowFeatures(TransformerMixin, BaseEstimator):
     (3, 14)
     """
 
-    def __init__(self, n_known_ahead: int = 1, *, nonlinear: int = 0, knots: int = 4) -> None:
+    def __init__(self, n_known_ahead: int = 1, *, nonlinear: int = 0, knots: int = 4,
+                 series_channel: int | None = None) -> None:
         self.n_known_ahead = n_known_ahead
         self.nonlinear = nonlinear
         self.knots = knots
+        self.series_channel = series_channel
 
     def fit(self, X: Any, y: Any = None) -> WindowFeatures:
         """Learn the horizon from ``y`` (shape ``(n_windows, horizon)``), and the knots."""
@@ -355,6 +362,12 @@ class WindowFeatures(TransformerMixin, BaseEstimator):
                 or self.knots < 1:
             raise ValueError(f"The 'knots' parameter of WindowFeatures must be an int in the "
                              f"range [1, inf). Got {self.knots!r} instead.")
+        channel = self.series_channel
+        if channel is not None and (isinstance(channel, bool) or not isinstance(
+                channel, numbers.Integral) or not -X.shape[2] <= channel < X.shape[2]):
+            raise ValueError(f"The 'series_channel' parameter of WindowFeatures must be None or "
+                             f"an int in the range [{-X.shape[2]}, {X.shape[2] - 1}] (a channel "
+                             f"of the windows). Got {channel!r} instead.")
         self.horizon_ = np.shape(y)[1]
         past = _past_length(X, self.horizon_, "WindowFeatures")
         first = X.shape[2] - self.n_known_ahead
@@ -379,6 +392,8 @@ class WindowFeatures(TransformerMixin, BaseEstimator):
             if len(knots):
                 rows = X[:, past:, known + offset, None]  # (n, H, 1)
                 parts.append(np.maximum(rows - knots, 0.0).reshape(len(X), -1))
+        if getattr(self, "series_channel", None) is not None:  # older pickles: none
+            parts.append(X[:, 0, self.series_channel, None])
         return np.concatenate(parts, axis=1)
 
 
