@@ -245,6 +245,8 @@ def _read(source: str, column: str, date_column: str | None, sep: str) -> pd.Dat
         raise ValueError(f"{source}: not a text CSV file (byte {error.start} is not "
                          f"{error.encoding}); expected a header line naming the columns, "
                          f"then one row per time step.") from None
+    except pd.errors.ParserError as error:  # e.g. a quote never closed
+        raise ValueError(f"{source}: not a well-formed CSV ({_reason(error)}).") from None
     available = [str(name) for name in header.columns]
     wanted = [column] if date_column is None else [date_column, column]
     for name in wanted:
@@ -262,8 +264,7 @@ def _read(source: str, column: str, date_column: str | None, sep: str) -> pd.Dat
         frame = pd.read_csv(source, usecols=wanted, dtype=str, skip_blank_lines=False,
                             sep=sep)
     except (pd.errors.ParserError, UnicodeDecodeError) as error:
-        reason = " ".join(str(error).split()).rstrip(".")
-        raise ValueError(f"{source}: not a well-formed CSV ({reason}).") from None
+        raise ValueError(f"{source}: not a well-formed CSV ({_reason(error)}).") from None
     with open(source, encoding="utf-8", errors="replace") as file:
         blank = [number - 2 for number, line in enumerate(file, start=1)
                  if number >= 2 and not line.strip()]
@@ -272,6 +273,11 @@ def _read(source: str, column: str, date_column: str | None, sep: str) -> pd.Dat
         raise ValueError(f"{source}: no data row after the header line; expected one row "
                          f"per time step.")
     return frame
+
+
+def _reason(error: Exception) -> str:
+    """The parser's message on one line, without its final period."""
+    return " ".join(str(error).split()).rstrip(".")
 
 
 def _lines(lines: np.ndarray, texts: list[str] | None = None) -> str:

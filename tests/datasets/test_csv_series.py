@@ -324,3 +324,181 @@ def test_a_step_of_two_days_is_named_in_the_plural(tmp_path):
     path = _write(tmp_path, "date,v\n" + "".join(f"{d.date()},1\n" for d in dates))
     with pytest.warns(UserWarning, match=re.escape("regular step of 2 days, 1 missing date")):
         load_csv_series(path, "v", "date")
+
+
+# ------------------------------------------------------------------ the whole messages
+def _message(function, *args, error=ValueError, **kwargs):
+    """The message of the error ``function(*args, **kwargs)`` raises."""
+    with pytest.raises(error) as caught:
+        function(*args, **kwargs)
+    return str(caught.value)
+
+
+def test_unknown_columns_and_separators_say_exactly_what_to_do(tmp_path):
+    path = _write(tmp_path, "date,close,volume\n2024-01-01,1,2\n")
+    assert _message(load_csv_series, path, "Close", "date") == (
+        f"{path}: no column named 'Close'; the columns are ['date', 'close', 'volume'].")
+    single = _write(tmp_path, "close\n1\n", name="single.csv")
+    assert _message(load_csv_series, single, "value") == (
+        f"{single}: no column named 'value'; the columns are ['close'].")
+    for sep, name in (("\t", "tabs.tsv"), ("|", "pipes.csv"), (",", "commas.csv")):
+        other = _write(tmp_path, f"date{sep}close\n2024-01-01{sep}1\n", name=name)
+        read_with = ";" if sep == "," else ","
+        assert _message(load_csv_series, other, "close", sep=read_with) == (
+            f"{other}: no column named 'close'; the columns are {[f'date{sep}close']}. Is "
+            f"the separator {sep!r}? Pass sep={sep!r}.")
+
+
+def test_a_directory_or_a_missing_file_is_an_os_error_naming_it(tmp_path):
+    error = _message(load_csv_series, tmp_path, "v", error=IsADirectoryError)
+    assert error == f"[Errno 21] Expected a CSV file, got a directory: '{tmp_path}'"
+    missing = tmp_path / "nowhere.csv"
+    assert _message(load_csv_series, missing, "v", error=FileNotFoundError) == (
+        f"[Errno 2] No such CSV file: '{missing}'")
+
+
+def test_a_malformed_row_is_reported_with_the_parsers_reason(tmp_path):
+    path = _write(tmp_path, 'date,close\n2024-01-01,"1\n2024-01-02,2\n')  # a quote not closed
+    assert _message(load_csv_series, path, "close", "date") == (
+        f"{path}: not a well-formed CSV (Error tokenizing data. C error: EOF inside string "
+        f"starting at row 1).")
+
+
+def test_long_lists_of_gaps_and_duplicates_are_cut_after_five(tmp_path):
+    for n_gaps in (5, 6):
+        dates = [d for i, d in enumerate(pd.date_range("2024-01-01", periods=40))
+                 if i % 4 != 3 or i // 4 >= n_gaps]
+        path = _write(tmp_path, "date,v\n" + "".join(f"{d.date()},1\n" for d in dates))
+        shown = "; ".join(f"1 missing between 2024-01-{4 * i + 3:02d} and "
+                          f"2024-01-{4 * i + 5:02d} (line {3 * i + 5})" for i in range(5))
+        assert _message(load_csv_series, path, "v", "date", gaps="error") == (
+            f"{path}: column 'date' has {n_gaps} gap(s) in its regular step of 1 day, "
+            f"{n_gaps} missing date(s) in all: {shown}{', ...' if n_gaps > 5 else ''} "
+            f"(pass gaps='ignore' to accept them).")
+    for n_groups in (5, 6):
+        days = [f"2024-01-0{1 + i}" for i in range(n_groups) for _ in range(2)]
+        path = _write(tmp_path, "date,v\n" + "".join(f"{d},1\n" for d in days))
+        shown = "; ".join(f"2024-01-0{1 + i} at lines {2 * i + 2}, {2 * i + 3}"
+                          for i in range(5))
+        assert _message(load_csv_series, path, "v", "date") == (
+            f"{path}: column 'date' has {n_groups} duplicated date(s): {shown}"
+            f"{', ...' if n_groups > 5 else ''}.")
+
+
+def test_times_of_day_are_shown_when_dates_are_not_at_midnight(tmp_path):
+    hours = list(pd.date_range("2024-01-01 06:00", periods=6, freq="h"))
+    del hours[3]
+    path = _write(tmp_path, "time,v\n" + "".join(f"{h},1\n" for h in hours)
+                  + f"{hours[-1]},2\n")
+    assert _message(load_csv_series, path, "v", "time") == (
+        f"{path}: column 'time' has 1 duplicated date(s): 2024-01-01 11:00:00 at lines "
+        f"6, 7.")
+    path = _write(tmp_path, "time,v\n" + "".join(f"{h},1\n" for h in hours))
+    assert _message(load_csv_series, path, "v", "time", gaps="error") == (
+        f"{path}: column 'time' has 1 gap(s) in its regular step of 0 days 01:00:00, 1 "
+        f"missing date(s) in all: 1 missing between 2024-01-01 08:00:00 and 2024-01-01 "
+        f"10:00:00 (line 5) (pass gaps='ignore' to accept them).")
+
+
+def test_the_step_is_the_most_common_difference_not_the_smallest(tmp_path):
+    dates = list(pd.date_range("2024-01-07", periods=8, freq="7D"))
+    dates.insert(3, dates[2] + pd.Timedelta(days=3))  # one extra date mid-week
+    path = _write(tmp_path, "date,v\n" + "".join(f"{d.date()},1\n" for d in dates))
+    series = load_csv_series(path, "v", "date", gaps="error")
+    assert series.step == pd.Timedelta(days=7) and series.gaps == ()
+
+
+def test_a_difference_of_one_and_a_half_steps_is_not_a_gap(tmp_path):
+    dates = list(pd.date_range("2024-01-01", periods=8, freq="2D"))
+    dates[4] -= pd.Timedelta(days=1)  # 3 days after the one before it, 1 before the next
+    path = _write(tmp_path, "date,v\n" + "".join(f"{d.date()},1\n" for d in dates))
+    series = load_csv_series(path, "v", "date", gaps="error")
+    assert series.step == pd.Timedelta(days=2) and series.gaps == ()
+
+
+def test_business_days_with_a_utc_offset_are_business_days_where_they_were_recorded(
+        tmp_path):
+    days = [d for d in pd.date_range("2024-01-01", periods=21) if d.day_of_week < 5]
+    path = _write(tmp_path, "date,v\n" + "".join(f"{d.date()}T00:00+01:00,{i}\n"
+                                                  for i, d in enumerate(days)))
+    series = load_csv_series(path, "v", "date", gaps="error")  # Mondays are Sundays in UTC
+    assert series.step == pd.offsets.BusinessDay() and series.gaps == ()
+
+
+def test_missing_values_dropped_or_interpolated_without_dates(tmp_path):
+    path = _write(tmp_path, "v\n0\n2\nNA\n6\n10\n")
+    dropped = load_csv_series(path, "v", missing="drop")
+    assert dropped.values[:, 0].tolist() == [0.0, 2.0, 6.0, 10.0] and dropped.dates is None
+    assert dropped.lines.tolist() == [2, 3, 5, 6]
+    filled = load_csv_series(path, "v", missing="interpolate")  # after the second value
+    assert filled.values[:, 0].tolist() == [0.0, 2.0, 4.0, 6.0, 10.0]
+
+
+def test_a_column_of_missing_values_only_is_refused_whatever_is_asked(tmp_path):
+    path = _write(tmp_path, "v\nNA\n\nnull\n")
+    assert _message(load_csv_series, path, "v", missing="drop") == (
+        f"{path}: column 'v' has no value left after dropping its 2 missing value(s).")
+    assert _message(load_csv_series, path, "v", missing="interpolate") == (
+        f"{path}: column 'v' has 2 missing value(s) before its first or after its last "
+        f"value, which cannot be interpolated: lines 2, 4 (pass missing='drop').")
+
+
+def test_the_date_format_is_used_for_dates_that_pandas_would_read_otherwise(tmp_path):
+    path = _write(tmp_path, "d,v\n02/01/2024,2\n03/01/2024,3\n01/01/2024,1\n")
+    series = load_csv_series(path, "v", "d", date_format="%d/%m/%Y")  # not February 1
+    assert series.dates.strftime("%Y-%m-%d").tolist() == ["2024-01-01", "2024-01-02",
+                                                          "2024-01-03"]
+    path = _write(tmp_path, "d,v\n01/01/2024,1\n2024-01-02,2\n")
+    assert _message(load_csv_series, path, "v", "d", date_format="%d/%m/%Y") == (
+        f"{path}: column 'd' has 1 value(s) that are not the format '%d/%m/%Y': line 3 "
+        f"('2024-01-02').")
+
+
+def test_the_date_format_is_used_for_dates_whose_utc_offset_changes(tmp_path):
+    """New York's clocks go back on 2024-11-03, written day first: 03/11/2024."""
+    local = pd.date_range("2024-11-02 23:00", periods=5, freq="h", tz="America/New_York")
+    stamps = local.strftime("%d/%m/%Y %H:%M%z")
+    path = _write(tmp_path, "t,v\n" + "".join(f"{s},{i}\n" for i, s in enumerate(stamps)))
+    series = load_csv_series(path, "v", "t", date_format="%d/%m/%Y %H:%M%z", gaps="error")
+    assert series.dates[0] == pd.Timestamp("2024-11-03 03:00", tz="UTC")
+    assert series.step == pd.Timedelta(hours=1)
+    path = _write(tmp_path, "t,v\n" + "".join(f"{s},{i}\n" for i, s in enumerate(stamps))
+                  + "later,5\n")
+    assert _message(load_csv_series, path, "v", "t") == (
+        f"{path}: column 't' has 1 value(s) that are not a date: line 7 ('later').")
+
+
+def test_an_unreadable_first_date_is_reported_without_a_pandas_warning(tmp_path):
+    path = _write(tmp_path, "date,v\nsoon,1\n2024-01-02,2\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert _message(load_csv_series, path, "v", "date") == (
+            f"{path}: column 'date' has 1 value(s) that are not a date: line 2 ('soon').")
+
+
+def test_future_dates_need_two_dates(tmp_path):
+    path = _write(tmp_path, "date,v\n2024-01-01,1\n")
+    series = load_csv_series(path, "v", "date")
+    assert series.step is None
+    assert _message(series.future_dates, 1) == (
+        f"{path}: no date column with at least two dates was read, so the dates cannot be "
+        f"continued.")
+
+
+def test_bad_options_are_named_exactly(tmp_path):
+    path = _write(tmp_path, "v\n1\n")
+    assert _message(load_csv_series, path, "v", missing="fill") == (
+        "The 'missing' parameter of load_csv_series must be a str among ['error', 'drop', "
+        "'interpolate']. Got 'fill' instead.")
+    assert _message(load_csv_series, path, "v", gaps="raise") == (
+        "The 'gaps' parameter of load_csv_series must be a str among ['warn', 'error', "
+        "'ignore']. Got 'raise' instead.")
+
+
+def test_the_gap_warning_is_attributed_to_the_caller(tmp_path):
+    dates = list(pd.date_range("2024-01-01", periods=6))
+    del dates[3]
+    path = _write(tmp_path, "date,v\n" + "".join(f"{d.date()},1\n" for d in dates))
+    with pytest.warns(UserWarning, match="gap") as caught:
+        load_csv_series(path, "v", "date")
+    assert caught[0].filename == __file__
