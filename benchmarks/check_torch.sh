@@ -31,9 +31,11 @@ build = f"CUDA {torch.version.cuda}" if torch.version.cuda else "CPU build"
 print(f"check_torch: torch {torch.__version__} ({build}), {torch.get_num_threads()} threads")
 EOF
 
+# -o addopts=: without --doctest-modules, which would import the conftest.py files of
+# tests/steps and tests/serving as two modules of one name (a collection error)
 status=0
 KERAS_BACKEND=torch TF_CPP_MIN_LOG_LEVEL=3 "$VENV/bin/python" -m pytest -q -p no:cacheprovider \
-    -rs --durations=10 \
+    -o addopts= -rs --durations=10 \
     tests/steps tests/test_streaming.py tests/test_persistence_backends.py \
     tests/test_global_state.py tests/test_backend.py tests/serving "$@" || status=$?
 if [ "$status" -eq 0 ]; then echo "check_torch: PASS"; else echo "check_torch: FAIL"; fi
