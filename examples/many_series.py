@@ -23,7 +23,14 @@ import pandas as pd
 from sklearn.linear_model import Ridge
 
 from seqpipe.datasets import make_panel
-from seqpipe.forecasting import Forecaster, LastValue, SeasonalNaive, backtest, summary
+from seqpipe.forecasting import (
+    Forecaster,
+    LastValue,
+    SeasonalNaive,
+    SeriesRidge,
+    backtest,
+    summary,
+)
 from seqpipe.plotting import plot_intervals
 
 # %%
@@ -31,15 +38,17 @@ from seqpipe.plotting import plot_intervals
 # ----------------------------
 # ``make_panel`` returns a DataFrame with a column per series and a row per day (NaN
 # before a series starts). One ``Forecaster`` learns all the columns at once: it
-# forecasts 7 days ahead, chooses among Ridge autoregressions of three penalties and
-# the seasonal-naive (weekly) and last-value forecasts, and adds 80 % and 95 %
-# prediction intervals (``levels``), calibrated on its own training part.
+# forecasts 7 days ahead, chooses among Ridge autoregressions of three penalties
+# shared by all series, a ``SeriesRidge`` (the shared Ridge plus a correction per
+# series, shrunk toward it) and the seasonal-naive (weekly) and last-value forecasts,
+# and adds 80 % and 95 % prediction intervals (``levels``), calibrated on its own
+# training part.
 
 
 def weekly_forecaster() -> Forecaster:
     """A week ahead, with 80 % and 95 % intervals; no GRU (minutes on many series)."""
     candidates = [Ridge(alpha=alpha) for alpha in (1.0, 10.0, 100.0)] + [
-        SeasonalNaive(7), LastValue()]
+        SeriesRidge(series_alpha=1000.0), SeasonalNaive(7), LastValue()]
     return Forecaster(7, candidates=candidates, levels=(80, 95))
 
 
