@@ -502,3 +502,10 @@ def test_the_gap_warning_is_attributed_to_the_caller(tmp_path):
     with pytest.warns(UserWarning, match="gap") as caught:
         load_csv_series(path, "v", "date")
     assert caught[0].filename == __file__
+
+
+def test_a_malformed_row_far_into_a_long_file_is_reported_with_the_parsers_reason(tmp_path):
+    path = _write(tmp_path, "v\n" + "1\n" * 300_000 + '"2\n')  # past the header's read
+    assert _message(load_csv_series, path, "v") == (
+        f"{path}: not a well-formed CSV (Error tokenizing data. C error: EOF inside string "
+        f"starting at row 300001).")
