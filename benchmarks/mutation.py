@@ -239,9 +239,9 @@ def main(argv: list[str] | None = None) -> None:
     print("\nmodule                                   killed  total  score  "
           "score (equivalents excluded)")
     for module, killed, total, survivors in rows:
-        real = total - len(set(survivors) & equivalent)
+        real = total - len(set(survivors) & equivalent)  # 0: only equivalents were run
         print(f"{module:<40} {killed:>6} {total:>6} {100 * killed / total:5.1f} %  "
-              f"{100 * killed / real:5.1f} %")
+              + (f"{100 * killed / real:5.1f} %" if real else "  n/a"))
 
 
 if __name__ == "__main__":
