@@ -11,7 +11,8 @@ Pipeline on forecasting windows (:mod:`seqpipe.forecasting.windows`):
 - ``series-ridge-alpha-A`` (many series only): the linear autoregression shared by
   all series, plus per series a correction shrunk toward it by ``A``
   (:class:`~seqpipe.forecasting.SeriesRidge`, partial pooling): each long series
-  learns its own weights, a short one keeps to the shared ones;
+  learns its own weights, a short one keeps to the shared ones; the corrections alone
+  also read the series' level relative to its own training windows;
 - ``gru``: :func:`seqpipe.models.forecast_gru`, whose decoder reads the future
   covariates, trained epoch by epoch with early stopping on the last 15 % of its
   training windows (``gap=horizon``: no validation target is a training target);
@@ -76,32 +77,36 @@ def recent_past(horizon: int, window_past: int) -> int:
     return min(window_past, max(RECENT_PAST, horizon))
 
 
-def _added(per_series: bool) -> int:
-    """Channels :class:`WindowScaler` appends: the level, but for many series."""
-    return 0 if per_series else _LEVEL
+def _added(per_series: bool, level: bool = False) -> int:
+    """Channels :class:`WindowScaler` appends: the level, but for many series unless
+    ``level``."""
+    return _LEVEL if level or not per_series else 0
 
 
-def _windows(lags: tuple[int, ...], past: int | None, per_series: bool) -> list[Any]:
+def _windows(lags: tuple[int, ...], past: int | None, per_series: bool,
+             level: bool = False) -> list[Any]:
     """``WindowScaler``, then ``WindowLags`` when it changes anything."""
-    return [WindowScaler(per_series)] + (
+    return [WindowScaler(per_series, level=True if level else None)] + (
         [WindowLags(lags, past)] if lags or past is not None else [])
 
 
 def linear_candidate(regressor: Any, n_known_ahead: int, *, lags: tuple[int, ...] = (),
                      past: int | None = None, nonlinear: int = 0,
-                     per_series: bool = False) -> Pipeline:
+                     per_series: bool = False, level: bool = False) -> Pipeline:
     """``WindowScaler(per_series) -> [WindowLags(lags, past)] -> WindowFeatures ->
     regressor`` (wrapped in ``MultiOutputRegressor`` when it predicts one output);
-    ``nonlinear`` leading known-ahead channels get :data:`KNOTS` knots; with
-    ``per_series``, the last feature is the series' identity."""
+    ``nonlinear`` leading known-ahead channels get :data:`KNOTS` knots. With
+    ``per_series``, the features end with the series' level (with ``level``), then its
+    identity, once each."""
     if not regressor.__sklearn_tags__().target_tags.multi_output:
         regressor = MultiOutputRegressor(regressor)
-    # with many series, the series' identity (the last known-ahead channel, before the
-    # lags) ends the features too: where SeriesRidge reads a row's series
-    features = WindowFeatures(n_known_ahead + _added(per_series) + len(lags),
-                              nonlinear=nonlinear, knots=KNOTS,
-                              series_channel=-1 - len(lags) if per_series else None)
-    return Pipeline([*_windows(lags, past, per_series), features, regressor])
+    # the scaler's channels: ..., the identity (in place of the code), [the level],
+    # then the lags
+    identity = -1 - len(lags) - (1 if level else 0)
+    per_window = ((identity + 1, identity) if level else (identity,)) if per_series else ()
+    features = WindowFeatures(n_known_ahead + _added(per_series, level) + len(lags),
+                              nonlinear=nonlinear, knots=KNOTS, per_window=per_window)
+    return Pipeline([*_windows(lags, past, per_series, level), features, regressor])
 
 
 def gru_candidate(horizon: int, n_known_ahead: int, *, random_state: Any = None,
@@ -153,10 +158,11 @@ def default_candidates(*, horizon: int, n_known_ahead: int, season: int | None,
                                                    lags=lags, past=past,
                                                    per_series=per_series)
         for alpha in RIDGE_ALPHAS}
-    if per_series:
+    if per_series:  # the level, relative to each series' history: the corrections' only
         pool.update({f"series-ridge-alpha-{alpha:g}": linear_candidate(
-            SeriesRidge(alpha=RIDGE_ALPHAS[0], series_alpha=alpha), n_known_ahead, lags=lags,
-            past=past, per_series=True) for alpha in SERIES_ALPHAS})
+            SeriesRidge(alpha=RIDGE_ALPHAS[0], series_alpha=alpha, local_features=(-2,)),
+            n_known_ahead, lags=lags, past=past, per_series=True, level=True)
+            for alpha in SERIES_ALPHAS})
     if nonlinear:
         pool.update({f"ridge-knots-alpha-{alpha:g}": linear_candidate(
             Ridge(alpha=alpha), n_known_ahead, lags=lags, past=past, nonlinear=nonlinear,

@@ -48,7 +48,9 @@ class SeriesRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
     differs between series and is equal within one. In a many-series
     :class:`~seqpipe.forecasting.Forecaster`, the linear candidates' features end
     with the series' identity (:class:`~seqpipe.forecasting.WindowFeatures`'s
-    ``series_channel``), so the default, the last feature, is right.
+    ``per_window``), so the default, the last feature, is right. Features whose
+    meaning differs from series to series, such as a level relative to each series'
+    own history, are best read by the corrections only (``local_features``).
 
     Parameters
     ----------
@@ -61,11 +63,15 @@ class SeriesRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
         own model, much above keeps it shared).
     series_feature : int, default=-1
         Column of ``X`` that tells the series apart.
+    local_features : sequence of int, default=()
+        Columns of ``X`` the shared Ridge leaves out: only the corrections read them.
 
     Attributes
     ----------
     shared_ : sklearn.linear_model.Ridge
         The Ridge fitted on every row.
+    shared_features_ : ndarray of int
+        The columns it reads (all but ``local_features``).
     series_keys_ : ndarray of shape (n_series,)
         The values of ``series_feature`` seen in fit, sorted.
     series_coef_ : ndarray of shape (n_series, n_features, n_targets)
@@ -92,10 +98,11 @@ class SeriesRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
     """
 
     def __init__(self, alpha: float = 1.0, series_alpha: float = 1000.0,
-                 series_feature: int = -1) -> None:
+                 series_feature: int = -1, local_features: Any = ()) -> None:
         self.alpha = alpha
         self.series_alpha = series_alpha
         self.series_feature = series_feature
+        self.local_features = local_features
 
     def fit(self, X: Any, y: Any) -> SeriesRidge:
         """Fit the shared Ridge on every row, then each series' correction.
@@ -113,8 +120,9 @@ class SeriesRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
         y = validate_y(y, len(X))
         self._check_params(X.shape[1])
         targets = y.reshape(len(y), -1)
-        self.shared_ = Ridge(alpha=self.alpha).fit(X, targets)
-        residuals = targets - self.shared_.predict(X).reshape(targets.shape)
+        self.shared_features_ = np.delete(np.arange(X.shape[1]), list(self.local_features))
+        self.shared_ = Ridge(alpha=self.alpha).fit(X[:, self.shared_features_], targets)
+        residuals = targets - self._shared_prediction(X)
         self.series_keys_, codes = np.unique(X[:, self.series_feature], return_inverse=True)
         corrections = [Ridge(alpha=self.series_alpha).fit(X[codes == code],
                                                           residuals[codes == code])
@@ -140,7 +148,7 @@ class SeriesRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
         """
         check_fitted(self, "shared_")
         X = validate_X(self, X, reset=False, ndims=(2,))
-        prediction = self.shared_.predict(X).reshape(len(X), -1)
+        prediction = self._shared_prediction(X)
         keys = X[:, self.series_feature]
         codes = np.minimum(np.searchsorted(self.series_keys_, keys), len(self.series_keys_) - 1)
         seen = self.series_keys_[codes] == keys
@@ -148,6 +156,9 @@ class SeriesRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
         prediction[seen] += (np.einsum("nf,nft->nt", X[seen], self.series_coef_[codes])
                              + self.series_intercept_[codes])
         return prediction if self._y_ndim == 2 else prediction[:, 0]
+
+    def _shared_prediction(self, X: np.ndarray) -> np.ndarray:
+        return self.shared_.predict(X[:, self.shared_features_]).reshape(len(X), -1)
 
     def _check_params(self, n_features: int) -> None:
         for name in ("alpha", "series_alpha"):
@@ -161,3 +172,9 @@ class SeriesRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
             raise ValueError(f"The 'series_feature' parameter of SeriesRidge must be an int "
                              f"in the range [{-n_features}, {n_features - 1}] (a column of X, "
                              f"which has {n_features}). Got {feature!r} instead.")
+        local = list(self.local_features)
+        if not all(isinstance(c, numbers.Integral) and not isinstance(c, bool)
+                   and -n_features <= c < n_features for c in local):
+            raise ValueError(f"The 'local_features' parameter of SeriesRidge must hold ints in "
+                             f"the range [{-n_features}, {n_features - 1}] (columns of X). Got "
+                             f"{self.local_features!r} instead.")

@@ -120,11 +120,13 @@ class WindowScaler(SampleMixin, TransformerMixin, BaseEstimator, auto_wrap_outpu
     :class:`~seqpipe.forecasting.Forecaster` gives): every statistic is learned per
     series, so series whose scales differ by orders of magnitude all reach a model in
     the same units, and the code channel becomes the series' identity as a model can
-    use it: its standardized log scale. No level channel is appended then: a level
-    relative to a series' own training windows misleads a model on the series that
+    use it: its standardized log scale. No level channel is appended then, unless
+    ``level=True`` (standardized by each series' own statistics): a level relative to
+    a series' own training windows misleads a model shared by the series on those that
     have few of them (on a panel whose series start over its first 75 %, with it the
     pooled Ridge lost to the seasonal-naive forecast, 1.32x one model per series;
-    without it, 0.97x).
+    without it, 0.97x), but each series' own correction of a
+    :class:`~seqpipe.forecasting.SeriesRidge` reads it well.
 
     Statistics are learned in ``fit`` (on the training windows) only. A model that
     predicts 0 repeats the last value: the right answer on a random walk.
@@ -133,6 +135,8 @@ class WindowScaler(SampleMixin, TransformerMixin, BaseEstimator, auto_wrap_outpu
     ----------
     per_series : bool, default=False
         Learn the statistics per series, read from the last channel.
+    level : bool, optional
+        Append the level channel; default: with one series, not with ``per_series``.
 
     Attributes
     ----------
@@ -142,8 +146,8 @@ class WindowScaler(SampleMixin, TransformerMixin, BaseEstimator, auto_wrap_outpu
         Standard deviation of ``y - level`` over the training windows.
     mean_, std_ : ndarray of shape (n_channels,), or (n_series, n_channels)
         Per-channel statistics (channel 0 unused).
-    level_mean_, level_std_ : float
-        Statistics of the level (not with ``per_series``).
+    level_mean_, level_std_ : float, or ndarray of shape (n_series,) with ``per_series``
+        Statistics of the level, with the level channel.
 
     Examples
     --------
@@ -157,8 +161,9 @@ class WindowScaler(SampleMixin, TransformerMixin, BaseEstimator, auto_wrap_outpu
     ((3, 6, 3), False)
     """
 
-    def __init__(self, per_series: bool = False) -> None:
+    def __init__(self, per_series: bool = False, level: bool | None = None) -> None:
         self.per_series = per_series
+        self.level = level
 
     def __seqpipe_tags__(self) -> StepTags:
         """Samplewise: each window on its own, nothing learned on later passes."""
@@ -189,15 +194,22 @@ class WindowScaler(SampleMixin, TransformerMixin, BaseEstimator, auto_wrap_outpu
         channels = X.reshape(-1, X.shape[-1])
         scale = _std_by(codes, y - level[:, None])
         mean, std = zip(*(_mean_std_by(rows, channels[:, c]) for c in range(X.shape[2])))
+        level_mean, level_std = _mean_std_by(codes, level)
         if self.per_series:
             self.scale_ = scale
             self.mean_, self.std_ = np.column_stack(mean), np.column_stack(std)
+            if self._with_level():
+                self.level_mean_, self.level_std_ = level_mean, level_std
         else:
-            level_mean, level_std = _mean_std_by(codes, level)
             self.scale_, self.level_mean_, self.level_std_ = (
                 float(scale[0]), float(level_mean[0]), float(level_std[0]))
             self.mean_, self.std_ = np.array(mean)[:, 0], np.array(std)[:, 0]
         return self.resample(X, y)
+
+    def _with_level(self) -> bool:
+        """Whether the level channel is appended."""
+        level = getattr(self, "level", None)  # older pickles: none
+        return not self.per_series if level is None else bool(level)
 
     def _codes(self, X: np.ndarray, *, fitted: bool = True) -> np.ndarray:
         """Each window's series code (all 0 without ``per_series``)."""
@@ -218,22 +230,25 @@ class WindowScaler(SampleMixin, TransformerMixin, BaseEstimator, auto_wrap_outpu
         return codes
 
     def transform(self, X: Any) -> np.ndarray:
-        """The scaled windows: with the level channel appended, or with ``per_series``
-        the code channel turned into the series' identity."""
+        """The scaled windows: with ``per_series`` the code channel turned into the
+        series' identity; the level channel appended (see ``level``)."""
         check_fitted(self, "scale_")
         X = validate_X(self, X, reset=False, ndims=(3,), allow_nan=True)
         past = _past_length(X, self.horizon_, "WindowScaler")
         codes = self._codes(X)
         scale, mean, std = self._statistics(codes)
         level = X[:, past - 1:past, 0]
-        added = 0 if self.per_series else 1
-        scaled = np.empty((*X.shape[:2], X.shape[2] + added), dtype=np.float64)
+        with_level = self._with_level()
+        scaled = np.empty((*X.shape[:2], X.shape[2] + with_level), dtype=np.float64)
         scaled[:, :, 0] = (X[:, :, 0] - level) / scale[:, None]
         scaled[:, :, 1:X.shape[2]] = (X[:, :, 1:] - mean[:, None, 1:]) / std[:, None, 1:]
         if self.per_series:
-            scaled[:, :, -1] = self._identity(codes)[:, None]
-        else:
-            scaled[:, :, -1] = (level - self.level_mean_) / self.level_std_
+            scaled[:, :, X.shape[2] - 1] = self._identity(codes)[:, None]
+        if with_level:
+            level_mean, level_std = self.level_mean_, self.level_std_
+            if self.per_series:
+                level_mean, level_std = level_mean[codes, None], level_std[codes, None]
+            scaled[:, :, -1] = (level - level_mean) / level_std
         return np.nan_to_num(scaled, nan=0.0, copy=False)
 
     def _statistics(self, codes: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -311,11 +326,12 @@ class WindowFeatures(TransformerMixin, BaseEstimator):
         Leading channels of the ``n_known_ahead`` ones given piecewise-linear features.
     knots : int, default=4
         Knots per such channel.
-    series_channel : int, optional
-        A channel that tells the windows' series apart (with many series, the identity
-        :class:`WindowScaler` puts in place of the code): its value on the first row
-        becomes the last feature, where a regressor such as
-        :class:`~seqpipe.forecasting.SeriesRidge` reads which series a row is of.
+    per_window : sequence of int, default=()
+        Channels known ahead that are constant along each window (with many series, the
+        identity :class:`WindowScaler` puts in place of the code, a level): each given
+        once, as the last features in this order, instead of on every row. A regressor
+        such as :class:`~seqpipe.forecasting.SeriesRidge` reads there which series a
+        row is of.
 
     Attributes
     ----------
@@ -323,6 +339,8 @@ class WindowFeatures(TransformerMixin, BaseEstimator):
         Forecast rows per window (from fit's y).
     knots_ : list of ndarray
         The knots of each of the ``nonlinear`` channels (empty for a flag).
+    per_window_ : tuple of int
+        The ``per_window`` channels, counted from 0.
     n_features_out_ : int
         Features per window.
 
@@ -339,11 +357,11 @@ class WindowFeatures(TransformerMixin, BaseEstimator):
     """
 
     def __init__(self, n_known_ahead: int = 1, *, nonlinear: int = 0, knots: int = 4,
-                 series_channel: int | None = None) -> None:
+                 per_window: Any = ()) -> None:
         self.n_known_ahead = n_known_ahead
         self.nonlinear = nonlinear
         self.knots = knots
-        self.series_channel = series_channel
+        self.per_window = per_window
 
     def fit(self, X: Any, y: Any = None) -> WindowFeatures:
         """Learn the horizon from ``y`` (shape ``(n_windows, horizon)``), and the knots."""
@@ -362,12 +380,7 @@ class WindowFeatures(TransformerMixin, BaseEstimator):
                 or self.knots < 1:
             raise ValueError(f"The 'knots' parameter of WindowFeatures must be an int in the "
                              f"range [1, inf). Got {self.knots!r} instead.")
-        channel = self.series_channel
-        if channel is not None and (isinstance(channel, bool) or not isinstance(
-                channel, numbers.Integral) or not -X.shape[2] <= channel < X.shape[2]):
-            raise ValueError(f"The 'series_channel' parameter of WindowFeatures must be None or "
-                             f"an int in the range [{-X.shape[2]}, {X.shape[2] - 1}] (a channel "
-                             f"of the windows). Got {channel!r} instead.")
+        self.per_window_ = self._per_window_channels(X.shape[2])
         self.horizon_ = np.shape(y)[1]
         past = _past_length(X, self.horizon_, "WindowFeatures")
         first = X.shape[2] - self.n_known_ahead
@@ -386,15 +399,31 @@ class WindowFeatures(TransformerMixin, BaseEstimator):
         X = validate_X(self, X, reset=False, ndims=(3,))
         past = _past_length(X, self.horizon_, "WindowFeatures")
         known = X.shape[2] - self.n_known_ahead
-        parts = [X[:, :past, :known].reshape(len(X), -1),
-                 X[:, :, known:].reshape(len(X), -1)]
+        per_window = getattr(self, "per_window_", ())  # older pickles: none
+        ahead = X[:, :, known:] if not per_window else X[:, :, [
+            c for c in range(known, X.shape[2]) if c not in per_window]]
+        parts = [X[:, :past, :known].reshape(len(X), -1), ahead.reshape(len(X), -1)]
         for offset, knots in enumerate(getattr(self, "knots_", ())):  # older pickles: none
             if len(knots):
                 rows = X[:, past:, known + offset, None]  # (n, H, 1)
                 parts.append(np.maximum(rows - knots, 0.0).reshape(len(X), -1))
-        if getattr(self, "series_channel", None) is not None:  # older pickles: none
-            parts.append(X[:, 0, self.series_channel, None])
+        if per_window:
+            parts.append(X[:, 0, list(per_window)])
         return np.concatenate(parts, axis=1)
+
+    def _per_window_channels(self, n_channels: int) -> tuple[int, ...]:
+        """``per_window`` counted from 0; ValueError unless each is a distinct channel
+        known ahead, after the ``nonlinear`` ones."""
+        first = n_channels - self.n_known_ahead + self.nonlinear
+        channels = tuple(int(c) % n_channels if isinstance(c, numbers.Integral)
+                         and not isinstance(c, bool) and -n_channels <= c < n_channels
+                         else -1 for c in self.per_window)
+        if any(c < first for c in channels) or len(set(channels)) < len(channels):
+            raise ValueError(f"The 'per_window' parameter of WindowFeatures must hold distinct "
+                             f"channels known ahead and not 'nonlinear' (in the range "
+                             f"[{first}, {n_channels - 1}], or negative from the end). Got "
+                             f"{self.per_window!r} instead.")
+        return channels
 
 
 class WindowLags(TransformerMixin, BaseEstimator):

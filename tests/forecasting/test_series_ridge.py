@@ -7,7 +7,7 @@ import pytest
 from sklearn.linear_model import Ridge
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from seqpipe.forecasting import Forecaster, SeriesRidge, WindowFeatures
+from seqpipe.forecasting import Forecaster, SeriesRidge, WindowFeatures, WindowScaler
 from seqpipe.forecasting.candidates import default_candidates
 
 
@@ -53,7 +53,7 @@ def test_a_series_unseen_in_fit_gets_the_shared_prediction():
     model = SeriesRidge(alpha=1.0, series_alpha=1.0).fit(X, y)
     unseen = X.copy()
     unseen[:, -1] = 7.0
-    np.testing.assert_array_equal(model.predict(unseen), model.shared_.predict(unseen))
+    np.testing.assert_allclose(model.predict(unseen), model.shared_.predict(unseen), rtol=1e-12)
     assert not np.allclose(model.predict(X), model.shared_.predict(X))
 
 
@@ -87,17 +87,54 @@ def test_bad_parameters_are_named(params, message):
         SeriesRidge(**params).fit(X, y)
 
 
-def test_window_features_end_with_the_series_channel():
+def test_window_features_give_per_window_channels_once_at_the_end():
     rng = np.random.default_rng(0)
-    X = rng.normal(size=(4, 5, 3))  # 3 past rows, 2 forecast rows
-    X[:, :, 1] = np.arange(4)[:, None]  # a channel constant along each window
+    X = rng.normal(size=(4, 5, 4))  # 3 past rows, 2 forecast rows; 3 channels known ahead
+    X[:, :, 2] = np.arange(4)[:, None]  # channels constant along each window
+    X[:, :, 3] = 10 + np.arange(4)[:, None]
     y = np.zeros((4, 2))
-    plain = WindowFeatures(n_known_ahead=2).fit(X, y)
-    tagged = WindowFeatures(n_known_ahead=2, series_channel=-2).fit(X, y)
-    np.testing.assert_array_equal(tagged.transform(X)[:, :-1], plain.transform(X))
-    np.testing.assert_array_equal(tagged.transform(X)[:, -1], np.arange(4))
-    with pytest.raises(ValueError, match="'series_channel' parameter of WindowFeatures"):
-        WindowFeatures(series_channel=3).fit(X, y)
+    plain = WindowFeatures(n_known_ahead=1).fit(X[:, :, :2], y)
+    tagged = WindowFeatures(n_known_ahead=3, per_window=(-1, 2)).fit(X, y)
+    features = tagged.transform(X)
+    np.testing.assert_array_equal(features[:, :-2], plain.transform(X[:, :, :2]))
+    np.testing.assert_array_equal(features[:, -2:], X[:, 0, [3, 2]])
+    assert tagged.per_window_ == (3, 2)
+
+
+@pytest.mark.parametrize("per_window", [(0,), (3,), (-1, 3), (True,)])
+def test_window_features_refuse_per_window_channels_not_known_ahead(per_window):
+    X = np.zeros((4, 5, 3))
+    with pytest.raises(ValueError, match="'per_window' parameter of WindowFeatures"):
+        WindowFeatures(n_known_ahead=2, per_window=per_window).fit(X, np.zeros((4, 2)))
+
+
+def test_local_features_are_read_by_the_corrections_only():
+    X, y = three_series()
+    model = SeriesRidge(series_alpha=1.0, local_features=(1,)).fit(X, y)
+    assert model.shared_.n_features_in_ == 2
+    unseen = X.copy()
+    unseen[:, -1] = 7.0  # an unseen series: the shared model alone, without column 1
+    moved = unseen.copy()
+    moved[:, 1] += 5.0
+    np.testing.assert_array_equal(model.predict(unseen), model.predict(moved))
+    assert not np.allclose(model.predict(X), model.predict(X + [[0.0, 5.0, 0.0]]))
+    with pytest.raises(ValueError, match="'local_features' parameter of SeriesRidge"):
+        SeriesRidge(local_features=(3,)).fit(X, y)
+
+
+def test_the_level_per_series_is_standardized_by_each_series_training_windows():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 6, 2))
+    X[:, :, 1] = np.repeat([0.0, 1.0], 30)[:, None]  # the code channel
+    X[30:, :, 0] = 1000 + 50 * X[30:, :, 0]  # series 1 far above series 0, wider
+    y = rng.normal(size=(60, 2))
+    scaler = WindowScaler(per_series=True, level=True)
+    Xs, _ = scaler.fit_resample(X, y)
+    assert Xs.shape == (60, 6, 3)  # the level appended after the identity
+    for rows in (slice(0, 30), slice(30, 60)):
+        level = Xs[rows, 0, -1]
+        assert abs(level.mean()) < 1e-9 and abs(level.std() - 1) < 1e-9
+    assert WindowScaler(per_series=True).fit_resample(X, y)[0].shape == (60, 6, 2)
 
 
 def without_gru(**found):
