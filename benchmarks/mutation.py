@@ -98,7 +98,13 @@ MODULES: dict[str, list[str]] = {
                                           "tests/forecasting/test_many_series.py"],
     "seqpipe/forecasting/windows.py": ["tests/forecasting/test_windows_and_baselines.py",
                                        "tests/forecasting/test_window_lags_and_knots.py",
-                                       "tests/forecasting/test_many_series.py"],
+                                       "tests/forecasting/test_many_series.py",
+                                       "tests/forecasting/test_series_ridge.py"],
+    "seqpipe/forecasting/window_features.py": [
+        "tests/forecasting/test_windows_and_baselines.py",
+        "tests/forecasting/test_window_lags_and_knots.py",
+        "tests/forecasting/test_series_ridge.py"],
+    "seqpipe/forecasting/series_ridge.py": ["tests/forecasting/test_series_ridge.py"],
     "seqpipe/forecasting/panel.py": ["tests/forecasting/test_many_series.py",
                                      "tests/forecasting/test_forecaster.py"],
     "seqpipe/forecasting/backtest.py": [

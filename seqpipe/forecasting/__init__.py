@@ -14,7 +14,8 @@ from seqpipe.forecasting.panel import from_long
 from seqpipe.forecasting.season import detect_season
 from seqpipe.forecasting.series_ridge import SeriesRidge
 from seqpipe.forecasting.target_windows import TargetWindows
-from seqpipe.forecasting.windows import WindowFeatures, WindowLags, WindowScaler, make_windows
+from seqpipe.forecasting.window_features import WindowFeatures, WindowLags
+from seqpipe.forecasting.windows import WindowScaler, make_windows
 
 __all__ = ["CalendarFeatures", "Forecaster", "LastValue", "SeasonalNaive", "SeriesRidge",
            "TargetWindows",

@@ -20,7 +20,7 @@ Pipeline on forecasting windows (:mod:`seqpipe.forecasting.windows`):
 
 With a season, every model but the baselines also reads, on each forecast row, the
 target one season (or the fewest whole seasons covering the horizon) before it
-(:class:`~seqpipe.forecasting.windows.WindowLags`), and only the last ``max(30, horizon)``
+(:class:`~seqpipe.forecasting.WindowLags`), and only the last ``max(30, horizon)``
 past rows of the window: the seasonal pattern where the step is forecast, not far
 back in a long window (on the synthetic half-hourly load, weekly season, day ahead,
 with covariates: the Ridge's selection MSE 40 -> 8, the GRU's 18 -> 11, and the
@@ -45,7 +45,8 @@ from sklearn.multioutput import MultiOutputRegressor
 
 from seqpipe.forecasting.baselines import LastValue, SeasonalNaive
 from seqpipe.forecasting.series_ridge import SeriesRidge
-from seqpipe.forecasting.windows import WindowFeatures, WindowLags, WindowScaler
+from seqpipe.forecasting.window_features import WindowFeatures, WindowLags
+from seqpipe.forecasting.windows import WindowScaler
 from seqpipe.pipeline import Pipeline
 from seqpipe.steps import EpochRepeater, MetricsWrapper, ValidationSplit
 

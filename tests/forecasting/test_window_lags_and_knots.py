@@ -6,8 +6,8 @@ import re
 import numpy as np
 import pytest
 
+from seqpipe.forecasting import WindowFeatures, WindowLags, WindowScaler, make_windows
 from seqpipe.forecasting.candidates import default_candidates, recent_past, seasonal_lags
-from seqpipe.forecasting.windows import WindowFeatures, WindowLags, WindowScaler, make_windows
 
 
 def windows(n=60, past=10, horizon=3):
