@@ -47,7 +47,8 @@ _SEARCH_TESTS = [
     "--deselect", "tests/search/test_searches.py::test_fit_failed_warnings_are_attributed",
     # its pruned trials (an inline search)
     "tests/search/test_execution.py::test_hopeless_trials_are_pruned_on_the_scores_"
-    "reported_every_epoch[where0]"]
+    "reported_every_epoch[where0]",
+    "tests/search/test_abandoned_trials.py"]
 
 # the tests of saving and loading (persistence.py and the modules it was split into)
 _PERSISTENCE_TESTS = [
