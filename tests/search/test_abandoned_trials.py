@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import warnings
 from types import SimpleNamespace
 
 import optuna
@@ -39,3 +40,18 @@ def test_an_abandoned_trial_its_process_ended_meanwhile_keeps_its_result(monkeyp
     monkeypatch.setattr(_study, "_process_is_gone", ended_meanwhile)
     _study._rerun_abandoned(study, [SimpleNamespace(name="alpha")])
     assert [(t.state.name, t.value) for t in study.trials] == [("COMPLETE", 0.5)]
+
+
+def test_an_abandoned_trial_is_failed_quietly_and_its_params_queued_again(monkeypatch):
+    study = optuna.create_study(direction="maximize")
+    space = {"alpha": optuna.distributions.FloatDistribution(0.0, 1.0)}
+    cut = study.ask()  # died before drawing its params
+    drawn = study.ask(space)
+    monkeypatch.setattr(_study, "_process_is_gone", lambda attrs: True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # not Optuna's "could not be cast to float"
+        _study._rerun_abandoned(study, [SimpleNamespace(name="alpha")])
+    states = [(t.number, t.state.name) for t in study.trials]
+    assert states == [(cut.number, "FAIL"), (drawn.number, "FAIL"), (2, "WAITING")]
+    rerun = study.ask(space)  # the next ask runs its params again
+    assert rerun.number == 2 and rerun.params == drawn.params
