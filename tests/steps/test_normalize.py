@@ -491,3 +491,14 @@ def test_its_tags_let_a_pipeline_preprocess_a_whole_pass_at_once():
     from seqpipe.base import StepTags, get_step_tags
 
     assert get_step_tags(MeanStdNormalizer()) == StepTags(keeps_samples=True, samplewise=True)
+
+
+def test_a_table_keeps_its_index_through_fit_resample_and_resample():
+    pd = pytest.importorskip("pandas")
+    X = pd.DataFrame({"a": [1.0, 2.0, 4.0], "b": [0.0, 1.0, 5.0]}, index=[10, 11, 12])
+    norm = MeanStdNormalizer().set_output(transform="pandas")
+    Xt, _ = norm.fit_resample(X)
+    assert list(Xt.index) == [10, 11, 12] and list(Xt.columns) == ["a", "b"]
+    Xr, _ = norm.resample(X.iloc[1:])
+    assert list(Xr.index) == [11, 12]
+    assert_allclose(Xr.to_numpy(), Xt.to_numpy()[1:])
