@@ -18,8 +18,10 @@ from seqpipe.search import _study
 def test_probing_a_live_process_never_signals_it():
     # a child that dies of SIGHUP (not ignoring it, as a child of nohup would)
     child = subprocess.Popen([sys.executable, "-c", "import signal, time; signal.signal("
-                              "signal.SIGHUP, signal.SIG_DFL); time.sleep(60)"])
+                              "signal.SIGHUP, signal.SIG_DFL); print('ready', flush=True); "
+                              "time.sleep(60)"], stdout=subprocess.PIPE, text=True)
     try:
+        assert child.stdout.readline() == "ready\n"  # its SIGHUP handler is the default
         assert not _study._process_is_gone({"host": socket.gethostname(), "pid": child.pid})
         with pytest.raises(subprocess.TimeoutExpired):  # still running
             child.wait(timeout=1.0)
