@@ -178,7 +178,8 @@ def cost_row(fitted: Forecaster, y: pd.Series, covariates: pd.DataFrame,
     refit) against one ``pipeline_.predict`` of the same windows, built beforehand."""
     last = len(y) - 1 - fitted.horizon
     origins = np.linspace(fitted.window_past_ - 1, last, n_origins).round().astype(int)
-    windows = fitted._windows(fitted._data(y.to_numpy(), y.index, None, covariates), origins)
+    data = fitted._channels().rows(y.to_numpy(), y.index, None, covariates)[None]
+    windows = fitted._windows(data, (np.zeros(len(origins), dtype=int), origins))
     fitted.pipeline_.predict(windows[:8])  # warm up (tracing), for both sides
     batched = min(_timed(fitted.pipeline_.predict, windows)[1] for _ in range(repeats))
     through = min(_timed(fitted.predict_origins, y, origins,

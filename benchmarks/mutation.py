@@ -97,6 +97,9 @@ MODULES: dict[str, list[str]] = {
     "seqpipe/forecasting/forecaster.py": ["tests/forecasting/test_forecaster.py",
                                           "tests/forecasting/test_calendar_and_dates.py",
                                           "tests/forecasting/test_many_series.py"],
+    # the season, the past read, the series' scales, the candidates' scores
+    "seqpipe/forecasting/selection.py": ["tests/forecasting/test_forecaster.py",
+                                         "tests/forecasting/test_many_series.py"],
     "seqpipe/forecasting/windows.py": ["tests/forecasting/test_windows_and_baselines.py",
                                        "tests/forecasting/test_window_lags_and_knots.py",
                                        "tests/forecasting/test_many_series.py",

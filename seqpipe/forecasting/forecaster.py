@@ -30,17 +30,20 @@ from sklearn.utils.validation import check_is_fitted
 
 from seqpipe.forecasting.calendar import CalendarFeatures
 from seqpipe.forecasting.candidates import default_candidates, user_candidates
-from seqpipe.forecasting.covariates import align, as_covariates
+from seqpipe.forecasting.channels import Channels
+from seqpipe.forecasting.covariates import as_covariates
 from seqpipe.forecasting.dates import future_dates, infer_frequency
 from seqpipe.forecasting.intervals import check_levels, conformal_quantiles, interval_columns
 from seqpipe.forecasting.panel import Panel, as_panel, series_covariates
-from seqpipe.forecasting.season import detect_season
+from seqpipe.forecasting.selection import (
+    resolve_season,
+    resolve_window_past,
+    score_candidates,
+    series_scales,
+)
 from seqpipe.forecasting.windows import make_windows
 
-__all__ = ["Forecaster", "auto_window_past"]
-
-_MIN_WINDOW_PAST = 30
-_MIN_TRAIN_WINDOWS = 10
+__all__ = ["Forecaster"]
 
 
 class Forecaster(BaseEstimator):
@@ -186,7 +189,8 @@ class Forecaster(BaseEstimator):
         self.series_ = panel.names
         self.past_covariates_ = _columns(past)
         self.future_covariates_ = _columns(future)
-        data = np.stack([self._series_data(panel, code, past[code], future[code])
+        channels = self._channels()
+        data = np.stack([channels.series_rows(panel, code, past[code], future[code])
                          for code in range(panel.n_series)])
 
         n = len(index)
@@ -197,9 +201,10 @@ class Forecaster(BaseEstimator):
                              f"{self.n_validation_} time step(s) of {n}, fewer than the "
                              f"horizon ({self.horizon}): give a longer series or a larger "
                              f"validation_size.")
-        self.season_ = self._resolve_season(panel)
-        self.window_past_ = self._resolve_window_past(panel)
-        scales = self._series_scales(panel)
+        self.season_ = resolve_season(self.season, panel, self.n_train_)
+        self.window_past_ = resolve_window_past(self.window_past, panel, horizon=self.horizon,
+                                                season=self.season_, n_train=self.n_train_)
+        scales = series_scales(panel, self.n_train_)
         pool = self._pool()
         self._choose(pool, panel, data, scales)
         self.interval_widths_ = conformal_quantiles(self.residuals_, self.levels_)
@@ -221,7 +226,7 @@ class Forecaster(BaseEstimator):
         # a series too short to train on before the held-out part is not scored on it
         scored_series = np.isin(validation[0], train[0])
         validation = (validation[0][scored_series], validation[1][scored_series])
-        self.candidate_scores_, self.candidate_errors_, residuals = _score(
+        self.candidate_scores_, self.candidate_errors_, residuals = score_candidates(
             pool, self._windows(data, train, with_targets=True),
             self._windows(data, validation, with_targets=True), scales[validation[0]])
         scored = {k: v for k, v in self.candidate_scores_.items() if np.isfinite(v)}
@@ -267,63 +272,8 @@ class Forecaster(BaseEstimator):
         calendar = clone(calendar).fit(index)
         return calendar if calendar.feature_names_out_ else None
 
-    def _training_lengths(self, panel: Panel) -> np.ndarray:
-        """Time steps of each series before the held-out part."""
-        return np.clip(np.minimum(panel.ends + 1, self.n_train_) - panel.starts, 0, None)
-
-    def _resolve_season(self, panel: Panel) -> int | None:
-        """The given season, or the one found most often in the series' training parts."""
-        if not isinstance(self.season, str):
-            return self.season
-        found = [detect_season(panel.values[code, start:start + length])
-                 for code, (start, length) in enumerate(zip(panel.starts,
-                                                            self._training_lengths(panel)))]
-        counts = pd.Series([season for season in found if season is not None]).value_counts()
-        return None if counts.empty else int(counts.index[0])
-
-    def _resolve_window_past(self, panel: Panel) -> int:
-        lengths = self._training_lengths(panel)
-        if isinstance(self.window_past, str):
-            past = auto_window_past(int(np.median(lengths)), self.horizon, self.season_)
-        else:
-            past = self.window_past
-        windows = lengths - self.horizon - past + 1
-        if panel.names is None and windows[0] < _MIN_TRAIN_WINDOWS:
-            raise ValueError(
-                f"Forecaster: the series is too short: {self.n_train_} time steps before "
-                f"the held-out {self.n_validation_} leave fewer than {_MIN_TRAIN_WINDOWS} "
-                f"training windows of {past} past and {self.horizon} future steps.")
-        if panel.names is None:
-            return past
-        if np.clip(windows, 0, None).sum() < _MIN_TRAIN_WINDOWS:
-            raise ValueError(
-                f"Forecaster: the series are too short: before the held-out part (from "
-                f"{panel.index[self.n_train_]}) they hold fewer than {_MIN_TRAIN_WINDOWS} "
-                f"training windows of {past} past and {self.horizon} future steps.")
-        short = np.flatnonzero(panel.ends - panel.starts + 1 < past + self.horizon)
-        if len(short):
-            names = [panel.label(code) for code in short]
-            raise ValueError(
-                f"Forecaster: the series {names[:5]}{' ...' if len(names) > 5 else ''} "
-                f"are too short: a series needs {past + self.horizon} time steps "
-                f"(window_past {past} + horizon {self.horizon}) for one window.")
-        return past
-
-    def _series_scales(self, panel: Panel) -> np.ndarray:
-        """What each series' errors are divided by when scored and calibrated: with many
-        series, the mean absolute change between time steps of its training part (of
-        all of it for a series starting in the held-out part, which is not scored);
-        1 for one series."""
-        if panel.names is None:
-            return np.ones(1)
-        lengths = self._training_lengths(panel)
-        lengths = np.where(lengths >= 2, lengths, panel.ends - panel.starts + 1)
-        scales = np.array([np.mean(np.abs(np.diff(panel.values[code, start:start + n])))
-                           for code, (start, n) in enumerate(zip(panel.starts, lengths))])
-        return np.where(np.isfinite(scales) & (scales > 0), scales, 1.0)
-
     def _pool(self) -> dict[str, Any]:
-        n_known = self._n_known_ahead()
+        n_known = self._channels().n_known_ahead
         n_series = None if self.series_ is None else len(self.series_)
         auto = isinstance(self.candidates, str) and self.candidates == "auto"
         if auto or callable(self.candidates):
@@ -337,10 +287,9 @@ class Forecaster(BaseEstimator):
         return user_candidates(self.candidates, n_known, per_series=n_series is not None)
 
     # ------------------------------------------------------------------ data
-    def _n_known_ahead(self) -> int:
-        calendar = 0 if self.calendar_ is None else len(self.calendar_.feature_names_out_)
-        identity = 0 if self.series_ is None else 1
-        return len(self.future_covariates_) + calendar + identity
+    def _channels(self) -> Channels:
+        return Channels(self.past_covariates_, self.future_covariates_, self.calendar_,
+                        self.frequency_, self.series_ is not None)
 
     def _origins(self, panel: Panel, *, first: int = 0, last_target: int | None = None
                  ) -> tuple[np.ndarray, np.ndarray]:
@@ -356,59 +305,13 @@ class Forecaster(BaseEstimator):
         order = np.lexsort((codes, origins))
         return codes[order], origins[order]
 
-    def _series_data(self, panel: Panel, code: int, past: pd.DataFrame | None,
-                     future: pd.DataFrame | None) -> np.ndarray:
-        """The channels of series ``code`` over the whole time axis (NaN outside its
-        span)."""
-        span = slice(panel.starts[code], panel.ends[code] + 1)
-        rows = self._data(panel.values[code, span], panel.index[span], past, future, code)
-        data = np.full((len(panel.index), rows.shape[1]), np.nan)
-        data[span] = rows
-        return data
-
-    def _data(self, target: np.ndarray, index: pd.Index, past: pd.DataFrame | None,
-              future: pd.DataFrame | None, code: int = 0) -> np.ndarray:
-        """The channels of the windows at ``index``: target, past covariates, future
-        covariates, calendar features, and with many series the series' code.
-        ``target`` may be shorter than ``index`` (the forecast rows): the rest is NaN."""
-        columns = [np.concatenate([target, np.full(len(index) - len(target), np.nan)])]
-        n_observed = len(target)
-        if self.past_covariates_:
-            values = np.full((len(index), len(self.past_covariates_)), np.nan)
-            if n_observed:
-                values[:n_observed] = align(self._named(past, "past_covariates"),
-                                            index[:n_observed], "past_covariates",
-                                            self.frequency_)
-            columns.append(values)
-        if self.future_covariates_:
-            columns.append(align(self._named(future, "future_covariates"), index,
-                                 "future_covariates", self.frequency_))
-        if self.calendar_ is not None:
-            columns.append(self.calendar_.transform(index).to_numpy())
-        if self.series_ is not None:
-            columns.append(np.full(len(index), float(code)))
-        return np.column_stack(columns)
-
-    def _named(self, covariates: pd.DataFrame | None, name: str) -> pd.DataFrame:
-        """The fitted covariate columns of ``covariates``; ValueError when absent."""
-        expected = getattr(self, f"{name}_")
-        if covariates is None:
-            raise ValueError(f"{name} is required: the forecaster was fitted with "
-                             f"{name} {expected}.")
-        covariates = covariates.set_axis(list(map(str, covariates.columns)), axis=1)
-        missing = [column for column in expected if column not in covariates.columns]
-        if missing:
-            raise ValueError(f"{name} lacks the column(s) {missing} the forecaster was "
-                             f"fitted with (it has {list(covariates.columns)}).")
-        return covariates[expected]
-
     def _windows(self, data: np.ndarray, where: tuple[np.ndarray, np.ndarray], *,
                  with_targets: bool = False) -> Any:
         """The windows of ``data`` (series, time, channel) at ``where``: (series,
         origins)."""
         codes, origins = where
         return make_windows(data, origins, series=codes, window_past=self.window_past_,
-                            horizon=self.horizon, n_known_ahead=self._n_known_ahead(),
+                            horizon=self.horizon, n_known_ahead=self._channels().n_known_ahead,
                             with_targets=with_targets)
 
     # ------------------------------------------------------------------ predict
@@ -500,10 +403,10 @@ class Forecaster(BaseEstimator):
                   future: list, levels: Any) -> pd.DataFrame:
         """The forecasts after each history (rows of data up to an origin) of the
         series ``codes``, in one model call."""
-        windows, index = [], []
+        windows, index, channels = [], [], self._channels()
         for code, past_rows, last, covariates in zip(codes, history, last_dates, future):
             dates = future_dates(self._index_like(last), self.frequency_, self.horizon)
-            windows.append(np.vstack([past_rows, self._future_rows(dates, covariates, code)]))
+            windows.append(np.vstack([past_rows, channels.future_rows(dates, covariates, code)]))
             index.append(dates)
         window = self._windows(np.stack(windows), (np.arange(len(codes)),
                                                    np.full(len(codes), self.window_past_ - 1)))
@@ -578,7 +481,8 @@ class Forecaster(BaseEstimator):
                              f"of rows after it).")
         past = self._covariates(past_covariates, panel, "past_covariates")
         future = self._covariates(future_covariates, panel, "future_covariates")
-        data = np.stack([self._series_data(panel, code, past[code], future[code])
+        channels = self._channels()
+        data = np.stack([channels.series_rows(panel, code, past[code], future[code])
                          for code in range(panel.n_series)])
         codes, at = np.repeat(np.arange(panel.n_series), len(origins)), np.tile(origins,
                                                                                 panel.n_series)
@@ -640,8 +544,8 @@ class Forecaster(BaseEstimator):
                 raise ValueError(f"{name} has {len(series)} time step(s); the forecaster "
                                  f"reads the last {self.window_past_}.")
             tail = series.iloc[-self.window_past_:]
-            history.append(self._data(tail.to_numpy(), tail.index, past[position],
-                                      future[position], code))
+            history.append(self._channels().rows(tail.to_numpy(), tail.index,
+                                                 past[position], future[position], code))
         return codes, np.stack(history), panel.index[panel.ends]
 
     def _codes_of(self, panel: Panel) -> np.ndarray:
@@ -651,41 +555,6 @@ class Forecaster(BaseEstimator):
                              f"{unknown[:5]} (it knows {len(self.series_)}, e.g. "
                              f"{list(self.series_[:3])}).")
         return np.array([self.series_.index(name) for name in panel.names])
-
-    def _future_rows(self, dates: pd.Index, future_covariates: Any, code: int) -> np.ndarray:
-        future = as_covariates(future_covariates, dates, "future_covariates")
-        if future is not None and not self.future_covariates_:
-            raise ValueError("future_covariates given, but the forecaster was fitted "
-                             "without them.")
-        return self._data(np.empty(0), dates, None, future, code)
-
-
-def _score(pool: dict[str, Any], train: tuple[np.ndarray, np.ndarray],
-           validation: tuple[np.ndarray, np.ndarray], scales: np.ndarray
-           ) -> tuple[dict, dict, dict]:
-    """Each candidate's validation MSE once fitted on ``train`` (NaN, with the reason in
-    the second dict, when it cannot be fitted on it), and its validation errors, each
-    divided by the scale of its window's series (``scales``, one per window)."""
-    scores, reasons, residuals = {}, {}, {}
-    X_val, y_val = validation
-    for name, candidate in pool.items():
-        try:
-            y_pred = np.asarray(clone(candidate).fit(*train).predict(X_val), np.float64)
-        except ValueError as error:
-            scores[name] = float("nan")
-            reasons[name] = " ".join(str(error).split())
-            continue
-        residuals[name] = (y_pred.reshape(y_val.shape) - y_val) / scales[:, None]
-        scores[name] = float(np.mean(residuals[name] ** 2))
-    return scores, reasons, residuals
-
-
-def auto_window_past(n_train: int, horizon: int, season: int | None) -> int:
-    """The past time steps ``window_past="auto"`` reads: two seasons, at least 30, at
-    most a third of the training part (``n_train`` time steps) less the horizon."""
-    wanted = max(_MIN_WINDOW_PAST, 2 * (season or 0))
-    return max(1, min(wanted, (n_train - horizon) // 3))
-
 
 def _each(covariates: Any, count: int, name: str) -> list:
     """One entry of ``covariates`` per history (None: none for any)."""
