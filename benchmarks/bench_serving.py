@@ -68,6 +68,13 @@ much as the batching server) the gain measured was 2.1-2.7x isolated, 1.8-2.2x s
 With 4 CPUs or more, the isolated layout runs one client process (or wrk thread) per
 client CPU.
 
+Per backend (``--layout isolated``, one run, the machine busy: load average 3-10), plain
+Keras / seqpipe 1-client p50 and 32 clients' throughput with batching (without): JAX
+2.67 / 2.28 ms, 1845 (1062) req/s; TensorFlow 6.94 / 7.65 ms, 1388 (228) req/s; PyTorch
+8.79 / 11.61 ms, 1023 (141) req/s. On JAX one window costs ~0.45 ms next to ~0.45 ms of
+HTTP and JSON per request, which batching cannot save: its gain there (1.74x) stays
+below the 3x target, set on TensorFlow, while its throughput is the highest.
+
 Run:  python benchmarks/bench_serving.py [--requests 1500] [--seconds 6] [--rounds 3]
       [--window 30] [--units 100] [--layers 3] [--model-threads 1]
       [--layout isolated|shared|both] [--load auto|wrk|httpx] [--backends jax,tensorflow]
