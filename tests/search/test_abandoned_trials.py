@@ -57,3 +57,22 @@ def test_an_abandoned_trial_is_failed_quietly_and_its_params_queued_again(monkey
     assert states == [(cut.number, "FAIL"), (drawn.number, "FAIL"), (2, "WAITING")]
     rerun = study.ask(space)  # the next ask runs its params again
     assert rerun.number == 2 and rerun.params == drawn.params
+
+
+def test_the_records_leave_out_a_trial_failed_as_abandoned_and_list_those_after_it():
+    from seqpipe.search._optuna_space import _to_optuna
+    from seqpipe.search._results import _trial_records
+
+    param = _to_optuna("alpha", [1.0, 2.0], "GridSearch")
+    space = {"alpha": param.distribution}
+    record = {"scores": [0.5], "error": None}
+    study = optuna.create_study(direction="maximize")
+    study.add_trial(optuna.trial.create_trial(  # failed by _rerun_abandoned: no record
+        state=optuna.trial.TrialState.FAIL, params={"alpha": 1.0}, distributions=space))
+    study.add_trial(optuna.trial.create_trial(
+        state=optuna.trial.TrialState.COMPLETE, value=0.5, params={"alpha": 2.0},
+        distributions=space, user_attrs={"record": record}))
+    study.ask(space)  # running
+    assert _trial_records(study, [param]) == [
+        {"number": 1, "params": {"alpha": 2.0}, "state": "COMPLETE", "value": 0.5,
+         "scores": [0.5], "error": None, "intermediate": {}, "pruned": False}]
