@@ -48,7 +48,7 @@ _SEARCH_TESTS = [
     # its pruned trials (an inline search)
     "tests/search/test_execution.py::test_hopeless_trials_are_pruned_on_the_scores_"
     "reported_every_epoch[where0]",
-    "tests/search/test_abandoned_trials.py"]
+    "tests/search/test_abandoned_trials.py", "tests/search/test_pruner_rungs.py"]
 
 # the tests of saving and loading (persistence.py and the modules it was split into)
 _PERSISTENCE_TESTS = [
