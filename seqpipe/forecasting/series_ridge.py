@@ -124,9 +124,8 @@ class SeriesRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
         self.shared_ = Ridge(alpha=self.alpha).fit(X[:, self.shared_features_], targets)
         residuals = targets - self._shared_prediction(X)
         self.series_keys_, codes = np.unique(X[:, self.series_feature], return_inverse=True)
-        corrections = [Ridge(alpha=self.series_alpha).fit(X[codes == code],
-                                                          residuals[codes == code])
-                       for code in range(len(self.series_keys_))]
+        corrections = [Ridge(alpha=self.series_alpha).fit(X[rows], residuals[rows])
+                       for rows in _rows_by_code(codes, len(self.series_keys_))]
         n_targets = targets.shape[1]
         self.series_coef_ = np.stack([np.reshape(model.coef_, (n_targets, -1)).T
                                       for model in corrections])
@@ -151,10 +150,11 @@ class SeriesRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
         prediction = self._shared_prediction(X)
         keys = X[:, self.series_feature]
         codes = np.minimum(np.searchsorted(self.series_keys_, keys), len(self.series_keys_) - 1)
-        seen = self.series_keys_[codes] == keys
-        codes = codes[seen]
-        prediction[seen] += (np.einsum("nf,nft->nt", X[seen], self.series_coef_[codes])
-                             + self.series_intercept_[codes])
+        codes[self.series_keys_[codes] != keys] = len(self.series_keys_)  # unseen: none
+        for code, rows in enumerate(_rows_by_code(codes, len(self.series_keys_))):
+            if len(rows):
+                prediction[rows] += X[rows] @ self.series_coef_[code] \
+                    + self.series_intercept_[code]
         return prediction if self._y_ndim == 2 else prediction[:, 0]
 
     def _shared_prediction(self, X: np.ndarray) -> np.ndarray:
@@ -178,3 +178,10 @@ class SeriesRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
             raise ValueError(f"The 'local_features' parameter of SeriesRidge must hold ints in "
                              f"the range [{-n_features}, {n_features - 1}] (columns of X). Got "
                              f"{self.local_features!r} instead.")
+
+
+def _rows_by_code(codes: np.ndarray, n_codes: int) -> list[np.ndarray]:
+    """The rows of each code ``0 .. n_codes - 1`` (one sort, not a scan per code)."""
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(n_codes + 1))
+    return [order[start:stop] for start, stop in zip(bounds[:-1], bounds[1:])]
