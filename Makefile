@@ -21,6 +21,9 @@ run: $(STAMP)
 test: $(STAMP)
 	$(PY) -m ruff check --no-cache seqpipe tests benchmarks examples
 	$(PY) -m pytest -n 2 --durations=10 -q
+	# the Keras step, streaming and serving also on TensorFlow (the suite runs on JAX)
+	KERAS_BACKEND=tensorflow $(PY) -m pytest -n 2 -q -o addopts= \
+		tests/steps/test_keras_model.py tests/test_streaming.py tests/serving/test_app.py
 
 lint: $(STAMP)
 	$(PY) -m ruff check --no-cache seqpipe tests benchmarks examples
