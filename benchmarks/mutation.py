@@ -48,7 +48,9 @@ _SEARCH_TESTS = [
     # its pruned trials (an inline search)
     "tests/search/test_execution.py::test_hopeless_trials_are_pruned_on_the_scores_"
     "reported_every_epoch[where0]",
-    "tests/search/test_abandoned_trials.py", "tests/search/test_pruner_rungs.py"]
+    "tests/search/test_abandoned_trials.py", "tests/search/test_pruner_rungs.py",
+    # fit parameters routed to the trials and the refit; the study's attributes and storage
+    "tests/search/test_search_fit_params.py", "tests/search/test_optuna_tools.py"]
 
 # the tests of saving and loading (persistence.py and the modules it was split into)
 _PERSISTENCE_TESTS = [
