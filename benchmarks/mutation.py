@@ -49,6 +49,7 @@ _SEARCH_TESTS = [
     "tests/search/test_execution.py::test_hopeless_trials_are_pruned_on_the_scores_"
     "reported_every_epoch[where0]",
     "tests/search/test_abandoned_trials.py", "tests/search/test_pruner_rungs.py",
+    "tests/search/test_failed_trials_quiet.py",
     # fit parameters routed to the trials and the refit; the study's attributes and storage
     "tests/search/test_search_fit_params.py", "tests/search/test_optuna_tools.py"]
 
