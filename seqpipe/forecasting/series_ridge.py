@@ -182,6 +182,6 @@ class SeriesRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
 
 def _rows_by_code(codes: np.ndarray, n_codes: int) -> list[np.ndarray]:
     """The rows of each code ``0 .. n_codes - 1`` (one sort, not a scan per code)."""
-    order = np.argsort(codes, kind="stable")
+    order = np.argsort(codes)
     bounds = np.searchsorted(codes[order], np.arange(n_codes + 1))
     return [order[start:stop] for start, stop in zip(bounds[:-1], bounds[1:])]

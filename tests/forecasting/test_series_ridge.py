@@ -80,11 +80,31 @@ def test_targets_of_one_or_many_columns():
     ({"alpha": "big"}, "'alpha' parameter of SeriesRidge"),
     ({"series_feature": 3}, r"'series_feature' parameter of SeriesRidge must be an int in "
                             r"the range \[-3, 2\]"),
+    ({"series_feature": "last"}, "'series_feature' parameter of SeriesRidge"),
+    ({"local_features": (-4,)}, r"'local_features' parameter of SeriesRidge must hold ints "
+                                r"in the range \[-3, 2\] \(columns of X\)"),
 ])
 def test_bad_parameters_are_named(params, message):
     X, y = three_series(20)
     with pytest.raises(ValueError, match=message):
         SeriesRidge(**params).fit(X, y)
+
+
+def test_the_ends_of_the_parameters_ranges_are_accepted():
+    X, y = three_series(20)
+    unpenalized = SeriesRidge(alpha=0.0, series_alpha=0.0).fit(X, y)
+    assert np.mean((unpenalized.predict(X) - y) ** 2) < 1e-3
+    first = SeriesRidge(local_features=(-3,)).fit(X, y).predict(X)
+    np.testing.assert_array_equal(first, SeriesRidge(local_features=(0,)).fit(X, y).predict(X))
+
+
+def test_windows_or_other_arrays_than_tables_are_refused():
+    X, y = three_series(20)
+    with pytest.raises(ValueError, match="Expected a 2-D"):
+        SeriesRidge().fit(X[:, :, None], y)
+    fitted = SeriesRidge().fit(X, y)
+    with pytest.raises(ValueError, match="Expected a 2-D"):
+        fitted.predict(X[:, :, None])
 
 
 def test_window_features_give_per_window_channels_once_at_the_end():
