@@ -121,7 +121,7 @@ class SeriesRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
         self._check_params(X.shape[1])
         targets = y.reshape(len(y), -1)
         self.shared_features_ = np.delete(np.arange(X.shape[1]), list(self.local_features))
-        self.shared_ = Ridge(alpha=self.alpha).fit(X[:, self.shared_features_], targets)
+        self.shared_ = Ridge(alpha=self.alpha).fit(self._shared_columns(X), targets)
         residuals = targets - self._shared_prediction(X)
         self.series_keys_, codes = np.unique(X[:, self.series_feature], return_inverse=True)
         corrections = [Ridge(alpha=self.series_alpha).fit(X[rows], residuals[rows])
@@ -158,7 +158,14 @@ class SeriesRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
         return prediction if self._y_ndim == 2 else prediction[:, 0]
 
     def _shared_prediction(self, X: np.ndarray) -> np.ndarray:
-        return self.shared_.predict(X[:, self.shared_features_]).reshape(len(X), -1)
+        return self.shared_.predict(self._shared_columns(X)).reshape(len(X), -1)
+
+    def _shared_columns(self, X: np.ndarray) -> np.ndarray:
+        """The columns the shared Ridge reads: ``X`` itself (no copy) without
+        ``local_features``."""
+        if len(self.shared_features_) == X.shape[1]:
+            return X
+        return X[:, self.shared_features_]
 
     def _check_params(self, n_features: int) -> None:
         for name in ("alpha", "series_alpha"):
