@@ -175,7 +175,7 @@ class StepComposition(BaseEstimator):
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         """Parameters of the composition and, with ``deep``, of every step
         (``name__param``)."""
-        params = {"steps": self.steps}
+        params = {name: getattr(self, name) for name in self._get_param_names()}  # steps, ...
         if not deep:
             return params
         for name, step in self._named():
@@ -186,9 +186,12 @@ class StepComposition(BaseEstimator):
         return params
 
     def set_params(self, **params: Any) -> StepComposition:
-        """Set parameters: ``steps``, a whole step by name, or ``name__param``."""
+        """Set parameters: ``steps`` (or another of the class's own), a whole step by
+        name, or ``name__param``."""
         if "steps" in params:
             self.steps = params.pop("steps")
+        for name in set(params) & set(self._get_param_names()):
+            setattr(self, name, params.pop(name))
         if not params:
             return self
         names = [name for name, _ in self._named()]

@@ -160,7 +160,10 @@ def validate_X(
                          f"and one feature.")
     if array.dtype.kind in "biu":
         array = array.astype(np.float64)
-    _check_finite(np.where(np.isnan(array), 0.0, array) if allow_nan else array, name)
+    if not allow_nan:
+        _check_finite(array, name)
+    elif np.isinf(array).any():  # not a copy of the data: a mask of an eighth of its bytes
+        _check_finite(np.where(np.isnan(array), 0.0, array), name)
     _check_n_features(estimator, array, reset=reset)
     return array
 

@@ -124,13 +124,17 @@ class Pipeline(HistoryMixin, StepComposition):
                 X, y = fit_resample_step(step, X, y, **params)
             if pending:
                 pending = follow_rows(step, pending, n_rows, len(X), training=not adapt)
+        self._settle()
+        return X, y, pending.get(self._named()[-1][0], {})
+
+    def _settle(self) -> None:
+        """Record that the steps before the last are fitted, and what their tags allow."""
         self._head_fitted = True
         final_keeps = (self._final_step == PASSTHROUGH
                        or get_step_tags(self._final_step).keeps_samples)
         head_tags = [get_step_tags(step) for step in self._head()]
         self._keeps_samples = final_keeps and all(t.keeps_samples for t in head_tags)
         self._fused = final_keeps and all(t.samplewise for t in head_tags)
-        return X, y, pending.get(self._named()[-1][0], {})
 
     def fit(self, X: Any, y: Any = None, **params: Any) -> Pipeline:
         """Fit every step in turn on what the previous steps produce.

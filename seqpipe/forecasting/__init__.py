@@ -9,6 +9,7 @@ See :class:`Forecaster` and :func:`backtest` for examples.
 from seqpipe.forecasting.backtest import backtest, backtest_fitted, summary
 from seqpipe.forecasting.baselines import LastValue, SeasonalNaive
 from seqpipe.forecasting.calendar import CalendarFeatures
+from seqpipe.forecasting.chunked import ChunkedPipeline
 from seqpipe.forecasting.forecaster import Forecaster
 from seqpipe.forecasting.panel import from_long
 from seqpipe.forecasting.season import detect_season
@@ -17,8 +18,7 @@ from seqpipe.forecasting.target_windows import TargetWindows
 from seqpipe.forecasting.window_features import WindowFeatures, WindowLags
 from seqpipe.forecasting.windows import WindowScaler, make_windows
 
-__all__ = ["CalendarFeatures", "Forecaster", "LastValue", "SeasonalNaive", "SeriesRidge",
-           "TargetWindows",
-           "WindowFeatures", "WindowLags", "WindowScaler", "backtest", "backtest_fitted",
-           "detect_season",
-           "from_long", "make_windows", "summary"]
+__all__ = ["CalendarFeatures", "ChunkedPipeline", "Forecaster", "LastValue", "SeasonalNaive",
+           "SeriesRidge", "TargetWindows", "WindowFeatures", "WindowLags", "WindowScaler",
+           "backtest", "backtest_fitted", "detect_season", "from_long", "make_windows",
+           "summary"]

@@ -44,6 +44,7 @@ from sklearn.linear_model import Ridge
 from sklearn.multioutput import MultiOutputRegressor
 
 from seqpipe.forecasting.baselines import LastValue, SeasonalNaive
+from seqpipe.forecasting.chunked import ChunkedPipeline
 from seqpipe.forecasting.series_ridge import SeriesRidge
 from seqpipe.forecasting.window_features import WindowFeatures, WindowLags
 from seqpipe.forecasting.windows import WindowScaler
@@ -95,10 +96,10 @@ def linear_candidate(regressor: Any, n_known_ahead: int, *, lags: tuple[int, ...
                      past: int | None = None, nonlinear: int = 0,
                      per_series: bool = False, level: bool = False) -> Pipeline:
     """``WindowScaler(per_series) -> [WindowLags(lags, past)] -> WindowFeatures ->
-    regressor`` (wrapped in ``MultiOutputRegressor`` when it predicts one output);
-    ``nonlinear`` leading known-ahead channels get :data:`KNOTS` knots. With
-    ``per_series``, the features end with the series' level (with ``level``), then its
-    identity, once each."""
+    regressor``, a :class:`~seqpipe.forecasting.ChunkedPipeline` (the regressor wrapped
+    in ``MultiOutputRegressor`` when it predicts one output); ``nonlinear`` leading
+    known-ahead channels get :data:`KNOTS` knots. With ``per_series``, the features end
+    with the series' level (with ``level``), then its identity, once each."""
     if not regressor.__sklearn_tags__().target_tags.multi_output:
         regressor = MultiOutputRegressor(regressor)
     # the scaler's channels: ..., the identity (in place of the code), [the level],
@@ -107,7 +108,7 @@ def linear_candidate(regressor: Any, n_known_ahead: int, *, lags: tuple[int, ...
     per_window = ((identity + 1, identity) if level else (identity,)) if per_series else ()
     features = WindowFeatures(n_known_ahead + _added(per_series, level) + len(lags),
                               nonlinear=nonlinear, knots=KNOTS, per_window=per_window)
-    return Pipeline([*_windows(lags, past, per_series, level), features, regressor])
+    return ChunkedPipeline([*_windows(lags, past, per_series, level), features, regressor])
 
 
 def gru_candidate(horizon: int, n_known_ahead: int, *, random_state: Any = None,

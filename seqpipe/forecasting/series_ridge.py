@@ -118,21 +118,34 @@ class SeriesRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
         """
         X = validate_X(self, X, reset=True, ndims=(2,))
         y = validate_y(y, len(X))
-        self._check_params(X.shape[1])
+        self._begin(X.shape[1], y.ndim)
         targets = y.reshape(len(y), -1)
-        self.shared_features_ = np.delete(np.arange(X.shape[1]), list(self.local_features))
         self.shared_ = Ridge(alpha=self.alpha).fit(self._shared_columns(X), targets)
-        residuals = targets - self._shared_prediction(X)
         self.series_keys_, codes = np.unique(X[:, self.series_feature], return_inverse=True)
-        corrections = [Ridge(alpha=self.series_alpha).fit(X[rows], residuals[rows])
-                       for rows in _rows_by_code(codes, len(self.series_keys_))]
-        n_targets = targets.shape[1]
+        self._set_corrections(self._corrections(
+            X, targets, _rows_by_code(codes, len(self.series_keys_))))
+        return self
+
+    def _begin(self, n_features: int, y_ndim: int) -> None:
+        """Check the parameters against ``n_features``; remember what fit's y was."""
+        self._check_params(n_features)
+        self.shared_features_ = np.delete(np.arange(n_features), list(self.local_features))
+        self._y_ndim = y_ndim
+
+    def _corrections(self, X: np.ndarray, targets: np.ndarray,
+                     rows_by_code: list[np.ndarray]) -> list[Ridge]:
+        """Each series' correction (its rows of ``X`` in ``rows_by_code``), fitted on the
+        residuals of ``shared_``."""
+        residuals = targets - self._shared_prediction(X)
+        return [Ridge(alpha=self.series_alpha).fit(X[rows], residuals[rows])
+                for rows in rows_by_code]
+
+    def _set_corrections(self, corrections: list[Ridge]) -> None:
+        n_targets = len(np.atleast_1d(self.shared_.intercept_))
         self.series_coef_ = np.stack([np.reshape(model.coef_, (n_targets, -1)).T
                                       for model in corrections])
         self.series_intercept_ = np.stack([np.reshape(model.intercept_, n_targets)
                                            for model in corrections])
-        self._y_ndim = y.ndim
-        return self
 
     def predict(self, X: Any) -> np.ndarray:
         """The shared prediction plus each row's series correction.

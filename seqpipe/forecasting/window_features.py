@@ -94,16 +94,26 @@ class WindowFeatures(TransformerMixin, BaseEstimator):
                              f"range [1, inf). Got {self.knots!r} instead.")
         self.per_window_ = self._per_window_channels(X.shape[2])
         self.horizon_ = np.shape(y)[1]
-        past = past_length(X, self.horizon_, "WindowFeatures")
+        past_length(X, self.horizon_, "WindowFeatures")
+        self._learn_knots(self._knot_values(X), X[:1])
+        return self
+
+    def _knot_values(self, X: np.ndarray) -> np.ndarray:
+        """What the knots are quantiles of: the ``nonlinear`` channels over the forecast
+        rows, shape (n_windows, horizon, nonlinear) (a view)."""
         first = X.shape[2] - self.n_known_ahead
+        return X[:, X.shape[1] - self.horizon_:, first:first + self.nonlinear]
+
+    def _learn_knots(self, values: np.ndarray, sample: np.ndarray) -> None:
+        """``knots_`` from :meth:`_knot_values` of all training windows, then
+        ``n_features_out_`` (``sample``: one of them)."""
         levels = np.linspace(0, 1, self.knots + 2)[1:-1]
         self.knots_ = []
-        for channel in range(first, first + self.nonlinear):
-            values = X[:, past:, channel].ravel()
-            flag = len(np.unique(values[:1000])) <= 2 and len(np.unique(values)) <= 2
-            self.knots_.append(np.empty(0) if flag else np.unique(np.quantile(values, levels)))
-        self.n_features_out_ = self.transform(X[:1]).shape[1]
-        return self
+        for channel in range(self.nonlinear):
+            each = values[:, :, channel].ravel()
+            flag = len(np.unique(each[:1000])) <= 2 and len(np.unique(each)) <= 2
+            self.knots_.append(np.empty(0) if flag else np.unique(np.quantile(each, levels)))
+        self.n_features_out_ = self.transform(sample).shape[1]
 
     def transform(self, X: Any) -> np.ndarray:
         """Features of shape ``(n_windows, n_features_out_)``."""

@@ -178,6 +178,22 @@ class WindowScaler(SampleMixin, TransformerMixin, BaseEstimator, auto_wrap_outpu
         X : array-like of shape (n_windows, P + H, n_channels)
         y : array-like of shape (n_windows, H)
         """
+        self.fit(X, y)
+        return self.resample(X, y)
+
+    def fit(self, X: Any, y: Any = None) -> WindowScaler:
+        """Learn the statistics on the windows ``X`` and targets ``y`` (reading them:
+        no scaled copy is made).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_windows, P + H, n_channels)
+        y : array-like of shape (n_windows, H)
+
+        Returns
+        -------
+        self : WindowScaler
+        """
         X = validate_X(self, X, reset=True, ndims=(3,), allow_nan=True)
         if y is None:
             raise ValueError("WindowScaler.fit_resample needs y, the targets of shape "
@@ -190,21 +206,18 @@ class WindowScaler(SampleMixin, TransformerMixin, BaseEstimator, auto_wrap_outpu
         past = past_length(X, self.horizon_, "WindowScaler")
         codes = self._codes(X, fitted=False)
         level = X[:, past - 1, 0]
-        rows = np.repeat(codes, X.shape[1])
-        channels = X.reshape(-1, X.shape[-1])
         scale = _std_by(codes, y - level[:, None])
-        mean, std = zip(*(_mean_std_by(rows, channels[:, c]) for c in range(X.shape[2])))
+        mean, std = _channel_statistics(codes, X)
         level_mean, level_std = _mean_std_by(codes, level)
         if self.per_series:
-            self.scale_ = scale
-            self.mean_, self.std_ = np.column_stack(mean), np.column_stack(std)
+            self.scale_, self.mean_, self.std_ = scale, mean, std
             if self._with_level():
                 self.level_mean_, self.level_std_ = level_mean, level_std
         else:
             self.scale_, self.level_mean_, self.level_std_ = (
                 float(scale[0]), float(level_mean[0]), float(level_std[0]))
-            self.mean_, self.std_ = np.array(mean)[:, 0], np.array(std)[:, 0]
-        return self.resample(X, y)
+            self.mean_, self.std_ = mean[0], std[0]
+        return self
 
     def _with_level(self) -> bool:
         """Whether the level channel is appended."""
@@ -294,6 +307,32 @@ def _mean_std_by(codes: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.
         mean = np.bincount(codes, weights=clean) / count
         centered = np.where(finite, values - mean[codes], 0.0)
         std = np.sqrt(np.bincount(codes, weights=centered ** 2) / count)
+    return np.nan_to_num(mean), _positive_array(std)
+
+
+def _channel_statistics(codes: np.ndarray, X: np.ndarray, chunk_size: int = 4096
+                        ) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and standard deviation of each channel's finite values over all rows of the
+    windows of each code, shape (n_codes, n_channels) (0 and 1 where there are none, or
+    where the deviation is 0); read a chunk of windows at a time, not copied whole."""
+    n_codes, n_channels = codes.max() + 1, X.shape[2]
+    chunks = [slice(start, start + chunk_size) for start in range(0, len(X), chunk_size)]
+
+    def by_code(per_window: Any) -> np.ndarray:  # sums of each window's (chunk, C) values
+        totals = np.zeros((n_codes, n_channels))
+        for chunk in chunks:
+            values = per_window(X[chunk], codes[chunk])
+            for channel in range(n_channels):
+                totals[:, channel] += np.bincount(codes[chunk], weights=values[:, channel],
+                                                  minlength=n_codes)
+        return totals
+
+    count = by_code(lambda part, _: np.isfinite(part).sum(axis=1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = by_code(lambda part, _: np.nansum(part, axis=1)) / count
+        squares = by_code(lambda part, part_codes: np.nansum(
+            (part - mean[part_codes][:, None, :]) ** 2, axis=1))
+        std = np.sqrt(squares / count)
     return np.nan_to_num(mean), _positive_array(std)
 
 

@@ -1,0 +1,166 @@
+"""ChunkedPipeline: the linear candidates fitted a chunk of windows at a time give what
+fitting them all at once gives, holding one chunk at a time."""
+
+import tracemalloc
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.linear_model import Lasso, Ridge
+
+from seqpipe import Pipeline
+from seqpipe.forecasting import (
+    ChunkedPipeline,
+    Forecaster,
+    SeriesRidge,
+    WindowFeatures,
+    WindowLags,
+    WindowScaler,
+    make_windows,
+)
+from seqpipe.forecasting.chunked import NormalEquations
+
+
+def panel_windows(n_series=5, n_steps=300, horizon=3, seed=0):
+    """Windows of ``n_series`` random walks of different scales and levels, with a
+    covariate known ahead and the series' code last (as a many-series Forecaster
+    makes them)."""
+    rng = np.random.default_rng(seed)
+    data = np.stack([np.column_stack([
+        10 * code + (code + 1) * np.cumsum(rng.normal(size=n_steps)),
+        np.sin(np.arange(n_steps) / 3) + rng.normal(scale=0.1, size=n_steps),
+        np.full(n_steps, code)]) for code in range(n_series)])
+    origins = np.tile(np.arange(20, n_steps - horizon), n_series)
+    series = np.repeat(np.arange(n_series), n_steps - horizon - 20)
+    return make_windows(data, origins, series=series, window_past=21, horizon=horizon,
+                        n_known_ahead=2, with_targets=True)
+
+
+def linear_steps(final, nonlinear=0):
+    """A many-series linear candidate: scaled per series with the level, a seasonal
+    lag, the level and the series' identity once per window (the identity last, where
+    SeriesRidge reads it)."""
+    return [WindowScaler(per_series=True, level=True), WindowLags((7,), 10),
+            WindowFeatures(4, nonlinear=nonlinear, per_window=(-2, -3)), final]
+
+
+@pytest.mark.parametrize("final", [Ridge(alpha=3.0), SeriesRidge(series_alpha=10.0)],
+                         ids=["ridge", "series-ridge"])
+@pytest.mark.parametrize("nonlinear", [0, 1])
+def test_chunks_give_what_one_fit_gives(final, nonlinear):
+    X, y = panel_windows()
+    chunked = ChunkedPipeline(linear_steps(clone(final), nonlinear), chunk_size=97).fit(X, y)
+    whole = Pipeline(linear_steps(clone(final), nonlinear)).fit(X, y)
+    np.testing.assert_allclose(chunked.predict(X), whole.predict(X), rtol=1e-9, atol=1e-9)
+    for fitted, reference in zip(chunked[:-1], whole[:-1]):  # statistics, knots, layout
+        learned = _learned(reference)
+        assert learned.keys() == _learned(fitted).keys()
+        for name, value in _learned(fitted).items():
+            np.testing.assert_allclose(value, learned[name], rtol=1e-12, err_msg=name)
+
+
+def _learned(step):
+    """What a fitted step learned, each attribute flattened (the knots end to end)."""
+    return {name: np.hstack([np.ravel(np.asarray(part, dtype=np.float64)) for part in
+                             (value if name == "knots_" else [value])] + [np.empty(0)])
+            for name, value in vars(step).items()
+            if name.endswith("_") and not name.startswith("_")}
+
+
+def test_each_series_correction_reads_all_its_windows_when_a_chunk_holds_less():
+    X, y = panel_windows(n_series=3)  # 277 windows per series, chunks of 50
+    chunked = ChunkedPipeline(linear_steps(SeriesRidge(series_alpha=1.0)), chunk_size=50)
+    whole = Pipeline(linear_steps(SeriesRidge(series_alpha=1.0)))
+    chunked.fit(X, y), whole.fit(X, y)
+    assert chunked[-1].series_coef_.shape == whole[-1].series_coef_.shape == (3, 38, 3)
+    np.testing.assert_allclose(chunked[-1].series_coef_, whole[-1].series_coef_, atol=1e-9)
+    np.testing.assert_allclose(chunked[-1].series_intercept_, whole[-1].series_intercept_,
+                               atol=1e-9)
+
+
+def test_the_fitted_ridge_is_a_ridge_fitted_on_every_window():
+    X, y = panel_windows()
+    chunked = ChunkedPipeline(linear_steps(Ridge(alpha=3.0)), chunk_size=200).fit(X, y)
+    features = Pipeline(linear_steps("passthrough")).fit(X, y)
+    Xt, yt = features[0].resample(X, y)
+    reference = Ridge(alpha=3.0).fit(features[1:].transform(Xt), yt)
+    np.testing.assert_allclose(chunked[-1].coef_, reference.coef_, atol=1e-9)
+    np.testing.assert_allclose(chunked[-1].intercept_, reference.intercept_, atol=1e-9)
+    assert chunked[-1].n_features_in_ == reference.n_features_in_
+
+
+def _peak_memory(pipeline, X, y):
+    tracemalloc.start()
+    try:
+        pipeline.fit(X, y)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_fitting_holds_a_chunk_of_windows_not_all_of_them():
+    X, y = panel_windows(n_series=10, n_steps=3000)  # 29,770 windows, 17 MB
+    for final in (Ridge(), SeriesRidge()):
+        whole = _peak_memory(Pipeline(linear_steps(clone(final))), X, y)
+        chunked = _peak_memory(ChunkedPipeline(linear_steps(clone(final)),
+                                               chunk_size=len(X) // 20), X, y)
+        # all at once, the steps' outputs and temporaries take about 3x the windows
+        assert whole > 2 * X.nbytes
+        assert chunked < 0.25 * whole, (type(final).__name__, chunked / whole)
+
+
+def test_other_steps_or_regressors_are_fitted_all_at_once():
+    X, y = panel_windows()
+    for final in (Lasso(alpha=0.01), Ridge(fit_intercept=False)):
+        chunked = ChunkedPipeline(linear_steps(clone(final)), chunk_size=50).fit(X, y)
+        whole = Pipeline(linear_steps(clone(final))).fit(X, y)
+        np.testing.assert_allclose(chunked.predict(X), whole.predict(X), rtol=1e-12)
+
+
+def test_predictions_of_many_chunks_are_those_of_one():
+    X, y = panel_windows()
+    pipeline = ChunkedPipeline(linear_steps(Ridge()), chunk_size=len(X)).fit(X, y)
+    one_chunk = pipeline.predict(X)
+    pipeline.set_params(chunk_size=64)
+    assert clone(pipeline).chunk_size == 64
+    np.testing.assert_allclose(pipeline.predict(X), one_chunk, rtol=1e-12)
+
+
+@pytest.mark.parametrize("chunk_size", [0, 2.5, True])
+def test_chunk_size_must_be_a_positive_int(chunk_size):
+    X, y = panel_windows(n_series=2)
+    with pytest.raises(ValueError, match="'chunk_size' parameter of ChunkedPipeline"):
+        ChunkedPipeline(linear_steps(Ridge()), chunk_size=chunk_size).fit(X, y)
+
+
+def test_normal_equations_keep_their_precision_far_from_zero():
+    rng = np.random.default_rng(1)
+    X = 1e6 + rng.normal(size=(500, 4))  # large means: summed relative to the first chunk's
+    y = (X - 1e6) @ np.array([[1.0], [-2.0], [0.5], [3.0]]) + rng.normal(size=(500, 1))
+    equations = NormalEquations()
+    for start in range(0, 500, 128):
+        equations.add(X[start:start + 128], y[start:start + 128])
+    coef, intercept = equations.solve(alpha=1.0)
+    reference = Ridge(alpha=1.0).fit(X, y)
+    np.testing.assert_allclose(coef[0], reference.coef_, rtol=1e-7)
+    np.testing.assert_allclose(intercept, reference.intercept_, rtol=1e-9)
+
+
+def test_normal_equations_without_penalty_on_collinear_columns_still_fit():
+    rng = np.random.default_rng(2)
+    column = rng.normal(size=(200, 1))
+    X, y = np.hstack([column, column]), 3 * column + 1
+    coef, intercept = NormalEquations().add(X, y).solve(alpha=0.0)
+    np.testing.assert_allclose(X @ coef.T + intercept, y, atol=1e-8)
+
+
+def test_a_forecaster_of_many_series_chooses_among_chunked_linear_candidates():
+    rng = np.random.default_rng(3)
+    import pandas as pd
+
+    frame = pd.DataFrame(np.cumsum(rng.normal(size=(200, 3)), axis=0) + [0, 50, 100],
+                         columns=list("abc"))
+    forecaster = Forecaster(2, candidates=[Ridge(), SeriesRidge()]).fit(frame)
+    assert all(isinstance(candidate, ChunkedPipeline)
+               for candidate in [forecaster.pipeline_])
+    assert set(forecaster.candidate_scores_) == {"ridge", "seriesridge"}
