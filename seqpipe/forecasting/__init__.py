@@ -16,9 +16,10 @@ from seqpipe.forecasting.season import detect_season
 from seqpipe.forecasting.series_ridge import SeriesRidge
 from seqpipe.forecasting.target_windows import TargetWindows
 from seqpipe.forecasting.window_features import WindowFeatures, WindowLags
-from seqpipe.forecasting.windows import WindowScaler, make_windows
+from seqpipe.forecasting.windows import LazyWindows, WindowScaler, make_windows
 
-__all__ = ["CalendarFeatures", "ChunkedPipeline", "Forecaster", "LastValue", "SeasonalNaive",
+__all__ = ["CalendarFeatures", "ChunkedPipeline", "Forecaster", "LastValue", "LazyWindows",
+           "SeasonalNaive",
            "SeriesRidge", "TargetWindows", "WindowFeatures", "WindowLags", "WindowScaler",
            "backtest", "backtest_fitted", "detect_season", "from_long", "make_windows",
            "summary"]

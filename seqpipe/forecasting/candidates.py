@@ -48,7 +48,6 @@ from seqpipe.forecasting.chunked import ChunkedPipeline
 from seqpipe.forecasting.series_ridge import SeriesRidge
 from seqpipe.forecasting.window_features import WindowFeatures, WindowLags
 from seqpipe.forecasting.windows import WindowScaler
-from seqpipe.pipeline import Pipeline
 from seqpipe.steps import EpochRepeater, MetricsWrapper, ValidationSplit
 
 __all__ = ["KNOTS_ALPHAS", "RIDGE_ALPHAS", "SERIES_ALPHAS", "default_candidates", "gru_candidate",
@@ -94,7 +93,7 @@ def _windows(lags: tuple[int, ...], past: int | None, per_series: bool,
 
 def linear_candidate(regressor: Any, n_known_ahead: int, *, lags: tuple[int, ...] = (),
                      past: int | None = None, nonlinear: int = 0,
-                     per_series: bool = False, level: bool = False) -> Pipeline:
+                     per_series: bool = False, level: bool = False) -> ChunkedPipeline:
     """``WindowScaler(per_series) -> [WindowLags(lags, past)] -> WindowFeatures ->
     regressor``, a :class:`~seqpipe.forecasting.ChunkedPipeline` (the regressor wrapped
     in ``MultiOutputRegressor`` when it predicts one output); ``nonlinear`` leading
@@ -115,7 +114,7 @@ def gru_candidate(horizon: int, n_known_ahead: int, *, random_state: Any = None,
                   hidden_dim: int = 64, learning_rate: float = 3e-3, batch_size: int = 64,
                   epochs: int = 60, patience: int = 8, lags: tuple[int, ...] = (),
                   past: int | None = None, per_series: bool = False,
-                  gap: int | None = None) -> Pipeline:
+                  gap: int | None = None) -> ChunkedPipeline:
     """The seq2seq GRU, trained with early stopping on its last 15 % of windows, ``gap``
     windows (default ``horizon``) left out before them; with ``lags`` or ``past``, on
     :class:`WindowLags`'s windows (the decoder reads the lags too)."""
@@ -131,7 +130,7 @@ def gru_candidate(horizon: int, n_known_ahead: int, *, random_state: Any = None,
                         gap=horizon if gap is None else gap, patience=patience,
                         restore_best_weights=True),
         epochs=epochs)
-    return Pipeline([*_windows(lags, past, per_series), trained])
+    return ChunkedPipeline([*_windows(lags, past, per_series), trained])
 
 
 def default_candidates(*, horizon: int, n_known_ahead: int, season: int | None,
@@ -180,8 +179,8 @@ def baseline_candidates(season: int | None, window_past: int) -> dict[str, Any]:
     """``seasonal-naive`` (with a season the windows hold) and ``last-value``."""
     pool: dict[str, Any] = {}
     if season is not None and season <= window_past:
-        pool["seasonal-naive"] = Pipeline([SeasonalNaive(season)])
-    pool["last-value"] = Pipeline([LastValue()])
+        pool["seasonal-naive"] = ChunkedPipeline([SeasonalNaive(season)])
+    pool["last-value"] = ChunkedPipeline([LastValue()])
     return pool
 
 

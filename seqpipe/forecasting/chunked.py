@@ -14,9 +14,15 @@ result (up to rounding) holding one chunk of windows at a time:
 3. a :class:`~seqpipe.forecasting.SeriesRidge` gets its shared Ridge so, then each
    series' correction on that series' windows, a few series at a time.
 
-Predictions are made a chunk at a time too. Other pipelines (another regressor, other
-steps) are fitted as a :class:`~seqpipe.Pipeline` is, and so is one whose windows fit
-in a single chunk.
+Predictions are made a chunk at a time too. The baselines (``LastValue``,
+``SeasonalNaive``), which learn only the windows' layout, are fitted on the first
+chunk. Other pipelines (another regressor, other steps) are fitted as a
+:class:`~seqpipe.Pipeline` is, and so is one whose windows fit in a single chunk.
+
+The windows may be :class:`~seqpipe.forecasting.LazyWindows`, built a chunk at
+a time as they are read: what a :class:`~seqpipe.forecasting.Forecaster` gives its
+candidates, so that the windows of many series never exist all at once (a pipeline
+fitted all at once gets them built).
 """
 
 from __future__ import annotations
@@ -31,12 +37,21 @@ from sklearn.linear_model import Ridge
 
 from seqpipe._composition import PASSTHROUGH
 from seqpipe._validation import validate_X, validate_y
+from seqpipe.forecasting.baselines import LastValue, SeasonalNaive
 from seqpipe.forecasting.series_ridge import SeriesRidge, _rows_by_code
 from seqpipe.forecasting.window_features import WindowFeatures, WindowLags
-from seqpipe.forecasting.windows import WindowScaler
+from seqpipe.forecasting.windows import LazyWindows, WindowScaler
 from seqpipe.pipeline import Pipeline
 
-__all__ = ["ChunkedPipeline", "NormalEquations"]
+__all__ = ["ChunkedPipeline", "NormalEquations", "windows_for"]
+
+
+def windows_for(estimator: Any, X: Any) -> Any:
+    """The windows to give ``estimator``: ``X`` itself for a :class:`ChunkedPipeline`
+    (it reads lazy windows a chunk at a time), else an array (lazy windows built)."""
+    if isinstance(estimator, ChunkedPipeline) or not isinstance(X, LazyWindows):
+        return X
+    return np.asarray(X)
 
 
 class NormalEquations:
@@ -139,7 +154,9 @@ class ChunkedPipeline(Pipeline):
 
         Parameters
         ----------
-        X : array-like of shape (n_windows, P + H, n_channels)
+        X : array-like of shape (n_windows, P + H, n_channels), or LazyWindows
+            Built a chunk at a time when lazy (else all at once, when the steps are
+            fitted all at once).
         y : array-like of shape (n_windows, H)
         **params : dict of str -> object
             Fit parameters, as for :meth:`seqpipe.Pipeline.fit` (given any, the
@@ -151,11 +168,16 @@ class ChunkedPipeline(Pipeline):
         """
         self._check_chunk_size()
         steps = self._chunkable_steps()
-        if steps is None or params or y is None or len(X) <= self.chunk_size:
-            return super().fit(X, y, **params)
+        if params or y is None or len(X) <= self.chunk_size or (
+                steps is None and not self._learns_layout_only()):
+            return super().fit(np.asarray(X) if isinstance(X, LazyWindows) else X, y,
+                               **params)
         self._validate_steps()
+        if steps is None:  # the baselines: the first chunk shows all they learn
+            return super().fit(X[:self.chunk_size], np.asarray(y)[:self.chunk_size])
         scaler, middle, final = steps
-        X = validate_X(scaler, X, reset=True, ndims=(3,), allow_nan=True)
+        if not isinstance(X, LazyWindows):
+            X = validate_X(scaler, X, reset=True, ndims=(3,), allow_nan=True)
         y = validate_y(y, len(X))
         scaler.fit(X, y)
         Xt, yt = scaler.resample(X[:self.chunk_size], y[:self.chunk_size])
@@ -177,11 +199,16 @@ class ChunkedPipeline(Pipeline):
         """Predict ``chunk_size`` windows at a time (as :meth:`seqpipe.Pipeline.predict`)."""
         self._check_chunk_size()
         if len(X) <= self.chunk_size:
-            return super().predict(X)
+            return super().predict(np.asarray(X) if isinstance(X, LazyWindows) else X)
         return np.concatenate([super(ChunkedPipeline, self).predict(X[chunk])
                                for chunk in self._chunks(len(X))])
 
     # ------------------------------------------------------------------ chunks
+    def _learns_layout_only(self) -> bool:
+        """Whether every step only learns the windows' layout (the baselines)."""
+        return all(type(step) in (LastValue, SeasonalNaive)
+                   for _, step in self._named() if step != PASSTHROUGH)
+
     def _chunkable_steps(self) -> tuple[WindowScaler, list, Any] | None:
         """``(scaler, middle steps, final step)`` when they can be fitted chunk by chunk."""
         steps = [step for _, step in self._named() if step != PASSTHROUGH]

@@ -31,6 +31,7 @@ from sklearn.utils.validation import check_is_fitted
 from seqpipe.forecasting.calendar import CalendarFeatures
 from seqpipe.forecasting.candidates import default_candidates, user_candidates
 from seqpipe.forecasting.channels import Channels
+from seqpipe.forecasting.chunked import windows_for
 from seqpipe.forecasting.covariates import as_covariates
 from seqpipe.forecasting.dates import future_dates, infer_frequency
 from seqpipe.forecasting.intervals import check_levels, conformal_quantiles, interval_columns
@@ -41,7 +42,7 @@ from seqpipe.forecasting.selection import (
     score_candidates,
     series_scales,
 )
-from seqpipe.forecasting.windows import make_windows
+from seqpipe.forecasting.windows import LazyWindows
 
 __all__ = ["Forecaster"]
 
@@ -208,8 +209,9 @@ class Forecaster(BaseEstimator):
         pool = self._pool()
         self._choose(pool, panel, data, scales)
         self.interval_widths_ = conformal_quantiles(self.residuals_, self.levels_)
-        self.pipeline_ = clone(pool[self.best_candidate_]).fit(
-            *self._windows(data, self._origins(panel), with_targets=True))
+        best = pool[self.best_candidate_]
+        X, y = self._windows(data, self._origins(panel), with_targets=True)
+        self.pipeline_ = clone(best).fit(windows_for(best, X), y)
         if self.series_ is not None:
             self.series_scales_ = pd.Series(scales, index=self.series_, name="scale")
         self._history = np.stack([data[code, end - self.window_past_ + 1:end + 1]
@@ -308,11 +310,17 @@ class Forecaster(BaseEstimator):
     def _windows(self, data: np.ndarray, where: tuple[np.ndarray, np.ndarray], *,
                  with_targets: bool = False) -> Any:
         """The windows of ``data`` (series, time, channel) at ``where``: (series,
-        origins)."""
+        origins), lazy (:func:`windows_for` a model); and their targets."""
         codes, origins = where
-        return make_windows(data, origins, series=codes, window_past=self.window_past_,
-                            horizon=self.horizon, n_known_ahead=self._channels().n_known_ahead,
-                            with_targets=with_targets)
+        windows = LazyWindows(data, origins, series=codes, window_past=self.window_past_,
+                              horizon=self.horizon,
+                              n_known_ahead=self._channels().n_known_ahead)
+        return (windows, windows.targets()) if with_targets else windows
+
+    def _predict_windows(self, windows: LazyWindows) -> np.ndarray:
+        """The fitted model's forecasts of ``windows``, one row per window."""
+        return np.asarray(self.pipeline_.predict(windows_for(self.pipeline_, windows)),
+                          dtype=np.float64).reshape(len(windows), self.horizon)
 
     # ------------------------------------------------------------------ predict
     def predict(self, y: Any = None, *, past_covariates: Any = None,
@@ -408,10 +416,8 @@ class Forecaster(BaseEstimator):
             dates = future_dates(self._index_like(last), self.frequency_, self.horizon)
             windows.append(np.vstack([past_rows, channels.future_rows(dates, covariates, code)]))
             index.append(dates)
-        window = self._windows(np.stack(windows), (np.arange(len(codes)),
-                                                   np.full(len(codes), self.window_past_ - 1)))
-        prediction = np.asarray(self.pipeline_.predict(window), dtype=np.float64).reshape(
-            len(codes), self.horizon)
+        prediction = self._predict_windows(self._windows(
+            np.stack(windows), (np.arange(len(codes)), np.full(len(codes), self.window_past_ - 1))))
         widths = self.widths(levels)
         if self.series_ is not None:
             scales = self.series_scales_.to_numpy()[codes][:, None]
@@ -490,8 +496,8 @@ class Forecaster(BaseEstimator):
                  & (at + self.horizon <= panel.ends[codes]))
         forecasts = np.full((len(codes), self.horizon), np.nan)
         if valid.any():
-            forecasts[valid] = np.asarray(self.pipeline_.predict(self._windows(
-                data, (codes[valid], at[valid]))), dtype=np.float64).reshape(-1, self.horizon)
+            forecasts[valid] = self._predict_windows(self._windows(data, (codes[valid],
+                                                                          at[valid])))
         if self.series_ is None:
             return forecasts
         return forecasts.reshape(panel.n_series, len(origins), self.horizon)

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
+from seqpipe.forecasting.chunked import windows_for
 from seqpipe.forecasting.panel import Panel
 from seqpipe.forecasting.season import detect_season
 
@@ -99,7 +100,8 @@ def score_candidates(pool: dict[str, Any], train: tuple[np.ndarray, np.ndarray],
     X_val, y_val = validation
     for name, candidate in pool.items():
         try:
-            y_pred = np.asarray(clone(candidate).fit(*train).predict(X_val), np.float64)
+            fitted = clone(candidate).fit(windows_for(candidate, train[0]), train[1])
+            y_pred = np.asarray(fitted.predict(windows_for(candidate, X_val)), np.float64)
         except ValueError as error:
             scores[name] = float("nan")
             reasons[name] = " ".join(str(error).split())

@@ -37,9 +37,10 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from seqpipe._validation import check_fitted, validate_X, validate_y
 from seqpipe.base import SampleMixin, StepTags
 
-__all__ = ["WindowScaler", "make_windows"]
+__all__ = ["LazyWindows", "WindowScaler", "make_windows"]
 
 _TINY = 1e-12
+_CHUNK = 1024  # windows read at a time where all are summed
 
 
 def make_windows(data: np.ndarray, origins: np.ndarray, *, window_past: int, horizon: int,
@@ -90,6 +91,82 @@ def make_windows(data: np.ndarray, origins: np.ndarray, *, window_past: int, hor
     X = np.moveaxis(chosen, -1, 1).astype(np.float64, order="C")  # contiguous: faster later
     X[:, window_past:, :data.shape[-1] - n_known_ahead] = np.nan
     return (X, y) if with_targets else X
+
+
+class LazyWindows:
+    """The windows :func:`make_windows` gives, built only when read: ``windows[rows]``
+    builds those rows' windows, ``np.asarray(windows)`` all of them.
+
+    What a :class:`~seqpipe.forecasting.Forecaster` hands a
+    :class:`~seqpipe.forecasting.ChunkedPipeline`, which reads a chunk at a time: the
+    windows of many series never exist all at once (each repeats ``P + H`` rows of
+    the data). :meth:`column` reads one row and channel of every window straight from
+    the data.
+
+    Parameters
+    ----------
+    data, origins, window_past, horizon, n_known_ahead, series
+        As for :func:`make_windows`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> data = np.column_stack([np.arange(6.0), 10 + np.arange(6.0)])
+    >>> windows = LazyWindows(data, np.array([2, 3]), window_past=2, horizon=2,
+    ...                       n_known_ahead=1)
+    >>> windows.shape, windows[1:].tolist()
+    ((2, 4, 2), [[[2.0, 12.0], [3.0, 13.0], [nan, 14.0], [nan, 15.0]]])
+    >>> windows.column(2, 1).tolist(), windows.targets().tolist()
+    ([13.0, 14.0], [[3.0, 4.0], [4.0, 5.0]])
+    """
+
+    ndim = 3
+    dtype = np.dtype(np.float64)
+
+    def __init__(self, data: np.ndarray, origins: np.ndarray, *, window_past: int,
+                 horizon: int, n_known_ahead: int, series: Any = None) -> None:
+        self.data = data
+        self.origins = np.asarray(origins, dtype=np.intp)
+        self.series = None if series is None else np.asarray(series, dtype=np.intp)
+        self.window_past, self.horizon, self.n_known_ahead = window_past, horizon, n_known_ahead
+        self.shape = (len(self.origins), window_past + horizon, data.shape[-1])
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, rows: Any) -> np.ndarray:
+        """The windows of ``rows`` (a slice or an array of positions)."""
+        return make_windows(self.data, self.origins[rows], window_past=self.window_past,
+                            horizon=self.horizon, n_known_ahead=self.n_known_ahead,
+                            series=None if self.series is None else self.series[rows])
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        windows = self[:]
+        return windows if dtype is None else windows.astype(dtype, copy=False)
+
+    def _values(self, steps: np.ndarray, channel: int) -> np.ndarray:
+        """``data`` at each window's time step ``steps`` (one per window), a copy."""
+        if self.data.ndim == 2:
+            return np.array(self.data[steps, channel], dtype=np.float64)
+        return np.array(self.data[self.series, steps, channel], dtype=np.float64)
+
+    def column(self, row: int, channel: int) -> np.ndarray:
+        """``np.asarray(self)[:, row, channel]``, without building the windows."""
+        row, channel = row % self.shape[1], channel % self.shape[2]
+        values = self._values(self.origins - self.window_past + 1 + row, channel)
+        if row >= self.window_past and channel < self.shape[2] - self.n_known_ahead:
+            values[:] = np.nan  # not known at the origin
+        return values
+
+    def targets(self) -> np.ndarray:
+        """The targets of each window, shape (n_windows, horizon)."""
+        return np.column_stack([self._values(self.origins + step, 0)
+                                for step in range(1, self.horizon + 1)])
+
+
+def _column(X: Any, row: int, channel: int) -> np.ndarray:
+    """``X[:, row, channel]`` of windows, lazy or not."""
+    return X.column(row, channel) if isinstance(X, LazyWindows) else X[:, row, channel]
 
 
 def past_length(X: np.ndarray, horizon: int, owner: str) -> int:
@@ -187,14 +264,18 @@ class WindowScaler(SampleMixin, TransformerMixin, BaseEstimator, auto_wrap_outpu
 
         Parameters
         ----------
-        X : array-like of shape (n_windows, P + H, n_channels)
+        X : array-like of shape (n_windows, P + H, n_channels), or LazyWindows (read a
+            chunk at a time)
         y : array-like of shape (n_windows, H)
 
         Returns
         -------
         self : WindowScaler
         """
-        X = validate_X(self, X, reset=True, ndims=(3,), allow_nan=True)
+        lazy = isinstance(X, LazyWindows)  # validated a chunk, read a chunk at a time
+        checked = validate_X(self, X[:_CHUNK] if lazy else X, reset=True, ndims=(3,),
+                             allow_nan=True)
+        X = X if lazy else checked
         if y is None:
             raise ValueError("WindowScaler.fit_resample needs y, the targets of shape "
                              "(n_windows, horizon).")
@@ -205,7 +286,7 @@ class WindowScaler(SampleMixin, TransformerMixin, BaseEstimator, auto_wrap_outpu
         self.horizon_ = y.shape[1]
         past = past_length(X, self.horizon_, "WindowScaler")
         codes = self._codes(X, fitted=False)
-        level = X[:, past - 1, 0]
+        level = _column(X, past - 1, 0)
         scale = _std_by(codes, y - level[:, None])
         mean, std = _channel_statistics(codes, X)
         level_mean, level_std = _mean_std_by(codes, level)
@@ -228,7 +309,7 @@ class WindowScaler(SampleMixin, TransformerMixin, BaseEstimator, auto_wrap_outpu
         """Each window's series code (all 0 without ``per_series``)."""
         if not self.per_series:
             return np.zeros(len(X), dtype=np.intp)
-        codes = X[:, 0, -1]
+        codes = _column(X, 0, -1)
         if not np.all((codes >= 0) & (codes == np.round(codes))):
             raise ValueError("WindowScaler(per_series=True) reads the series' code (0, 1, "
                              "...) in the windows' last channel; it holds other values.")
@@ -310,7 +391,7 @@ def _mean_std_by(codes: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.
     return np.nan_to_num(mean), _positive_array(std)
 
 
-def _channel_statistics(codes: np.ndarray, X: np.ndarray, chunk_size: int = 4096
+def _channel_statistics(codes: np.ndarray, X: Any, chunk_size: int = _CHUNK
                         ) -> tuple[np.ndarray, np.ndarray]:
     """Mean and standard deviation of each channel's finite values over all rows of the
     windows of each code, shape (n_codes, n_channels) (0 and 1 where there are none, or

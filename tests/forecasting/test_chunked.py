@@ -12,13 +12,17 @@ from seqpipe import Pipeline
 from seqpipe.forecasting import (
     ChunkedPipeline,
     Forecaster,
+    LastValue,
+    SeasonalNaive,
     SeriesRidge,
     WindowFeatures,
     WindowLags,
     WindowScaler,
     make_windows,
 )
-from seqpipe.forecasting.chunked import NormalEquations
+from seqpipe.forecasting.candidates import linear_candidate
+from seqpipe.forecasting.chunked import NormalEquations, windows_for
+from seqpipe.forecasting.windows import LazyWindows
 
 
 def panel_windows(n_series=5, n_steps=300, horizon=3, seed=0):
@@ -164,3 +168,91 @@ def test_a_forecaster_of_many_series_chooses_among_chunked_linear_candidates():
     assert all(isinstance(candidate, ChunkedPipeline)
                for candidate in [forecaster.pipeline_])
     assert set(forecaster.candidate_scores_) == {"ridge", "seriesridge"}
+
+
+def _panel_data(n_series=4, n_steps=120, seed=4):
+    rng = np.random.default_rng(seed)
+    return np.stack([np.column_stack([np.cumsum(rng.normal(size=n_steps)) + 5 * code,
+                                      rng.normal(size=n_steps), np.full(n_steps, code)])
+                     for code in range(n_series)])
+
+
+def test_lazy_windows_are_the_windows_make_windows_builds():
+    data = _panel_data()
+    rng = np.random.default_rng(0)
+    origins, series = rng.integers(9, 115, size=50), rng.integers(0, 4, size=50)
+    lazy = LazyWindows(data, origins, series=series, window_past=10, horizon=4,
+                       n_known_ahead=2)
+    X, y = make_windows(data, origins, series=series, window_past=10, horizon=4,
+                        n_known_ahead=2, with_targets=True)
+    assert lazy.shape == X.shape and len(lazy) == len(X)
+    np.testing.assert_array_equal(np.asarray(lazy), X)
+    rows = np.array([3, 0, 49, 7])
+    np.testing.assert_array_equal(lazy[rows], X[rows])
+    np.testing.assert_array_equal(lazy[5:9], X[5:9])
+    np.testing.assert_array_equal(lazy.targets(), y)
+    for row in (0, 9, 10, 13, -1):  # past rows, forecast rows (the target unknown there)
+        for channel in (0, 1, -1):
+            np.testing.assert_array_equal(lazy.column(row, channel), X[:, row, channel])
+
+
+@pytest.mark.parametrize("final", [Ridge(alpha=3.0), SeriesRidge(series_alpha=10.0)],
+                         ids=["ridge", "series-ridge"])
+def test_lazy_windows_are_read_a_chunk_at_a_time_as_their_array_is(final):
+    data = _panel_data(n_series=5, n_steps=300)
+    origins = np.tile(np.arange(20, 297), 5)
+    series = np.repeat(np.arange(5), 277)
+    lazy = LazyWindows(data, origins, series=series, window_past=21, horizon=3,
+                       n_known_ahead=2)
+    y = lazy.targets()
+    chunked = ChunkedPipeline(linear_steps(clone(final), nonlinear=1), chunk_size=97)
+    whole = Pipeline(linear_steps(clone(final), nonlinear=1)).fit(np.asarray(lazy), y)
+    chunked.fit(lazy, y)
+    np.testing.assert_allclose(chunked.predict(lazy), whole.predict(np.asarray(lazy)),
+                               rtol=1e-9, atol=1e-9)
+
+
+def test_baselines_learn_from_the_first_chunk_what_they_learn_from_all():
+    X, y = panel_windows()
+    for baseline in (LastValue(), SeasonalNaive(7)):
+        chunked = ChunkedPipeline([clone(baseline)], chunk_size=50).fit(X, y)
+        assert chunked[0].n_features_in_ == X.shape[2] and chunked[0].horizon_ == 3
+        np.testing.assert_array_equal(chunked.predict(X),
+                                      Pipeline([clone(baseline)]).fit(X, y).predict(X))
+
+
+def test_only_a_chunked_pipeline_gets_lazy_windows():
+    data = _panel_data()
+    lazy = LazyWindows(data, np.arange(9, 100), series=np.zeros(91, dtype=int),
+                       window_past=10, horizon=4, n_known_ahead=2)
+    assert windows_for(ChunkedPipeline([LastValue()]), lazy) is lazy
+    built = windows_for(Pipeline([LastValue()]), lazy)
+    assert isinstance(built, np.ndarray) and built.shape == lazy.shape
+    array = np.asarray(lazy)
+    assert windows_for(Pipeline([LastValue()]), array) is array
+
+
+def test_a_forecaster_of_many_series_never_builds_all_its_windows():
+    import pandas as pd
+
+    rng = np.random.default_rng(5)
+    weekly = np.sin(2 * np.pi * np.arange(800) / 7)[:, None] * np.arange(1, 21)
+    frame = pd.DataFrame(weekly + rng.normal(size=(800, 20)) + np.arange(20) * 10,
+                         index=pd.date_range("2020-01-01", periods=800, freq="D"))
+    chunked = linear_candidate(Ridge(), n_known_ahead=1, per_series=True)  # the code
+    whole = Pipeline(clone(chunked).steps)  # the same steps, fitted all at once
+    peaks = {}
+    for name, candidate in (("chunked", chunked.set_params(chunk_size=256)),
+                            ("whole", whole)):
+        forecaster = Forecaster(7, window_past=30, calendar=None, season=None,
+                                candidates={"ridge": candidate})
+        tracemalloc.start()
+        try:
+            forecaster.fit(frame)
+            peaks[name] = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert isinstance(forecaster.pipeline_, type(candidate))
+    windows = 20 * (800 - 30 - 7 + 1) * 37 * 2 * 8  # (past + horizon) rows, 2 channels
+    assert peaks["whole"] > windows  # built, then scaled, featured, ...
+    assert peaks["chunked"] < 0.25 * peaks["whole"], peaks
