@@ -1,5 +1,5 @@
-"""A linear candidate fitted on its windows chunk by chunk: its memory does not grow
-with the number of windows.
+"""A forecasting candidate fitted on its windows a chunk at a time: its memory does
+not grow with the number of windows.
 
 Fitted all at once, ``WindowScaler -> [WindowLags] -> WindowFeatures -> Ridge`` holds
 each step's output for every window, and each step's temporaries: about four times
@@ -12,11 +12,14 @@ result (up to rounding) holding one chunk of windows at a time:
    gather only the values they are quantiles of, and a Ridge adds each chunk to its
    normal equations (:class:`NormalEquations`), solved once at the end;
 3. a :class:`~seqpipe.forecasting.SeriesRidge` gets its shared Ridge so, then each
-   series' correction on that series' windows, a few series at a time.
+   series' correction on that series' windows, a few series at a time;
+4. any other last step (the GRU, a regressor of your own) is fitted on what it reads
+   of all the windows, filled in a chunk at a time: one array, without the raw and
+   scaled windows beside it.
 
 Predictions are made a chunk at a time too. The baselines (``LastValue``,
 ``SeasonalNaive``), which learn only the windows' layout, are fitted on the first
-chunk. Other pipelines (another regressor, other steps) are fitted as a
+chunk. Other pipelines (other steps before the last) are fitted as a
 :class:`~seqpipe.Pipeline` is, and so is one whose windows fit in a single chunk.
 
 The windows may be :class:`~seqpipe.forecasting.LazyWindows`, built a chunk at
@@ -124,9 +127,10 @@ class ChunkedPipeline(Pipeline):
     Parameters
     ----------
     steps : list of steps or of (name, step) pairs
-        As for :class:`~seqpipe.Pipeline`. Fitted chunk by chunk when they are
-        ``WindowScaler``, any ``WindowLags``, ``WindowFeatures``, then a ``Ridge``
-        (with its defaults but ``alpha``) or a ``SeriesRidge``.
+        As for :class:`~seqpipe.Pipeline`. Fitted a chunk at a time when they are a
+        ``WindowScaler``, any ``WindowLags`` and ``WindowFeatures``, then any last
+        step (summed chunk by chunk into a ``Ridge`` with its defaults but ``alpha``
+        or a ``SeriesRidge`` after ``WindowFeatures``); or only baselines.
     chunk_size : int, default=4096
         Windows per chunk.
 
@@ -167,7 +171,7 @@ class ChunkedPipeline(Pipeline):
         self : ChunkedPipeline
         """
         self._check_chunk_size()
-        steps = self._chunkable_steps()
+        steps = self._chunked_head()
         if params or y is None or len(X) <= self.chunk_size or (
                 steps is None and not self._learns_layout_only()):
             return super().fit(np.asarray(X) if isinstance(X, LazyWindows) else X, y,
@@ -183,15 +187,18 @@ class ChunkedPipeline(Pipeline):
         Xt, yt = scaler.resample(X[:self.chunk_size], y[:self.chunk_size])
         for step in middle:  # they learn the windows' layout: the first chunk shows it
             Xt = step.fit(Xt, yt).transform(Xt)
-        if middle[-1].nonlinear:
+        if middle and type(middle[-1]) is WindowFeatures and middle[-1].nonlinear:
             self._learn_knots(X, y, scaler, middle)
-        if isinstance(final, SeriesRidge):
+        features = bool(middle) and type(middle[-1]) is WindowFeatures
+        if features and type(final) is SeriesRidge:
             self._fit_series_ridge(X, y, final)
-        else:
+        elif features and _plain_ridge(final):
             equations = NormalEquations()
             for Xt, yt in self._transformed(X, y):
                 equations.add(Xt, yt.reshape(len(yt), -1))
             equations.fit_ridge(final)
+        else:  # what it reads, built a chunk at a time: no raw or scaled copy beside it
+            final.fit(*self._transformed_all(X, y))
         self._settle()
         return self
 
@@ -209,20 +216,18 @@ class ChunkedPipeline(Pipeline):
         return all(type(step) in (LastValue, SeasonalNaive)
                    for _, step in self._named() if step != PASSTHROUGH)
 
-    def _chunkable_steps(self) -> tuple[WindowScaler, list, Any] | None:
-        """``(scaler, middle steps, final step)`` when they can be fitted chunk by chunk."""
+    def _chunked_head(self) -> tuple[WindowScaler, list, Any] | None:
+        """``(scaler, middle steps, final step)`` when the steps before the last can
+        be fitted and applied a chunk at a time: a ``WindowScaler``, then
+        ``WindowLags`` and ``WindowFeatures`` (which learn the layout, and knots)."""
         steps = [step for _, step in self._named() if step != PASSTHROUGH]
-        if len(steps) < 3 or type(steps[0]) is not WindowScaler:
+        if len(steps) < 2 or type(steps[0]) is not WindowScaler:
             return None
-        scaler, middle, final = steps[0], steps[1:-1], steps[-1]
-        if type(middle[-1]) is not WindowFeatures or any(
-                type(step) is not WindowLags for step in middle[:-1]):
+        middle = steps[1:-1]
+        if any(type(step) not in (WindowLags, WindowFeatures) for step in middle) or any(
+                type(step) is WindowFeatures for step in middle[:-1]):
             return None
-        if type(final) is Ridge:  # with scikit-learn's defaults but alpha
-            settings, defaults = final.get_params(), Ridge().get_params()
-            settings.pop("alpha"), defaults.pop("alpha")
-            return (scaler, middle, final) if settings == defaults else None
-        return (scaler, middle, final) if type(final) is SeriesRidge else None
+        return steps[0], middle, steps[-1]
 
     def _chunks(self, n_rows: int) -> list[slice]:
         return [slice(start, start + self.chunk_size) for start in range(0, n_rows,
@@ -241,6 +246,16 @@ class ChunkedPipeline(Pipeline):
         """What the final step reads of the windows, a chunk at a time."""
         for chunk in self._chunks(len(X)):
             yield self._through(self._head(), X[chunk], y[chunk])
+
+    def _transformed_all(self, X: Any, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """What the final step reads of all the windows, filled in a chunk at a time."""
+        Xt_all = yt_all = None
+        for chunk, (Xt, yt) in zip(self._chunks(len(X)), self._transformed(X, y)):
+            if Xt_all is None:
+                Xt_all = np.empty((len(X), *Xt.shape[1:]), dtype=Xt.dtype)
+                yt_all = np.empty((len(X), *yt.shape[1:]), dtype=yt.dtype)
+            Xt_all[chunk], yt_all[chunk] = Xt, yt
+        return Xt_all, yt_all
 
     def _learn_knots(self, X: np.ndarray, y: np.ndarray, scaler: WindowScaler,
                      middle: list) -> None:
@@ -281,3 +296,13 @@ class ChunkedPipeline(Pipeline):
         if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 1:
             raise ValueError(f"The 'chunk_size' parameter of ChunkedPipeline must be an int in "
                              f"the range [1, inf). Got {size!r} instead.")
+
+
+def _plain_ridge(model: Any) -> bool:
+    """A ``Ridge`` with scikit-learn's defaults but ``alpha`` (solved from its normal
+    equations)."""
+    if type(model) is not Ridge:
+        return False
+    settings, defaults = model.get_params(), Ridge().get_params()
+    settings.pop("alpha"), defaults.pop("alpha")
+    return settings == defaults

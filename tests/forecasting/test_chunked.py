@@ -5,7 +5,7 @@ import tracemalloc
 
 import numpy as np
 import pytest
-from sklearn.base import clone
+from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.linear_model import Lasso, Ridge
 
 from seqpipe import Pipeline
@@ -15,6 +15,7 @@ from seqpipe.forecasting import (
     LastValue,
     SeasonalNaive,
     SeriesRidge,
+    TargetWindows,
     WindowFeatures,
     WindowLags,
     WindowScaler,
@@ -113,12 +114,38 @@ def test_fitting_holds_a_chunk_of_windows_not_all_of_them():
         assert chunked < 0.25 * whole, (type(final).__name__, chunked / whole)
 
 
-def test_other_steps_or_regressors_are_fitted_all_at_once():
+def test_other_last_steps_are_fitted_on_what_they_read_of_all_the_windows():
     X, y = panel_windows()
     for final in (Lasso(alpha=0.01), Ridge(fit_intercept=False)):
         chunked = ChunkedPipeline(linear_steps(clone(final)), chunk_size=50).fit(X, y)
         whole = Pipeline(linear_steps(clone(final))).fit(X, y)
+        np.testing.assert_array_equal(chunked[-1].coef_, whole[-1].coef_)
         np.testing.assert_allclose(chunked.predict(X), whole.predict(X), rtol=1e-12)
+    # a model that reads the scaled windows themselves, as the GRU does
+    steps = [WindowScaler(per_series=True), WindowLags((7,), 10), _RecordsWhatItReads()]
+    chunked = ChunkedPipeline(steps, chunk_size=50).fit(X, y)
+    whole = Pipeline([clone(step) for step in steps]).fit(X, y)
+    np.testing.assert_array_equal(chunked[-1].X_, whole[-1].X_)
+    np.testing.assert_array_equal(chunked[-1].y_, whole[-1].y_)
+
+
+class _RecordsWhatItReads(RegressorMixin, BaseEstimator):
+    def fit(self, X, y):
+        self.X_, self.y_ = X, y
+        return self
+
+    def predict(self, X):
+        return X[:, -1, :3]
+
+
+def test_other_steps_before_the_last_get_all_the_windows_built():
+    data = _panel_data(n_series=3, n_steps=200)
+    lazy = LazyWindows(data, np.tile(np.arange(20, 197), 3), series=np.repeat(range(3), 177),
+                       window_past=21, horizon=3, n_known_ahead=2)
+    steps = [WindowScaler(per_series=True), TargetWindows(), _RecordsWhatItReads()]
+    chunked = ChunkedPipeline(steps, chunk_size=50).fit(lazy, lazy.targets())
+    whole = Pipeline([clone(step) for step in steps]).fit(np.asarray(lazy), lazy.targets())
+    np.testing.assert_array_equal(chunked[-1].X_, whole[-1].X_)
 
 
 def test_predictions_of_many_chunks_are_those_of_one():
