@@ -277,7 +277,7 @@ class WindowScaler(SampleMixin, TransformerMixin, BaseEstimator, auto_wrap_outpu
                              allow_nan=True)
         X = X if lazy else checked
         if y is None:
-            raise ValueError("WindowScaler.fit_resample needs y, the targets of shape "
+            raise ValueError("WindowScaler needs y, the targets of shape "
                              "(n_windows, horizon).")
         y = validate_y(y, len(X))
         if y.ndim != 2:

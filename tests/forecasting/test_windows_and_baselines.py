@@ -115,7 +115,7 @@ def test_scaler_of_constant_windows_keeps_unit_scales():
 def test_window_steps_name_what_is_wrong():
     X = np.zeros((3, 4, 2))
     with pytest.raises(ValueError, match=re.escape(
-            "WindowScaler.fit_resample needs y, the targets of shape (n_windows, horizon).")):
+            "WindowScaler needs y, the targets of shape (n_windows, horizon).")):
         WindowScaler().fit_resample(X)
     with pytest.raises(ValueError, match=re.escape(
             "WindowScaler expects y of shape (n_windows, horizon); got (3, 2, 1).")):
