@@ -61,6 +61,16 @@ _PERSISTENCE_TESTS = [
     # 30 s of fresh processes importing Keras, which run the unmutated seqpipe
     "-k", "not keras_process and not import_neither"]
 
+# the tests of a Forecaster's fit and predict, one series and many (panel.py,
+# selection.py, channels.py), less 17 s of Keras training per mutant (the "auto"
+# candidates' GRU and a chosen GRU saved and reloaded; the same paths run with linear
+# candidates in test_many_series.py's save and load)
+_FORECASTER_TESTS = [
+    "tests/forecasting/test_forecaster.py", "tests/forecasting/test_many_series.py",
+    "--deselect", "tests/forecasting/test_forecaster.py::test_save_and_load_predict_bitwise",
+    "--deselect",
+    "tests/forecasting/test_forecaster.py::test_the_chosen_gru_predicts_bitwise_after_reload"]
+
 # module -> its own test files (the module's doctests run too), or other pytest arguments
 MODULES: dict[str, list[str]] = {
     "seqpipe/_time_split.py": ["tests/steps/test_validation_split.py",
@@ -101,8 +111,9 @@ MODULES: dict[str, list[str]] = {
                                           "tests/forecasting/test_calendar_and_dates.py",
                                           "tests/forecasting/test_many_series.py"],
     # the season, the past read, the series' scales, the candidates' scores
-    "seqpipe/forecasting/selection.py": ["tests/forecasting/test_forecaster.py",
-                                         "tests/forecasting/test_many_series.py"],
+    "seqpipe/forecasting/selection.py": _FORECASTER_TESTS,
+    # what a fitted forecaster puts in each row: target, covariates, calendar, code
+    "seqpipe/forecasting/channels.py": _FORECASTER_TESTS,
     "seqpipe/forecasting/windows.py": ["tests/forecasting/test_windows_and_baselines.py",
                                        "tests/forecasting/test_window_lags_and_knots.py",
                                        "tests/forecasting/test_many_series.py",
@@ -112,12 +123,13 @@ MODULES: dict[str, list[str]] = {
         "tests/forecasting/test_window_lags_and_knots.py",
         "tests/forecasting/test_series_ridge.py"],
     "seqpipe/forecasting/series_ridge.py": ["tests/forecasting/test_series_ridge.py"],
-    "seqpipe/forecasting/panel.py": ["tests/forecasting/test_many_series.py",
-                                     "tests/forecasting/test_forecaster.py"],
+    "seqpipe/forecasting/panel.py": _FORECASTER_TESTS,
     "seqpipe/forecasting/backtest.py": [
         "tests/forecasting/test_backtest.py", "tests/forecasting/test_many_series.py",
-        # 25 s of loky processes and a Dask cluster, which run the unmutated seqpipe
-        "-k", "not dask"],
+        # 25 s of loky processes and a Dask cluster of processes, which run the unmutated
+        # seqpipe (the backends' paths run in threads and an in-process Dask cluster)
+        "--deselect", "tests/forecasting/test_backtest.py::test_refits_run_in_parallel_"
+        "processes_and_on_a_dask_cluster"],
     "seqpipe/forecasting/intervals.py": ["tests/forecasting/test_intervals.py"],
 }
 

@@ -234,7 +234,9 @@ def test_backtest_reports_per_series_and_averages_mase_over_series(panel):
     assert overall["mase"] == pytest.approx(by_hand)
     assert overall["mase"] < overall["seasonal_naive_mase"]
     assert per_series["mase"].mean() == pytest.approx(by_hand)
-    with pytest.raises(ValueError, match="needs the backtest of many series"):
+    with pytest.raises(ValueError, match="^" + re.escape(
+            "summary(per_series=True) needs the backtest of many series (a frame with a "
+            "'series' column).")):
         summary(frame.drop(columns="series"), per_series=True)
 
 
