@@ -123,7 +123,11 @@ MODULES: dict[str, list[str]] = {
         "tests/forecasting/test_window_lags_and_knots.py",
         "tests/forecasting/test_series_ridge.py"],
     "seqpipe/forecasting/series_ridge.py": ["tests/forecasting/test_series_ridge.py"],
-    "seqpipe/forecasting/panel.py": _FORECASTER_TESTS,
+    # and backtest's reading of panels (its labels, spans, covariates per series)
+    "seqpipe/forecasting/panel.py": [
+        *_FORECASTER_TESTS, "tests/forecasting/test_backtest.py", "--deselect",
+        "tests/forecasting/test_backtest.py::test_refits_run_in_parallel_processes_and_on_a_"
+        "dask_cluster"],
     "seqpipe/forecasting/backtest.py": [
         "tests/forecasting/test_backtest.py", "tests/forecasting/test_many_series.py",
         # 25 s of loky processes and a Dask cluster of processes, which run the unmutated

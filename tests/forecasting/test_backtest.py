@@ -323,6 +323,8 @@ def test_covariates_per_series_in_a_backtest_of_many_series():
             "past_covariates is a dict by series, so it needs one entry per series of y: "
             "missing ['b'].")):
         backtest(model, y, past_covariates={"a": drivers["a"]}, start=0.9)
+    with pytest.raises(ValueError, match=re.escape("per series of y: unknown ['c'].")):
+        backtest(model, y, past_covariates={**drivers, "c": drivers["a"]}, start=0.9)
 
 def test_refits_run_in_the_threads_of_the_backend_asked_for(y):
     threads = []

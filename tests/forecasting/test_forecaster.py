@@ -245,3 +245,16 @@ def test_seasonal_series_beats_the_seasonal_naive_forecast():
     forecaster = Forecaster(6, candidates=RIDGES + [SeasonalNaive(24)]).fit(y)
     scores = forecaster.candidate_scores_
     assert scores["ridge"] < 0.7 * scores["seasonalnaive"]
+
+
+def test_predict_many_gives_each_history_its_own_future_covariates():
+    y, driver = driven_by_future_covariate()
+    forecaster = Forecaster(2, candidates=RIDGES, calendar=False).fit(
+        y.iloc[:500], future_covariates=driver.iloc[:500])
+    ends, futures = (450, 480), [driver.iloc[:452], driver.iloc[:482]]
+    together = forecaster.predict_many([y.iloc[:end] for end in ends],
+                                       future_covariates=futures)
+    for end, future, batched in zip(ends, futures, together):
+        alone = forecaster.predict(y.iloc[:end], future_covariates=future)
+        pd.testing.assert_frame_equal(batched, alone, check_exact=False, rtol=1e-12,
+                                      check_freq=False)

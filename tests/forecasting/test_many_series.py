@@ -23,6 +23,7 @@ from seqpipe.forecasting import (
     summary,
 )
 from seqpipe.forecasting.candidates import default_candidates
+from seqpipe.forecasting.panel import as_panel
 
 LINEAR = [Ridge(alpha=1.0), SeasonalNaive(7), LastValue()]
 
@@ -363,3 +364,97 @@ def test_changing_every_series_after_an_origin_leaves_its_forecasts_bitwise_unch
     np.testing.assert_array_equal(fitted.predict_origins(changed, [origin]), before)
     later = fitted.predict_origins(changed, [origin + 3])
     assert not np.allclose(later, fitted.predict_origins(panel, [origin + 3]))
+
+
+# ---------------------------------------------------------------- panels, read exactly
+def test_one_series_is_a_panel_of_one_row_from_its_first_to_its_last_step():
+    panel = as_panel(pd.Series([1.0, 2.0, 3.0], index=pd.date_range("2024-01-01", periods=3)))
+    assert panel.names is None and panel.values.tolist() == [[1.0, 2.0, 3.0]]
+    assert panel.starts.tolist() == [0] and panel.ends.tolist() == [2]
+    with pytest.raises(ValueError, match="^sales must be indexed by dates"):
+        as_panel(pd.Series([1.0, 2.0], index=["a", "b"]), name="sales")
+    with pytest.raises(ValueError, match="^sales must be indexed by dates"):
+        as_panel(pd.DataFrame({"a": [1.0, 2.0]}, index=["a", "b"]), name="sales")
+
+
+def test_nullable_integer_columns_are_read_as_floats():
+    wide = pd.DataFrame({"a": pd.array([None, 1, 2, 3], dtype="Int64"),
+                         "b": pd.array([4, 5, 6, 7], dtype="Int64")})
+    panel = as_panel(wide)
+    assert panel.values.dtype == np.float64
+    assert np.isnan(panel.values[0, 0]) and panel.values[1].tolist() == [4.0, 5.0, 6.0, 7.0]
+    assert panel.starts.tolist() == [1, 0] and panel.ends.tolist() == [3, 3]
+
+
+def test_a_gap_just_before_a_series_last_value_is_an_error():
+    wide = pd.DataFrame({"a": [1.0, 2.0, np.nan, 4.0], "b": [1.0, 2.0, 3.0, 4.0]},
+                        index=pd.date_range("2024-01-01", periods=4))
+    with pytest.raises(ValueError, match=re.escape(
+            "y: series 'a' has 1 missing or infinite value(s) inside its span, the first at "
+            "2024-01-03 00:00:00")):
+        as_panel(wide)
+
+
+def test_from_long_keeps_integer_time_steps_and_names_empty_keys():
+    long = pd.DataFrame({"id": ["a", "a", "b"], "t": [2, 1, 1], "v": [2.0, 1.0, 5.0]})
+    wide = from_long(long, "id", "t", "v")
+    assert wide.index.tolist() == [1, 2] and pd.api.types.is_integer_dtype(wide.index)
+    dated = pd.DataFrame({"id": ["a", "a", "b"], "t": ["2024-01-01", None, "2024-01-01"],
+                          "v": 1.0})
+    with pytest.raises(ValueError, match=re.escape(
+            "from_long: the time column 't' is empty: rows [1].")):
+        from_long(dated, "id", "t", "v")
+    with pytest.raises(ValueError, match=re.escape(
+            "from_long: the id column 'id' is empty: rows [2].")):
+        from_long(long.assign(id=["a", "a", None]), "id", "t", "v")
+
+
+def test_from_long_lists_five_rows_and_counts_the_others():
+    for n_bad, rows in ((5, "rows [0, 1, 2, 3, 4]."), (6, "rows [0, 1, 2, 3, 4] (and 1 more).")):
+        long = pd.DataFrame({"id": ["a"] * n_bad, "t": ["2024-01-01"] * n_bad, "v": 1.0})
+        with pytest.raises(ValueError, match=re.escape(
+                f"these rows repeat a (id, t) pair: {rows}") + "$"):
+            from_long(long, "id", "t", "v")
+
+
+def test_covariates_per_series_are_named_exactly_when_they_do_not_match(panel):
+    two = panel.iloc[:, :2]
+    given = {name: pd.DataFrame({"a": 0.0}, index=panel.index) for name in two.columns}
+    forecaster = Forecaster(7, candidates=LINEAR)
+    start = "past_covariates is a dict by series, so it needs one entry per series of y: "
+    for covariates, problem in (
+            ({"series-0": given["series-0"]}, "missing ['series-1']."),
+            ({**given, "other": given["series-0"]}, "unknown ['other']."),
+            ({"series-0": given["series-0"], "other": given["series-0"]},
+             "missing ['series-1']; unknown ['other'].")):
+        with pytest.raises(ValueError, match="^" + re.escape(start + problem) + "$"):
+            forecaster.fit(two, past_covariates=covariates)
+
+
+def test_covariates_per_series_may_be_series_and_cover_more_series_at_predict(panel):
+    three = panel.iloc[:, :3]
+    rng = np.random.default_rng(0)
+    drivers = {name: pd.Series(rng.normal(size=len(panel)), index=panel.index, name="d")
+               for name in three.columns}
+    forecaster = Forecaster(2, candidates=[Ridge(alpha=1.0)], calendar=False).fit(
+        three.iloc[:600], future_covariates={k: v.iloc[:600] for k, v in drivers.items()})
+    assert forecaster.future_covariates_ == ["d"]
+    forecast = forecaster.predict(three[["series-2"]].iloc[:620],
+                                  future_covariates=drivers)  # entries of other series too
+    assert forecast.index.get_level_values("series").unique().tolist() == ["series-2"]
+    assert np.isfinite(forecast["prediction"]).all()
+
+
+def test_a_new_history_is_read_over_each_series_own_span(panel, fitted):
+    history = panel[["series-0", "series-1"]].iloc[:500].copy()
+    history.iloc[-10:, 1] = np.nan  # series-1 ends 10 days early
+    forecast = fitted.predict(history)
+    ended = forecast.loc["series-1"]
+    assert ended.index[0] == panel.index[489] + pd.Timedelta("1D")
+    pd.testing.assert_frame_equal(ended, fitted.predict(panel[["series-1"]].iloc[:490])
+                                  .loc["series-1"], check_freq=False)
+    history.iloc[:485, 1] = np.nan  # 5 time steps left, fewer than the 42 it reads
+    assert fitted.window_past_ == 42
+    with pytest.raises(ValueError, match=re.escape(
+            "y's series 'series-1' has 5 time step(s); the forecaster reads the last 42.")):
+        fitted.predict(history)
