@@ -258,3 +258,16 @@ def test_predict_many_gives_each_history_its_own_future_covariates():
         alone = forecaster.predict(y.iloc[:end], future_covariates=future)
         pd.testing.assert_frame_equal(batched, alone, check_exact=False, rtol=1e-12,
                                       check_freq=False)
+
+
+def test_future_covariates_at_predict_are_checked_and_named():
+    y, driver = driven_by_future_covariate()
+    forecaster = Forecaster(2, candidates=RIDGES, calendar=False).fit(
+        y.iloc[:500], future_covariates=driver.iloc[:500])
+    with pytest.raises(ValueError, match="^" + re.escape(
+            "future_covariates must hold numbers; column(s) ['kind'] do not")):
+        forecaster.predict(future_covariates=driver.iloc[500:502].assign(kind="x"))
+    without = Forecaster(2, candidates=RIDGES, calendar=False).fit(y.iloc[:500])
+    with pytest.raises(ValueError, match="^" + re.escape(
+            "future_covariates given, but the forecaster was fitted without them.") + "$"):
+        without.predict(future_covariates=driver.iloc[500:502])

@@ -458,3 +458,30 @@ def test_a_new_history_is_read_over_each_series_own_span(panel, fitted):
     with pytest.raises(ValueError, match=re.escape(
             "y's series 'series-1' has 5 time step(s); the forecaster reads the last 42.")):
         fitted.predict(history)
+
+
+def test_the_forecast_rows_carry_each_series_code(panel):
+    class LastRowCode(LastValue):
+        """Forecasts the series' code its window's last row holds."""
+
+        def predict(self, X):
+            return np.repeat(np.asarray(X)[:, -1:, -1], self.horizon_, axis=1)
+
+    forecaster = Forecaster(3, candidates=[Pipeline([LastRowCode()])], calendar=False,
+                            window_past=10).fit(panel)
+    forecast = forecaster.predict()
+    for code, name in enumerate(panel.columns):
+        assert forecast.loc[name, "prediction"].tolist() == [code] * 3
+
+
+def test_covariates_per_series_need_only_cover_each_series_span(panel):
+    spans = panel.iloc[:, :3].copy()
+    spans.iloc[:100, 1] = np.nan  # series-1 starts late and ends early
+    spans.iloc[-20:, 1] = np.nan
+    rng = np.random.default_rng(0)
+    past = {name: pd.DataFrame({"p": rng.normal(size=len(column.dropna()))},
+                               index=column.dropna().index)
+            for name, column in spans.items()}
+    forecaster = Forecaster(2, candidates=[Ridge(alpha=1.0)], calendar=False).fit(
+        spans, past_covariates=past)
+    assert forecaster.past_covariates_ == ["p"]
