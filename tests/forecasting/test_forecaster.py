@@ -271,3 +271,20 @@ def test_future_covariates_at_predict_are_checked_and_named():
     with pytest.raises(ValueError, match="^" + re.escape(
             "future_covariates given, but the forecaster was fitted without them.") + "$"):
         without.predict(future_covariates=driver.iloc[500:502])
+
+
+def test_a_candidate_that_cannot_fit_does_not_stop_the_others_being_scored(series):
+    forecaster = Forecaster(2, window_past=10, candidates=[SeasonalNaive(30), Ridge()])
+    forecaster.fit(series)
+    assert np.isnan(forecaster.candidate_scores_["seasonalnaive"])
+    assert np.isfinite(forecaster.candidate_scores_["ridge"])
+
+
+def test_flat_forecasts_of_one_step_are_scored_as_columns(series):
+    class FlatLastValue(LastValue):
+        def predict(self, X):
+            return super().predict(X)[:, 0]
+
+    forecaster = Forecaster(1, window_past=10, calendar=False, candidates={
+        "last": Pipeline([LastValue()]), "flat": Pipeline([FlatLastValue()])}).fit(series)
+    assert forecaster.candidate_scores_["flat"] == forecaster.candidate_scores_["last"]

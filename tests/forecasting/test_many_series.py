@@ -24,6 +24,13 @@ from seqpipe.forecasting import (
 )
 from seqpipe.forecasting.candidates import default_candidates
 from seqpipe.forecasting.panel import as_panel
+from seqpipe.forecasting.selection import (
+    auto_window_past,
+    resolve_season,
+    resolve_window_past,
+    series_scales,
+    training_lengths,
+)
 
 LINEAR = [Ridge(alpha=1.0), SeasonalNaive(7), LastValue()]
 
@@ -485,3 +492,81 @@ def test_covariates_per_series_need_only_cover_each_series_span(panel):
     forecaster = Forecaster(2, candidates=[Ridge(alpha=1.0)], calendar=False).fit(
         spans, past_covariates=past)
     assert forecaster.past_covariates_ == ["p"]
+
+
+# ---------------------------------------------------------------- what fit decides first
+def spans(n, **columns):
+    """A panel of ``n`` time steps: each column's values from its start (NaN around)."""
+    data = {}
+    for name, (start, values) in columns.items():
+        column = np.full(n, np.nan)
+        column[start:start + len(values)] = values
+        data[name] = column
+    return as_panel(pd.DataFrame(data))
+
+
+def test_training_lengths_count_each_series_steps_before_the_held_out_part():
+    panel = spans(10, a=(0, np.arange(10.0)), b=(0, np.arange(6.0)), c=(9, [1.0]))
+    assert training_lengths(panel, 8).tolist() == [8, 6, 0]
+
+
+def test_series_scales_are_read_on_each_series_training_part():
+    panel = spans(12, a=(0, [0, 1, 2, 3, 4, 5, 6, 7, 17, 27, 37, 47]),
+                  b=(6, [0, 3, 100, 200, 300, 400]),  # two training steps: one change
+                  c=(9, [1, 5]),  # only in the held-out part, ending before its end
+                  d=(0, np.full(12, 2.0)),  # constant: no scale, so 1
+                  e=(0, np.tile([0, 0.5], 6)))
+    assert series_scales(panel, 8).tolist() == [1.0, 3.0, 4.0, 1.0, 0.5]
+    assert series_scales(as_panel(pd.Series(np.arange(5.0))), 4).tolist() == [1.0]
+
+
+def test_the_auto_window_reads_two_seasons_at_least_30_at_most_a_third_of_training():
+    assert auto_window_past(100, 10, None) == 30
+    assert auto_window_past(200, 4, 24) == 48
+    assert auto_window_past(65, 4, 24) == 20  # (65 - 4) // 3
+    assert auto_window_past(4, 1, None) == 1
+    one = as_panel(pd.Series(np.arange(300.0)))
+    assert resolve_window_past("auto", one, horizon=4, season=24, n_train=200) == 48
+
+
+def test_one_series_needs_ten_training_windows():
+    one = as_panel(pd.Series(np.arange(20.0)))
+    assert resolve_window_past(5, one, horizon=1, season=None, n_train=15) == 5
+    with pytest.raises(ValueError, match="^" + re.escape(
+            "Forecaster: the series is too short: 14 time steps before the held-out 6 leave "
+            "fewer than 10 training windows of 5 past and 1 future steps.") + "$"):
+        resolve_window_past(5, one, horizon=1, season=None, n_train=14)
+
+
+def test_many_series_need_ten_training_windows_together():
+    late = (22, np.arange(8.0))  # starts in the held-out part (from 20): no window there
+    enough = spans(30, a=(5, np.arange(25.0)), b=late)  # a: 10 windows before 20
+    assert resolve_window_past(5, enough, horizon=1, season=None, n_train=20) == 5
+    fewer = spans(30, a=(6, np.arange(24.0)), b=late)
+    with pytest.raises(ValueError, match="^" + re.escape(
+            f"Forecaster: the series are too short: before the held-out part (from "
+            f"{fewer.index[20]}) they hold fewer than 10 training windows of 5 past and 1 "
+            f"future steps.") + "$"):
+        resolve_window_past(5, fewer, horizon=1, season=None, n_train=20)
+
+
+def test_series_too_short_for_one_window_are_named_five_at_most():
+    full = (0, np.arange(40.0))
+    assert resolve_window_past(5, spans(40, a=full, s=(0, np.arange(6.0))), horizon=1,
+                               season=None, n_train=30) == 5  # 6 steps: one window
+    for count, more in ((5, ""), (6, " ...")):
+        short = {f"s{i}": (0, np.arange(5.0)) for i in range(count)}
+        with pytest.raises(ValueError, match="^" + re.escape(
+                f"Forecaster: the series ['s0', 's1', 's2', 's3', 's4']{more} are too short: "
+                f"a series needs 6 time steps (window_past 5 + horizon 1) for one window.")):
+            resolve_window_past(5, spans(40, a=full, **short), horizon=1, season=None,
+                                n_train=30)
+
+
+def test_the_season_is_found_on_the_whole_training_part():
+    rng = np.random.default_rng(0)
+    t = np.arange(400)
+    values = np.sin(2 * np.pi * t / 12) + 0.05 * rng.normal(size=400)
+    values[:60] = 0.05 * rng.normal(size=60)  # no cycle in its first 60 steps
+    assert resolve_season("auto", as_panel(pd.Series(values)), 340) == 12
+    assert resolve_season(7, as_panel(pd.Series(values)), 340) == 7
