@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import Ridge
 
 from conftest import seasonal_series
@@ -288,3 +289,102 @@ def test_flat_forecasts_of_one_step_are_scored_as_columns(series):
     forecaster = Forecaster(1, window_past=10, calendar=False, candidates={
         "last": Pipeline([LastValue()]), "flat": Pipeline([FlatLastValue()])}).fit(series)
     assert forecaster.candidate_scores_["flat"] == forecaster.candidate_scores_["last"]
+
+
+# ---------------------------------------------------------------- predict's edges
+def test_a_forecaster_whose_fit_failed_is_not_fitted(series):
+    forecaster = Forecaster(3, window_past=14, candidates=RIDGES)
+    with pytest.raises(ValueError, match="too short"):
+        forecaster.fit(series.iloc[:25])  # some attributes are set before it is refused
+    for call in (forecaster.predict, lambda: forecaster.predict_many([series]),
+                 lambda: forecaster.predict_origins(series, [100]),
+                 lambda: forecaster.widths((80,))):
+        with pytest.raises(NotFittedError):
+            call()
+
+
+def test_predict_origins_takes_positions_from_a_full_window_to_the_last_horizon(series):
+    forecaster = Forecaster(3, window_past=14, candidates=RIDGES, calendar=False).fit(series)
+    edges = forecaster.predict_origins(series, [13, 396])  # 400 steps
+    assert edges.shape == (2, 3) and np.isfinite(edges).all()
+    message = ("origins must be positions in y (of 400 time steps) from 13 (window_past_ - 1) "
+               "to 396 (the last with a horizon of rows after it).")
+    for origins in ([12], [397], [13, 397], [13.0], [[13]]):
+        with pytest.raises(ValueError, match="^" + re.escape(message) + "$"):
+            forecaster.predict_origins(series, origins)
+
+
+def test_the_forecast_index_is_named_after_the_series_index(series):
+    forecaster = Forecaster(2, window_past=14, candidates=RIDGES, calendar=False)
+    assert forecaster.fit(series.rename_axis(None)).predict().index.name == "date"
+    assert forecaster.fit(series.rename_axis("day")).predict().index.name == "day"
+    assert forecaster.fit(series.reset_index(drop=True)).predict().index.name == "step"
+
+
+def test_levels_at_predict_are_checked_and_named(series):
+    forecaster = Forecaster(2, window_past=14, candidates=RIDGES, levels=(80,)).fit(series)
+    with pytest.raises(ValueError, match="^" + re.escape(
+            "The 'levels' parameter of predict must be a sequence of distinct coverages")):
+        forecaster.widths((150,))
+
+
+def test_covariates_given_to_predict_are_named_in_their_errors():
+    y, driver = driven_by_future_covariate()
+    forecaster = Forecaster(2, candidates=RIDGES, calendar=False).fit(
+        y.iloc[:500], future_covariates=driver.iloc[:500])
+    with pytest.raises(ValueError, match="^" + re.escape(
+            "future_covariates is a dict (covariates per series), but y is one series")):
+        forecaster.predict(future_covariates={"y": driver.iloc[500:502]})
+    for name in ("past_covariates", "future_covariates"):
+        with pytest.raises(ValueError, match="^" + re.escape(
+                f"{name} must hold numbers; column(s) ['kind'] do not")):
+            forecaster.predict_origins(y, [300], **{name: driver.assign(kind="x")})
+
+
+def test_predict_many_reads_each_history_with_its_past_covariates():
+    y, driver = driven_by_future_covariate()
+    past = driver.rename(columns={"driver": "lagged"}).shift(1).fillna(0.0)
+    forecaster = Forecaster(2, candidates=RIDGES, calendar=False).fit(
+        y.iloc[:500], past_covariates=past.iloc[:500], future_covariates=driver.iloc[:500])
+    ends = (450, 480)
+    together = forecaster.predict_many(
+        [y.iloc[:end] for end in ends], past_covariates=[past.iloc[:end] for end in ends],
+        future_covariates=[driver.iloc[:end + 2] for end in ends])
+    for end, batched in zip(ends, together):
+        alone = forecaster.predict(y.iloc[:end], past_covariates=past.iloc[:end],
+                                   future_covariates=driver.iloc[:end + 2])
+        pd.testing.assert_frame_equal(batched, alone, check_exact=False, rtol=1e-12,
+                                      check_freq=False)
+    with pytest.raises(ValueError, match="^" + re.escape(
+            "past_covariates must give one entry per history (2); got 1.")):
+        forecaster.predict_many([y.iloc[:450], y.iloc[:480]], past_covariates=[past])
+
+
+def test_a_new_history_is_checked_before_it_is_read(series):
+    forecaster = Forecaster(2, window_past=14, candidates=RIDGES, calendar=False).fit(series)
+    assert len(forecaster.predict(series.iloc[:14])) == 2  # exactly the past it reads
+    with pytest.raises(ValueError, match="^" + re.escape(
+            "y has 5 time step(s); the forecaster reads the last 14.") + "$"):
+        forecaster.predict(series.iloc[:5])
+    with pytest.raises(ValueError, match="^" + re.escape(
+            "y must be indexed as the series seen in fit was (dates or integer time "
+            "steps).") + "$"):
+        forecaster.predict(series.reset_index(drop=True))
+    with pytest.raises(ValueError, match="^" + re.escape(
+            "y must be given as in fit: one series.") + "$"):
+        forecaster.predict(pd.DataFrame({"a": series, "b": series}))
+
+
+def test_past_covariates_at_predict_come_with_a_history_and_are_named():
+    y, driver = driven_by_future_covariate()
+    forecaster = Forecaster(2, candidates=RIDGES, calendar=False).fit(
+        y.iloc[:500], past_covariates=driver.iloc[:500])
+    with pytest.raises(ValueError, match="^" + re.escape(
+            "past_covariates are only read with a new history y: the history seen in fit "
+            "holds its own.") + "$"):
+        forecaster.predict(past_covariates=driver)
+    for name in ("past_covariates", "future_covariates"):
+        with pytest.raises(ValueError, match="^" + re.escape(
+                f"{name} must hold numbers; column(s) ['kind'] do not")):
+            forecaster.predict(y.iloc[:450], **{"past_covariates": driver.iloc[:450],
+                                                 name: driver.assign(kind="x")})

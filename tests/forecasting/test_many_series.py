@@ -570,3 +570,52 @@ def test_the_season_is_found_on_the_whole_training_part():
     values[:60] = 0.05 * rng.normal(size=60)  # no cycle in its first 60 steps
     assert resolve_season("auto", as_panel(pd.Series(values)), 340) == 12
     assert resolve_season(7, as_panel(pd.Series(values)), 340) == 7
+
+
+def test_predict_origins_forecasts_a_series_only_where_it_has_a_window(panel):
+    forecaster = Forecaster(3, window_past=10, candidates=LINEAR, calendar=False).fit(panel)
+    spans = panel.copy()
+    spans.iloc[:400, 1] = np.nan  # series-1 from 400: a window of 10 ends at 409 first
+    spans.iloc[601:, 2] = np.nan  # series-2 to 600: the last origin with 3 after it, 597
+    forecasts = forecaster.predict_origins(spans, [408, 409, 597, 598])
+    assert np.isnan(forecasts[1, 0]).all() and np.isfinite(forecasts[1, 1:]).all()
+    assert np.isfinite(forecasts[2, :3]).all() and np.isnan(forecasts[2, 3]).all()
+    assert np.isfinite(np.delete(forecasts, [1, 2], axis=0)).all()
+
+
+def test_series_missing_or_unknown_at_predict_are_named_five_at_most(panel, fitted):
+    others = panel.set_axis([f"x{i}" for i in range(6)], axis=1)
+    with pytest.raises(ValueError, match="^" + re.escape(
+            "y lacks the fitted series ['series-0', 'series-1', 'series-2', 'series-3', "
+            "'series-4'].") + "$"):
+        fitted.predict_origins(others, [600])
+    with pytest.raises(ValueError, match="^" + re.escape(
+            "y holds series the forecaster was not fitted on: ['x0', 'x1', 'x2', 'x3', "
+            "'x4'] (it knows 6, e.g. ['series-0', 'series-1', 'series-2']).") + "$"):
+        fitted.predict(others)
+
+
+def test_predict_many_ignores_future_covariates_of_other_series():
+    rng = np.random.default_rng(1)
+    dates = pd.date_range("2022-01-01", periods=300, freq="D")
+    drivers = {name: pd.DataFrame({"d": rng.normal(size=300)}, index=dates)
+               for name in ("a", "b")}
+    y = pd.DataFrame({name: 3 * drivers[name]["d"] for name in drivers})
+    forecaster = Forecaster(2, candidates=[Ridge(alpha=0.01)], calendar=False).fit(
+        y.iloc[:250], future_covariates={k: v.iloc[:250] for k, v in drivers.items()})
+    [forecast] = forecaster.predict_many([y[["a"]].iloc[:260]], future_covariates=[drivers])
+    np.testing.assert_allclose(forecast["prediction"], 3 * drivers["a"]["d"].iloc[260:262],
+                               atol=0.1)
+
+
+def test_a_history_of_some_series_may_bring_past_covariates_of_all():
+    rng = np.random.default_rng(2)
+    dates = pd.date_range("2022-01-01", periods=300, freq="D")
+    drivers = {name: pd.DataFrame({"d": rng.normal(size=300)}, index=dates)
+               for name in ("a", "b")}
+    y = pd.DataFrame({name: 3 * drivers[name]["d"].shift(1).fillna(0.0) for name in drivers})
+    forecaster = Forecaster(1, candidates=[Ridge(alpha=0.01)], calendar=False).fit(
+        y.iloc[:250], past_covariates={k: v.iloc[:250] for k, v in drivers.items()})
+    forecast = forecaster.predict(y[["a"]].iloc[:260], past_covariates=drivers)
+    assert forecast["prediction"].iloc[0] == pytest.approx(3 * drivers["a"]["d"].iloc[259],
+                                                           abs=0.1)
