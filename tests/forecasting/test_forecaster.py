@@ -388,3 +388,64 @@ def test_past_covariates_at_predict_come_with_a_history_and_are_named():
                 f"{name} must hold numbers; column(s) ['kind'] do not")):
             forecaster.predict(y.iloc[:450], **{"past_covariates": driver.iloc[:450],
                                                  name: driver.assign(kind="x")})
+
+
+# ---------------------------------------------------------------- what fit decides
+def test_candidates_are_scored_on_every_forecast_of_the_held_out_part_only(series):
+    forecaster = Forecaster(2, window_past=5, candidates=[Pipeline([LastValue()])],
+                            calendar=False).fit(series)
+    n_train, values = forecaster.n_train_, series.to_numpy()
+    # origins n_train - 1 (its targets the first two held-out steps) to the last but two
+    assert forecaster.residuals_.shape == (forecaster.n_validation_ - 1, 2)
+    np.testing.assert_allclose(forecaster.residuals_[0],
+                               values[n_train - 1] - values[n_train:n_train + 2])
+
+
+def test_the_windows_of_a_one_step_past_start_at_the_first_step(series):
+    seen = []
+
+    class Recording(LastValue):
+        def fit(self, X, y):
+            seen.append(len(y))
+            return super().fit(X, y)
+
+    forecaster = Forecaster(1, window_past=1, candidates=[Pipeline([Recording()])],
+                            calendar=False).fit(series)
+    assert seen[0] == forecaster.n_train_ - 1  # origins 0 .. n_train - 2
+    seen.clear()
+    Forecaster(1, window_past=3, candidates=[Pipeline([Recording()])],
+               calendar=False).fit(series)
+    assert seen[0] == forecaster.n_train_ - 3  # origins 2 .. n_train - 2
+
+
+def test_when_no_candidate_can_be_fitted_each_reason_is_given(series):
+    with pytest.raises(ValueError, match=r"^Forecaster: no candidate could be fitted: "
+                                         r"seasonalnaive: .+; seasonalnaive-2: .+$"):
+        Forecaster(2, window_past=10, candidates=[SeasonalNaive(30),
+                                                  SeasonalNaive(40)]).fit(series)
+    with pytest.raises(ValueError, match="^" + re.escape(
+            "The 'candidates' parameter of Forecaster must be 'auto' or a list (or dict) of "
+            "estimators. Got 'best' instead.") + "$"):
+        Forecaster(2, candidates="best").fit(series)
+
+
+def test_a_callable_is_given_the_random_state_and_the_covariates_count():
+    y, driver = driven_by_future_covariate()
+    found = {}
+
+    def candidates(**facts):
+        found.update(facts)
+        return {"ridge": Pipeline([LastValue()])}
+
+    Forecaster(2, candidates=candidates, calendar=False, random_state=7).fit(
+        y, future_covariates=driver)
+    assert found["random_state"] == 7 and found["n_future_covariates"] == 1
+
+
+def test_calendar_features_are_added_for_dates_unless_turned_off(series):
+    assert Forecaster(2, candidates=RIDGES).fit(series).calendar_ is not None
+    assert Forecaster(2, candidates=RIDGES, calendar=False).fit(series).calendar_ is None
+    steps = series.reset_index(drop=True)
+    assert Forecaster(2, candidates=RIDGES).fit(steps).calendar_ is None
+    with pytest.raises(ValueError, match="calendar features need dates"):
+        Forecaster(2, candidates=RIDGES, calendar="dayofweek").fit(steps)

@@ -138,7 +138,8 @@ def test_predict_after_new_histories_of_some_series_equals_the_batched_forecast(
     with pytest.raises(ValueError, match=re.escape("series the forecaster was not fitted "
                                                    "on: ['other']")):
         fitted.predict(histories.rename(columns={"series-3": "other"}))
-    with pytest.raises(ValueError, match="y must be given as in fit: many series"):
+    with pytest.raises(ValueError, match="^" + re.escape(
+            "y must be given as in fit: many series (a DataFrame).") + "$"):
         fitted.predict(panel["series-0"])
 
 
