@@ -12,7 +12,7 @@ from sklearn.linear_model import Ridge
 
 from conftest import seasonal_series
 from seqpipe import Pipeline, load, save
-from seqpipe.forecasting import Forecaster, LastValue, SeasonalNaive
+from seqpipe.forecasting import CalendarFeatures, Forecaster, LastValue, SeasonalNaive
 
 RIDGES = [Ridge(alpha=1.0), Ridge(alpha=100.0)]
 
@@ -449,3 +449,82 @@ def test_calendar_features_are_added_for_dates_unless_turned_off(series):
     assert Forecaster(2, candidates=RIDGES).fit(steps).calendar_ is None
     with pytest.raises(ValueError, match="calendar features need dates"):
         Forecaster(2, candidates=RIDGES, calendar="dayofweek").fit(steps)
+
+
+def test_the_parameters_default_to_the_documented_values():
+    assert Forecaster().get_params() == {
+        "horizon": 1, "window_past": "auto", "season": "auto", "candidates": "auto",
+        "calendar": "auto", "levels": (), "validation_size": 0.15, "random_state": None}
+    params = Forecaster(3, calendar=False, random_state=4).get_params()
+    assert params["calendar"] is False and params["random_state"] == 4
+
+
+def test_the_calendar_is_given_as_true_names_or_features_and_kept_only_when_it_varies(
+        series):
+    def names(calendar, y=series):
+        fitted = Forecaster(2, window_past=14, candidates=RIDGES, calendar=calendar).fit(y)
+        return None if fitted.calendar_ is None else fitted.calendar_.feature_names_out_
+
+    assert names(True) == names("auto") == ["dayofweek_sin", "dayofweek_cos",
+                                            "dayofyear_sin", "dayofyear_cos"]
+    assert names(["dayofweek"]) == ["dayofweek_sin", "dayofweek_cos"]
+    assert names(CalendarFeatures(["month"])) == ["month_sin", "month_cos"]
+    yearly = pd.Series(series.to_numpy()[:60],
+                       index=pd.date_range("1950-01-01", periods=60, freq="YS"))
+    assert names("auto", yearly) is None  # no cycle varies from year to year
+    with pytest.raises(ValueError, match="^" + re.escape(
+            "Forecaster: calendar features need dates; y is indexed by integer time steps "
+            "(give calendar=None).") + "$"):
+        names(True, series.reset_index(drop=True))
+
+
+def test_the_held_out_part_must_hold_a_horizon(series):
+    short = series.iloc[:40]  # 15 % of 40: 6 time steps held out
+    assert Forecaster(6, window_past=5, candidates=RIDGES).fit(short).n_validation_ == 6
+    with pytest.raises(ValueError, match="^" + re.escape(
+            "Forecaster: validation_size=0.15 holds out 6 time step(s) of 40, fewer than the "
+            "horizon (7): give a longer series or a larger validation_size.") + "$"):
+        Forecaster(7, window_past=5, candidates=RIDGES).fit(short)
+
+
+def test_the_auto_window_reads_two_of_a_long_season(series):
+    forecaster = Forecaster(2, season=24, candidates=RIDGES).fit(series)
+    assert forecaster.window_past_ == 48
+
+
+def test_each_parameter_is_checked_with_its_range_in_the_message(series):
+    for params, problem in (
+            ({"window_past": "long"}, "'window_past' parameter of Forecaster must be 'auto' "
+                                      "or an int in the range [1, inf). Got 'long'"),
+            ({"window_past": 0}, "'window_past' parameter of Forecaster must be 'auto' or "
+                                 "an int in the range [1, inf). Got 0"),
+            ({"season": 1}, "'season' parameter of Forecaster must be 'auto', None or an int "
+                            "in the range [2, inf). Got 1"),
+            ({"season": "weekly"}, "'season' parameter of Forecaster must be 'auto', None or "
+                                   "an int in the range [2, inf). Got 'weekly'"),
+            ({"validation_size": 1.0}, "'validation_size' parameter of Forecaster must be a "
+                                       "float in the range (0, 1). Got 1.0"),
+            ({"validation_size": True}, "'validation_size' parameter of Forecaster must be a "
+                                        "float in the range (0, 1). Got True"),
+            ({"validation_size": 0.0}, "'validation_size' parameter of Forecaster must be a "
+                                       "float in the range (0, 1). Got 0.0"),
+            ({"validation_size": "0.2"}, "'validation_size' parameter of Forecaster must be "
+                                         "a float in the range (0, 1). Got '0.2'"),
+            ({"window_past": 2.5}, "'window_past' parameter of Forecaster must be 'auto' or "
+                                   "an int in the range [1, inf). Got 2.5"),
+            ({"horizon": True}, "'horizon' parameter of Forecaster must be an int in the "
+                                "range [1, inf). Got True")):
+        with pytest.raises(ValueError, match="^" + re.escape(f"The {problem} instead.") + "$"):
+            Forecaster(**{"horizon": 2, "candidates": RIDGES, **params}).fit(series)
+    assert Forecaster(2, season=2, window_past=14, candidates=RIDGES).fit(series).season_ == 2
+
+
+def test_the_series_scales_are_named_scale(panel_of_two):
+    forecaster = Forecaster(2, window_past=14, candidates=RIDGES).fit(panel_of_two)
+    assert forecaster.series_scales_.name == "scale"
+    assert forecaster.series_scales_.index.tolist() == ["a", "b"]
+
+
+@pytest.fixture
+def panel_of_two(series):
+    return pd.DataFrame({"a": series, "b": 10 * series})
