@@ -467,7 +467,7 @@ def test_the_calendar_is_given_as_true_names_or_features_and_kept_only_when_it_v
 
     assert names(True) == names("auto") == ["dayofweek_sin", "dayofweek_cos",
                                             "dayofyear_sin", "dayofyear_cos"]
-    assert names(["dayofweek"]) == ["dayofweek_sin", "dayofweek_cos"]
+    assert names(["dayofweek"]) == names("dayofweek") == ["dayofweek_sin", "dayofweek_cos"]
     assert names(CalendarFeatures(["month"])) == ["month_sin", "month_cos"]
     yearly = pd.Series(series.to_numpy()[:60],
                        index=pd.date_range("1950-01-01", periods=60, freq="YS"))
@@ -528,3 +528,15 @@ def test_the_series_scales_are_named_scale(panel_of_two):
 @pytest.fixture
 def panel_of_two(series):
     return pd.DataFrame({"a": series, "b": 10 * series})
+
+
+def test_the_calendar_features_are_channels_of_the_windows(series):
+    shapes = []
+
+    class Recording(LastValue):
+        def fit(self, X, y):
+            shapes.append(np.asarray(X).shape)
+            return super().fit(X, y)
+
+    Forecaster(2, window_past=14, candidates=[Pipeline([Recording()])]).fit(series)
+    assert shapes[0][1:] == (16, 5)  # the target, and two cycles' sine and cosine
