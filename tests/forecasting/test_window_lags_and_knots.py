@@ -6,6 +6,7 @@ import re
 import numpy as np
 import pytest
 
+from seqpipe.base import StepTags, get_step_tags
 from seqpipe.forecasting import WindowFeatures, WindowLags, WindowScaler, make_windows
 from seqpipe.forecasting.candidates import default_candidates, recent_past, seasonal_lags
 
@@ -99,3 +100,112 @@ def test_default_candidates_read_a_season_back_and_the_recent_past():
                                        window_past=30, n_future_covariates=0)
     assert not any(name.startswith("ridge-knots") for name in only_calendar)
     assert len(only_calendar["ridge-alpha-1"].steps) == 3  # no WindowLags: nothing to do
+
+
+def test_each_lag_has_a_channel_of_its_own():
+    X = np.arange(2 * 8 * 2, dtype=float).reshape(2, 8, 2)  # P=6, H=2
+    out = WindowLags((2, 4)).fit(X, np.zeros((2, 2))).transform(X)
+    assert out.shape == (2, 8, 4)
+    np.testing.assert_array_equal(out[:, :, :2], X)  # the channels given are untouched
+    assert out[0, :, 2].tolist() == [0.0, 0.0, *X[0, 0:6, 0]]  # the target 2 rows back
+    assert out[0, :, 3].tolist() == [0.0] * 4 + [*X[0, 0:4, 0]]  # and 4 rows back
+
+
+def test_lags_keep_one_past_row_and_refuse_windows_unlike_fit():
+    X = np.arange(2 * 8 * 2, dtype=float).reshape(2, 8, 2)
+    lags = WindowLags((2,), past=1).fit(X, np.zeros((2, 2)))
+    assert lags.transform(X).shape == (2, 3, 3)
+    with pytest.raises(ValueError, match="^" + re.escape(
+            "WindowLags.fit needs y of shape (n_windows, horizon).") + "$"):
+        WindowLags((2,)).fit(X, np.zeros(2))
+    with pytest.raises(ValueError, match="^" + re.escape(
+            "WindowLags: windows of 2 rows cannot hold 2 forecast rows and at least one "
+            "past row.")):
+        lags.transform(X[:, :2])
+    with pytest.raises(ValueError, match="features"):
+        lags.transform(np.concatenate([X, X], axis=2))  # 4 channels, fitted on 2
+
+
+def test_window_features_default_and_check_their_knots():
+    assert WindowFeatures().get_params() == {"n_known_ahead": 1, "nonlinear": 0,
+                                             "knots": 4, "per_window": ()}
+    Xt, yt = windows()
+    assert len(WindowFeatures(nonlinear=1, knots=1).fit(Xt, yt).knots_[0]) == 1
+    for bad in (0, 2.5):
+        with pytest.raises(ValueError, match=re.escape(
+                "The 'knots' parameter of WindowFeatures must be an int in the")):
+            WindowFeatures(nonlinear=1, knots=bad).fit(Xt, yt)
+    features = WindowFeatures().fit(Xt, yt)
+    with pytest.raises(ValueError, match="features"):
+        features.transform(np.concatenate([Xt, Xt], axis=2))
+
+
+def test_lags_declare_each_window_read_on_its_own():
+    assert get_step_tags(WindowLags((2,))) == StepTags(keeps_samples=True, samplewise=True)
+
+
+def test_windows_must_be_3_d_and_long_enough_each_step_says_so():
+    X, y = np.zeros((4, 5, 2)), np.zeros((4, 2))
+    for step in (WindowFeatures(), WindowLags()):
+        with pytest.raises(ValueError, match=re.escape("Expected a 3-D (n_samples, n_timesteps")):
+            step.fit(X[:, :, 0], y)
+        fitted = type(step)().fit(X, y)
+        with pytest.raises(ValueError, match=re.escape("Expected a 3-D (n_samples, n_timesteps")):
+            fitted.transform(X[:, :, 0])
+        name = type(step).__name__
+        with pytest.raises(ValueError, match="^" + re.escape(
+                f"{name}: windows of 2 rows cannot hold 2 forecast rows and at least one past "
+                f"row.")):
+            fitted.transform(X[:, :2])
+        with pytest.raises(ValueError, match="^" + re.escape(
+                f"{name}: windows of 2 rows cannot hold 2 forecast rows")):
+            type(step)().fit(X[:, :2], y)
+    with pytest.raises(ValueError, match="^" + re.escape(
+            "WindowFeatures.fit needs y of shape (n_windows, horizon).") + "$"):
+        WindowFeatures().fit(X, np.zeros(4))
+    for bad in (True, 2.5):
+        with pytest.raises(ValueError, match=re.escape(
+                f"The 'past' parameter of WindowLags must be None or an int in the range "
+                f"[1, inf). Got {bad!r} instead.")):
+            WindowLags((2,), past=bad).fit(X, y)
+
+
+def test_a_window_features_pickled_before_knots_and_per_window_channels_still_transforms():
+    Xt, yt = windows()
+    features = WindowFeatures().fit(Xt, yt)
+    expected = features.transform(Xt)
+    del features.knots_, features.per_window_  # as saved by an older seqpipe
+    np.testing.assert_array_equal(features.transform(Xt), expected)
+
+
+def test_knots_are_learned_per_channel_on_the_forecast_rows_unless_a_channel_is_binary():
+    rng = np.random.default_rng(0)
+    X = np.zeros((600, 5, 4))  # 3 past rows, 2 forecast rows: target and 3 known ahead
+    X[:, :, 1] = rng.integers(0, 2, size=(600, 5))  # binary
+    X[:, :, 2] = rng.integers(0, 2, size=(600, 5))
+    X[500:, 3:, 2] = 2.0  # binary in its first 1000 forecast values, not after
+    X[:, :, 3] = rng.uniform(size=(600, 5))
+    X[:, :3, 1:] = 10.0  # the past rows: never read for knots
+    features = WindowFeatures(n_known_ahead=3, nonlinear=3, knots=3).fit(X, np.zeros((600, 2)))
+    binary, mostly, uniform = features.knots_
+    assert len(binary) == 0 and len(mostly) > 0
+    assert 0.1 < uniform.min() < uniform.max() < 0.9  # quartiles of U(0, 1), not 10
+    # each channel's bent features read that channel: moving the second one's forecast
+    # rows moves its 2 plain features and its bent ones
+    moved = X.copy()
+    moved[:, 3:, 2] += 0.5
+    changed = (features.transform(moved) != features.transform(X)).any(axis=0).sum()
+    assert changed == 2 + 2 * len(mostly)
+
+
+def test_per_window_channels_are_known_ahead_and_counted_from_either_end():
+    X, y = np.zeros((4, 5, 2)), np.zeros((4, 2))
+    assert WindowFeatures(n_known_ahead=2, per_window=(-2,)).fit(X, y).per_window_ == (0,)
+    for bad in ((2,), (-3,)):
+        with pytest.raises(ValueError, match="^" + re.escape(
+                f"The 'per_window' parameter of WindowFeatures must hold distinct channels "
+                f"known ahead and not 'nonlinear' (in the range [0, 1], or negative from the "
+                f"end). Got {bad!r} instead.") + "$"):
+            WindowFeatures(n_known_ahead=2, per_window=bad).fit(X, y)
+    with pytest.raises(ValueError, match=re.escape("(in the range [1, 1], or negative")):
+        WindowFeatures(n_known_ahead=2, nonlinear=1, per_window=(0,)).fit(X, y)
