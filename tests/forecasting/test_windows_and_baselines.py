@@ -136,3 +136,18 @@ def test_window_steps_name_what_is_wrong():
         WindowFeatures().fit(X, np.zeros((3, 4)))
     assert WindowFeatures(n_known_ahead=0).fit(X, np.zeros((3, 1))).n_features_out_ == 6
     assert WindowFeatures(n_known_ahead=2).fit(X, np.zeros((3, 1))).n_features_out_ == 8
+
+
+def test_the_scaler_standardizes_each_channel_over_every_window_and_row_it_has():
+    rng = np.random.default_rng(0)
+    data = np.column_stack([rng.normal(size=60).cumsum(), 5 + 3 * rng.normal(size=60)])
+    X, y = make_windows(data, np.arange(4, 58), window_past=5, horizon=2, n_known_ahead=1,
+                        with_targets=True)
+    X[0] += 100.0  # the first window stands out: it must be counted
+    scaler = WindowScaler().fit(X, y)
+    # the target's forecast rows are NaN (not known at the origin): left out
+    np.testing.assert_allclose(scaler.mean_, np.nanmean(X, axis=(0, 1)))
+    np.testing.assert_allclose(scaler.std_, np.nanstd(X, axis=(0, 1)))
+    per_series = WindowScaler(per_series=True).fit(
+        np.concatenate([X, np.zeros((len(X), 7, 1))], axis=2), y)
+    assert per_series.mean_.shape == (1, 3)  # one series (code 0): a row of its channels
