@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -283,7 +284,7 @@ class Forecaster(BaseEstimator):
             return make(horizon=self.horizon, n_known_ahead=n_known, season=self.season_,
                         window_past=self.window_past_, random_state=self.random_state,
                         n_future_covariates=len(self.future_covariates_), n_series=n_series)
-        if isinstance(self.candidates, str):
+        if isinstance(self.candidates, str) or not isinstance(self.candidates, Iterable):
             raise ValueError(f"The 'candidates' parameter of Forecaster must be 'auto' or a "
                              f"list (or dict) of estimators. Got {self.candidates!r} instead.")
         return user_candidates(self.candidates, n_known, per_series=n_series is not None)

@@ -427,6 +427,11 @@ def test_when_no_candidate_can_be_fitted_each_reason_is_given(series):
             "The 'candidates' parameter of Forecaster must be 'auto' or a list (or dict) of "
             "estimators. Got 'best' instead.") + "$"):
         Forecaster(2, candidates="best").fit(series)
+    for candidates in (5, None):  # neither a list nor a dict: named, not a TypeError
+        with pytest.raises(ValueError, match="^" + re.escape(
+                f"The 'candidates' parameter of Forecaster must be 'auto' or a list (or dict) "
+                f"of estimators. Got {candidates!r} instead.") + "$"):
+            Forecaster(2, candidates=candidates).fit(series)
 
 
 def test_a_callable_is_given_the_random_state_and_the_covariates_count():
