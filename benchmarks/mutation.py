@@ -124,6 +124,8 @@ MODULES: dict[str, list[str]] = {
         "tests/forecasting/test_window_lags_and_knots.py",
         "tests/forecasting/test_series_ridge.py"],
     "seqpipe/forecasting/series_ridge.py": ["tests/forecasting/test_series_ridge.py"],
+    # the linear candidates fitted a chunk of windows at a time, to the whole fit's model
+    "seqpipe/forecasting/chunked.py": ["tests/forecasting/test_chunked.py"],
     # and backtest's reading of panels (its labels, spans, covariates per series)
     "seqpipe/forecasting/panel.py": [
         *_FORECASTER_TESTS, "tests/forecasting/test_backtest.py", "--deselect",

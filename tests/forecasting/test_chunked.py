@@ -283,3 +283,74 @@ def test_a_forecaster_of_many_series_never_builds_all_its_windows():
     windows = 20 * (800 - 30 - 7 + 1) * 37 * 2 * 8  # (past + horizon) rows, 2 channels
     assert peaks["whole"] > windows  # built, then scaled, featured, ...
     assert peaks["chunked"] < 0.25 * peaks["whole"], peaks
+
+
+class _CountingWindows(LazyWindows):
+    """Lazy windows that count how often all of them are built."""
+
+    built = 0
+
+    def __array__(self, dtype=None, copy=None):
+        type(self).built += 1
+        return super().__array__(dtype, copy)
+
+
+def _counting_windows(n_series=3, n_steps=200):
+    _CountingWindows.built = 0
+    return _CountingWindows(_panel_data(n_series, n_steps), np.tile(np.arange(20, n_steps - 3),
+                                                                    n_series),
+                            series=np.repeat(range(n_series), n_steps - 23), window_past=21,
+                            horizon=3, n_known_ahead=2)
+
+
+def test_lazy_windows_are_built_whole_only_for_steps_that_need_them():
+    windows = _counting_windows()
+    y = windows.targets()
+    # a last step after the scaler alone (the GRU without lags): read a chunk at a time
+    steps = [WindowScaler(per_series=True), _RecordsWhatItReads()]
+    chunked = ChunkedPipeline(steps, chunk_size=50).fit(windows, y)
+    chunked.predict(windows)
+    assert _CountingWindows.built == 0
+    whole = Pipeline([clone(step) for step in steps]).fit(np.asarray(windows), y)
+    np.testing.assert_array_equal(chunked[-1].X_, whole[-1].X_)
+    # the baselines learn from the first chunk
+    _CountingWindows.built = 0
+    ChunkedPipeline([SeasonalNaive(7)], chunk_size=50).fit(windows, y).predict(windows)
+    assert _CountingWindows.built == 0
+    # other steps get the windows built, once
+    steps = [WindowScaler(per_series=True), TargetWindows(), _RecordsWhatItReads()]
+    ChunkedPipeline(steps, chunk_size=50).fit(windows, y)
+    assert _CountingWindows.built == 1
+
+
+def test_a_chunk_may_hold_one_window_or_more_than_a_series():
+    X, y = panel_windows(n_series=3, n_steps=120)  # 97 windows per series
+    for chunk_size in (1, 150):  # one window; more than a series (not two: one at a time)
+        chunked = ChunkedPipeline(linear_steps(SeriesRidge(series_alpha=1.0)),
+                                  chunk_size=chunk_size).fit(X, y)
+        whole = Pipeline(linear_steps(SeriesRidge(series_alpha=1.0))).fit(X, y)
+        np.testing.assert_allclose(chunked.predict(X), whole.predict(X), rtol=1e-9,
+                                   atol=1e-9)
+    assert ChunkedPipeline([LastValue()]).chunk_size == 4096
+
+
+def test_knots_are_learned_from_every_chunk_without_lags_too():
+    X, y = panel_windows()
+    steps = [WindowScaler(per_series=True, level=True),
+             WindowFeatures(4, nonlinear=1, per_window=(-1, -2)), Ridge()]
+    chunked = ChunkedPipeline([clone(step) for step in steps], chunk_size=97).fit(X, y)
+    whole = Pipeline([clone(step) for step in steps]).fit(X, y)
+    np.testing.assert_allclose(np.concatenate(chunked[1].knots_),
+                               np.concatenate(whole[1].knots_))
+    np.testing.assert_allclose(chunked.predict(X), whole.predict(X), rtol=1e-9, atol=1e-9)
+
+
+def test_fit_parameters_are_honoured_by_fitting_all_at_once():
+    X, y = panel_windows()
+    weights = np.random.default_rng(6).uniform(size=len(X))
+    chunked = ChunkedPipeline(linear_steps(Ridge()), chunk_size=50).fit(
+        X, y, ridge__sample_weight=weights)
+    whole = Pipeline(linear_steps(Ridge())).fit(X, y, ridge__sample_weight=weights)
+    np.testing.assert_array_equal(chunked[-1].coef_, whole[-1].coef_)
+    unweighted = Pipeline(linear_steps(Ridge())).fit(X, y)
+    assert not np.allclose(chunked[-1].coef_, unweighted[-1].coef_)
