@@ -354,3 +354,10 @@ def test_fit_parameters_are_honoured_by_fitting_all_at_once():
     np.testing.assert_array_equal(chunked[-1].coef_, whole[-1].coef_)
     unweighted = Pipeline(linear_steps(Ridge())).fit(X, y)
     assert not np.allclose(chunked[-1].coef_, unweighted[-1].coef_)
+
+
+def test_a_scaler_alone_is_fitted_as_a_pipeline_fits_it():
+    X, y = panel_windows()
+    chunked = ChunkedPipeline([WindowScaler(per_series=True)], chunk_size=50).fit(X, y)
+    whole = Pipeline([WindowScaler(per_series=True)]).fit(X, y)
+    np.testing.assert_array_equal(chunked.transform(X), whole.transform(X))
