@@ -36,6 +36,7 @@ from seqpipe.forecasting.baselines import LastValue, SeasonalNaive
 from seqpipe.forecasting.covariates import as_covariates
 from seqpipe.forecasting.intervals import interval_columns
 from seqpipe.forecasting.panel import Panel, as_panel, series_covariates
+from seqpipe.forecasting.selection import SeriesTooShortError
 from seqpipe.forecasting.windows import make_windows
 
 __all__ = ["backtest", "backtest_fitted", "summary"]
@@ -54,7 +55,8 @@ def backtest(forecaster: Any, y: Any, *, past_covariates: Any = None,
     y, past_covariates, future_covariates
         As for :meth:`Forecaster.fit`, over the whole period: one series, or many (a
         DataFrame with a column per series). A series without data before an origin
-        where the forecaster is fitted is left out of that fit and its forecasts.
+        where the forecaster is fitted, or without enough for one window, is left out
+        of that fit and its forecasts.
     start : float, int or date, default=0.85
         The first origin (the last time step observed by the first forecast): a
         fraction of the time steps, an integer position, or a date of ``y``'s index.
@@ -208,9 +210,16 @@ def _fit_and_forecast(forecaster: Any, y: pd.Series | pd.DataFrame, past: Any, f
     before = y.iloc[begin:origins[0] + 1]
     if isinstance(before, pd.DataFrame):
         before = before.loc[:, before.notna().any().to_numpy()]
-    fitted = clone(forecaster).fit(before,
-                                   past_covariates=_rows(past, before),
-                                   future_covariates=_rows(future, before))
+    while True:
+        try:
+            fitted = clone(forecaster).fit(before,
+                                           past_covariates=_rows(past, before),
+                                           future_covariates=_rows(future, before))
+            break
+        except SeriesTooShortError as error:  # series just started: left out, as unstarted
+            if not isinstance(before, pd.DataFrame) or len(error.series) == before.shape[1]:
+                raise
+            before = before.drop(columns=error.series)
     return _forecasts(fitted, y, past, future, origins), fitted.season_
 
 

@@ -69,11 +69,19 @@ def resolve_window_past(window_past: Any, panel: Panel, *, horizon: int,
     short = np.flatnonzero(panel.ends - panel.starts + 1 < past + horizon)
     if len(short):
         names = [panel.label(code) for code in short]
-        raise ValueError(
+        raise SeriesTooShortError(
             f"Forecaster: the series {names[:5]}{' ...' if len(names) > 5 else ''} "
             f"are too short: a series needs {past + horizon} time steps "
-            f"(window_past {past} + horizon {horizon}) for one window.")
+            f"(window_past {past} + horizon {horizon}) for one window.", names)
     return past
+
+
+class SeriesTooShortError(ValueError):
+    """Some series hold fewer time steps than one window: ``series``, their names."""
+
+    def __init__(self, message: str, series: list) -> None:
+        super().__init__(message)
+        self.series = series
 
 
 def series_scales(panel: Panel, n_train: int) -> np.ndarray:

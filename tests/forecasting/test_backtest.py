@@ -430,3 +430,18 @@ def test_a_served_forecaster_is_not_backtested(y):
     with pytest.raises(TypeError, match=re.escape(
             "backtest needs a seqpipe.forecasting.Forecaster; got ServedForecaster.")):
         backtest(served, y)
+
+
+def test_a_series_too_short_for_a_window_at_a_refit_joins_a_later_one():
+    panel = make_panel(6, 400, random_state=0)  # series start over the first 40 %
+    start = int(panel.notna().to_numpy().argmax(axis=0).max()) + 3
+    counts = panel.iloc[:start + 1].count()
+    short = list(counts.index[counts < 5 + 7])  # some data, less than a window's
+    assert short and counts.min() > 0
+    forecaster = Forecaster(7, window_past=5, candidates=[Ridge()])
+    frame = backtest(forecaster, panel, start=start, step=7, refit=2)
+    first = frame.groupby("series")["origin"].min()
+    assert (first.drop(short) == first.min()).all()
+    assert (first[short] > first.min()).all()  # left out of the first fit only
+    with pytest.raises(ValueError, match="too short"):  # all of them too short: said
+        backtest(forecaster, panel[short], start=start, step=7)
