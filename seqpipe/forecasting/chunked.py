@@ -39,7 +39,7 @@ import scipy.linalg
 from sklearn.linear_model import Ridge
 
 from seqpipe._composition import PASSTHROUGH
-from seqpipe._validation import validate_X, validate_y
+from seqpipe._validation import as_numeric_array, validate_y
 from seqpipe.forecasting.baselines import LastValue, SeasonalNaive
 from seqpipe.forecasting.series_ridge import SeriesRidge, _rows_by_code
 from seqpipe.forecasting.window_features import WindowFeatures, WindowLags
@@ -180,8 +180,8 @@ class ChunkedPipeline(Pipeline):
         if steps is None:  # the baselines: the first chunk shows all they learn
             return super().fit(X[:self.chunk_size], np.asarray(y)[:self.chunk_size])
         scaler, middle, final = steps
-        if not isinstance(X, LazyWindows):
-            X = validate_X(scaler, X, reset=True, ndims=(3,), allow_nan=True)
+        if not isinstance(X, LazyWindows):  # sliced below; the scaler validates it
+            X = as_numeric_array(X)
         y = validate_y(y, len(X))
         scaler.fit(X, y)
         Xt, yt = scaler.resample(X[:self.chunk_size], y[:self.chunk_size])

@@ -120,9 +120,6 @@ class LazyWindows:
     ([13.0, 14.0], [[3.0, 4.0], [4.0, 5.0]])
     """
 
-    ndim = 3
-    dtype = np.dtype(np.float64)
-
     def __init__(self, data: np.ndarray, origins: np.ndarray, *, window_past: int,
                  horizon: int, n_known_ahead: int, series: Any = None) -> None:
         self.data = data
@@ -399,18 +396,22 @@ def _channel_statistics(codes: np.ndarray, X: Any, chunk_size: int = _CHUNK
     n_codes, n_channels = codes.max() + 1, X.shape[2]
     chunks = [slice(start, start + chunk_size) for start in range(0, len(X), chunk_size)]
 
-    def by_code(per_window: Any) -> np.ndarray:  # sums of each window's (chunk, C) values
-        totals = np.zeros((n_codes, n_channels))
+    def by_code(per_window: Any) -> np.ndarray:  # per code, sums of (chunk, k) window values
+        totals = None
         for chunk in chunks:
             values = per_window(X[chunk], codes[chunk])
-            for channel in range(n_channels):
-                totals[:, channel] += np.bincount(codes[chunk], weights=values[:, channel],
-                                                  minlength=n_codes)
+            totals = np.zeros((n_codes, values.shape[1])) if totals is None else totals
+            for column in range(values.shape[1]):
+                totals[:, column] += np.bincount(codes[chunk], weights=values[:, column],
+                                                 minlength=n_codes)
         return totals
 
-    count = by_code(lambda part, _: np.isfinite(part).sum(axis=1))
+    # counts and sums in one pass (lazy windows are built once per pass), then squares
+    sums = by_code(lambda part, _: np.hstack([np.isfinite(part).sum(axis=1),
+                                              np.nansum(part, axis=1)]))
+    count = sums[:, :n_channels]
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = by_code(lambda part, _: np.nansum(part, axis=1)) / count
+        mean = sums[:, n_channels:] / count
         squares = by_code(lambda part, part_codes: np.nansum(
             (part - mean[part_codes][:, None, :]) ** 2, axis=1))
         std = np.sqrt(squares / count)
