@@ -17,10 +17,11 @@ Usage::
     python benchmarks/mutation.py                          # every module
     python benchmarks/mutation.py seqpipe/steps/window.py  # some of them
     python benchmarks/mutation.py --diff seqpipe/_time_split.py
+    python benchmarks/mutation.py --jobs 1                 # one core, the other left free
 
-It runs one mutant at a time, pinned to one CPU core at low priority (``nice``): the
-machine's other core stays free. Needs the ``mutation`` extra
-(``pip install -e '.[mutation]'``).
+Modules run side by side, one per CPU core (``--jobs``, default: every core), at low
+priority (``nice``); each runs one mutant at a time on its core, the largest modules
+first. Needs the ``mutation`` extra (``pip install -e '.[mutation]'``).
 """
 
 from __future__ import annotations
@@ -28,11 +29,13 @@ from __future__ import annotations
 import argparse
 import fnmatch
 import os
+import queue
 import re
 import shutil
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -186,23 +189,34 @@ def _equivalents() -> set[str]:
     return set(re.findall(r"`(seqpipe\.[\w.ǁ]+__mutmut_\d+)`", EQUIVALENTS.read_text()))
 
 
-def _one_core() -> None:
-    """Run this process and its children on one core, at low priority."""
+def _cores() -> list[int]:
+    """The CPU cores this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return sorted(os.sched_getaffinity(0))
+    return list(range(os.cpu_count() or 1))
+
+
+def _low_priority() -> None:
+    """Run this process and its children at low priority, one BLAS thread each."""
     os.nice(10)
-    if hasattr(os, "sched_setaffinity"):
-        cores = sorted(os.sched_getaffinity(0))
-        os.sched_setaffinity(0, {cores[-1]})
     for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[variable] = "1"
 
 
-def _mutmut(work: Path, *args: str, log: Path | None = None) -> str:
+def _mutmut(work: Path, *args: str, log: Path | None = None, core: int | None = None
+            ) -> str:
+    """Run mutmut in ``work`` (pinned to ``core``, with its children); its output."""
     command = [sys.executable, "-m", "mutmut", *args]
+    pin = None
+    if core is not None and hasattr(os, "sched_setaffinity"):
+        def pin() -> None:
+            os.sched_setaffinity(0, {core})
     if log is None:
         return subprocess.run(command, cwd=work, check=True, capture_output=True,
-                              text=True).stdout
+                              text=True, preexec_fn=pin).stdout
     with open(log, "w") as out:
-        done = subprocess.run(command, cwd=work, stdout=out, stderr=subprocess.STDOUT)
+        done = subprocess.run(command, cwd=work, stdout=out, stderr=subprocess.STDOUT,
+                              preexec_fn=pin)
     if done.returncode != 0:  # e.g. a test failing without any mutant
         tail = log.read_text()[-3000:]
         sys.exit(f"mutmut failed ({done.returncode}) in {work}; the end of {log}:\n{tail}")
@@ -210,9 +224,10 @@ def _mutmut(work: Path, *args: str, log: Path | None = None) -> str:
 
 
 def run_module(module: str, tests: list[str], *, diff: bool,
-               only: list[str] | None = None) -> tuple[int, int, list[str]]:
+               only: list[str] | None = None, core: int | None = None
+               ) -> tuple[int, int, list[str], str]:
     """Mutate ``module``, run its tests on every mutant (or on those named by ``only``,
-    mutmut's names or patterns); (killed, total, survivors)."""
+    mutmut's names or patterns) on ``core``; (killed, total, survivors, report)."""
     dotted = module.removesuffix(".py").replace("/", ".")
     patterns = [pattern for function in SCOPES.get(module, [])
                 for pattern in (f"{dotted}.x_{function}__mutmut_*",
@@ -220,10 +235,10 @@ def run_module(module: str, tests: list[str], *, diff: bool,
     if only:
         patterns = [name for name in only if name.startswith(f"{dotted}.")]
         if not patterns:
-            return 0, 0, []
+            return 0, 0, [], ""
     work = _prepare(module, tests)
     start = time.perf_counter()
-    _mutmut(work, "run", "--max-children", "1", *patterns, log=work / "run.log")
+    _mutmut(work, "run", "--max-children", "1", *patterns, log=work / "run.log", core=core)
     results = _mutmut(work, "results", "--all", "true")
     statuses = dict(line.strip().rsplit(": ", 1) for line in results.splitlines()
                     if "__mutmut_" in line)
@@ -237,17 +252,42 @@ def run_module(module: str, tests: list[str], *, diff: bool,
                                          int(name.rsplit("__mutmut_", 1)[1])))
     killed = len(statuses) - len(survivors)
     equivalent = _equivalents()
-    print(f"{module}: {killed}/{len(statuses)} killed ({100 * killed / len(statuses):.1f} %), "
-          f"{time.perf_counter() - start:.0f} s", flush=True)
+    report = [f"{module}: {killed}/{len(statuses)} killed "
+              f"({100 * killed / len(statuses):.1f} %), {time.perf_counter() - start:.0f} s"]
     for name in survivors:
         mark = " (equivalent, see MUTATION.md)" if name in equivalent else ""
-        print(f"    {statuses[name]}: {name}{mark}")
+        report.append(f"    {statuses[name]}: {name}{mark}")
         if diff:
             shown = _mutmut(work, "show", name)
-            print("\n".join("        " + line for line in shown.splitlines()[1:]
-                            if line.startswith(("+", "-")) and not line.startswith(("+++",
-                                                                                     "---"))))
-    return killed, len(statuses), survivors
+            report.extend("        " + line for line in shown.splitlines()[1:]
+                          if line.startswith(("+", "-"))
+                          and not line.startswith(("+++", "---")))
+    return killed, len(statuses), survivors, "\n".join(report)
+
+
+def run_modules(modules: list[str], *, jobs: int, diff: bool, only: list[str] | None
+                ) -> list[tuple[str, int, int, list[str]]]:
+    """Run ``modules`` side by side, each on a core of its own (``jobs`` at once), the
+    largest first; print each one's report as it ends. One row per module run."""
+    cores: queue.Queue[int] = queue.Queue()
+    for core in _cores()[-jobs:]:
+        cores.put(core)
+
+    def run(module: str) -> tuple[str, int, int, list[str]]:
+        core = cores.get()
+        try:
+            killed, total, survivors, report = run_module(
+                module, MODULES[module], diff=diff, only=only, core=core)
+        finally:
+            cores.put(core)
+        if report:
+            print(report, flush=True)
+        return module, killed, total, survivors
+
+    largest_first = sorted(modules, key=lambda module: -(ROOT / module).stat().st_size)
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        rows = list(pool.map(run, largest_first))
+    return sorted(rows, key=lambda row: modules.index(row[0]))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -257,15 +297,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--only", nargs="+", metavar="MUTANT",
                         help="run these mutants only (names or patterns, e.g. the survivors "
                              "of a run, after adding tests)")
+    parser.add_argument("--jobs", type=int, default=len(_cores()),
+                        help="modules run at once, each on a core (default: every core)")
     args = parser.parse_args(argv)
     unknown = sorted(set(args.modules) - set(MODULES))
     if unknown:
         parser.error(f"not in MODULES: {', '.join(unknown)}")
-    _one_core()
+    if not 1 <= args.jobs <= len(_cores()):
+        parser.error(f"--jobs must be between 1 and {len(_cores())} (the cores this process "
+                     f"may use); got {args.jobs}")
+    _low_priority()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("MPLBACKEND", "Agg")
-    rows = [(module, *run_module(module, MODULES[module], diff=args.diff, only=args.only))
-            for module in args.modules or MODULES]
+    start = time.perf_counter()
+    rows = run_modules(list(args.modules or MODULES), jobs=args.jobs, diff=args.diff,
+                       only=args.only)
     rows = [row for row in rows if row[2]]  # modules with no mutant named by --only
     equivalent = _equivalents()
     print("\nmodule                                   killed  total  score  "
@@ -274,6 +320,8 @@ def main(argv: list[str] | None = None) -> None:
         real = total - len(set(survivors) & equivalent)  # 0: only equivalents were run
         print(f"{module:<40} {killed:>6} {total:>6} {100 * killed / total:5.1f} %  "
               + (f"{100 * killed / real:5.1f} %" if real else "  n/a"))
+    print(f"\n{len(rows)} modules in {(time.perf_counter() - start) / 60:.1f} min on "
+          f"{args.jobs} core(s)")
 
 
 if __name__ == "__main__":
