@@ -121,7 +121,8 @@ MODULES: dict[str, list[str]] = {
                                        "tests/forecasting/test_many_series.py",
                                        "tests/forecasting/test_series_ridge.py",
                                        # LazyWindows (issue 18)
-                                       "tests/forecasting/test_chunked.py"],
+                                       "tests/forecasting/test_chunked.py",
+                                       "tests/forecasting/test_window_scaler.py"],
     "seqpipe/forecasting/window_features.py": [
         "tests/forecasting/test_windows_and_baselines.py",
         "tests/forecasting/test_window_lags_and_knots.py",

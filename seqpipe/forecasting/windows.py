@@ -88,7 +88,8 @@ def make_windows(data: np.ndarray, origins: np.ndarray, *, window_past: int, hor
     chosen = views[starts] if data.ndim == 2 else views[np.asarray(series, np.intp), starts]
     if with_targets:  # before the masking below, which writes into ``chosen``
         y = np.array(chosen[:, 0, window_past:], dtype=np.float64)
-    X = np.moveaxis(chosen, -1, 1).astype(np.float64, order="C")  # contiguous: faster later
+    # a copy (``chosen`` is one: fancy indexing), contiguous: faster to read later
+    X = np.ascontiguousarray(np.moveaxis(chosen, -1, 1), dtype=np.float64)
     X[:, window_past:, :data.shape[-1] - n_known_ahead] = np.nan
     return (X, y) if with_targets else X
 
@@ -138,8 +139,7 @@ class LazyWindows:
                             series=None if self.series is None else self.series[rows])
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        windows = self[:]
-        return windows if dtype is None else windows.astype(dtype, copy=False)
+        return self[:]  # NumPy casts it to ``dtype``
 
     def _values(self, steps: np.ndarray, channel: int) -> np.ndarray:
         """``data`` at each window's time step ``steps`` (one per window), a copy."""
@@ -330,7 +330,7 @@ class WindowScaler(SampleMixin, TransformerMixin, BaseEstimator, auto_wrap_outpu
         scale, mean, std = self._statistics(codes)
         level = X[:, past - 1:past, 0]
         with_level = self._with_level()
-        scaled = np.empty((*X.shape[:2], X.shape[2] + with_level), dtype=np.float64)
+        scaled = np.empty((*X.shape[:2], X.shape[2] + with_level))
         scaled[:, :, 0] = (X[:, :, 0] - level) / scale[:, None]
         scaled[:, :, 1:X.shape[2]] = (X[:, :, 1:] - mean[:, None, 1:]) / std[:, None, 1:]
         if self.per_series:
@@ -340,12 +340,13 @@ class WindowScaler(SampleMixin, TransformerMixin, BaseEstimator, auto_wrap_outpu
             if self.per_series:
                 level_mean, level_std = level_mean[codes, None], level_std[codes, None]
             scaled[:, :, -1] = (level - level_mean) / level_std
-        return np.nan_to_num(scaled, nan=0.0, copy=False)
+        scaled[np.isnan(scaled)] = 0.0  # unknown
+        return scaled
 
     def _statistics(self, codes: np.ndarray) -> tuple[np.ndarray, ...]:
         """``scale_``, ``mean_`` and ``std_`` of each window's series."""
         def by(values: Any) -> np.ndarray:
-            array = np.asarray(values, dtype=np.float64)
+            array = np.asarray(values)
             return (array if self.per_series else array[None])[codes]
         return by(self.scale_), by(self.mean_), by(self.std_)
 
@@ -353,25 +354,25 @@ class WindowScaler(SampleMixin, TransformerMixin, BaseEstimator, auto_wrap_outpu
         """The series' standardized log scale."""
         logs = np.log(self.scale_)
         seen = np.isfinite(logs)
-        return (logs[codes] - logs[seen].mean()) / _positive(logs[seen].std())
+        return (logs[codes] - logs[seen].mean()) / max(logs[seen].std(), _TINY)
 
     def resample(self, X: Any, y: Any = None) -> tuple[np.ndarray, Any]:
         """``transform(X)``, and ``y`` relative to each window's level, scaled."""
         Xt = self.transform(X)
         if y is None:
             return Xt, None
-        X = np.asarray(X, dtype=np.float64)
+        X = np.asarray(X)
         scale = self._statistics(self._codes(X))[0]
         level = X[:, -self.horizon_ - 1, 0]
-        return Xt, (np.asarray(y, dtype=np.float64) - level[:, None]) / scale[:, None]
+        return Xt, (np.asarray(y) - level[:, None]) / scale[:, None]
 
     def inverse_transform_y(self, y: Any, X: Any) -> np.ndarray:
         """Predictions in scaled units back to y's units; ``X`` is this step's input."""
         check_fitted(self, "scale_")
-        X = np.asarray(X, dtype=np.float64)
+        X = np.asarray(X)
         scale = self._statistics(self._codes(X))[0]
         level = X[:, -self.horizon_ - 1, 0]
-        y = np.asarray(y, dtype=np.float64).reshape(len(level), self.horizon_)
+        y = np.asarray(y).reshape(len(level), self.horizon_)
         return y * scale[:, None] + level[:, None]
 
 
@@ -381,7 +382,7 @@ def _mean_std_by(codes: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.
     finite = np.isfinite(values)
     clean = np.where(finite, values, 0.0)
     count = np.bincount(codes, weights=finite)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore"):  # 0 / 0 for a code without values
         mean = np.bincount(codes, weights=clean) / count
         centered = np.where(finite, values - mean[codes], 0.0)
         std = np.sqrt(np.bincount(codes, weights=centered ** 2) / count)
@@ -410,7 +411,7 @@ def _channel_statistics(codes: np.ndarray, X: Any, chunk_size: int = _CHUNK
     sums = by_code(lambda part, _: np.hstack([np.isfinite(part).sum(axis=1),
                                               np.nansum(part, axis=1)]))
     count = sums[:, :n_channels]
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore"):  # 0 / 0 for a code without values
         mean = sums[:, n_channels:] / count
         squares = by_code(lambda part, part_codes: np.nansum(
             (part - mean[part_codes][:, None, :]) ** 2, axis=1))
@@ -421,7 +422,7 @@ def _channel_statistics(codes: np.ndarray, X: Any, chunk_size: int = _CHUNK
 def _std_by(codes: np.ndarray, errors: np.ndarray) -> np.ndarray:
     """Standard deviation of each code's rows of ``errors`` (all their values); NaN for
     a code without rows, 1 where it is 0."""
-    count = np.bincount(codes, minlength=codes.max() + 1 if len(codes) else 0)
+    count = np.bincount(codes)
     rows = np.repeat(codes, errors.shape[1])
     _, std = _mean_std_by(rows, errors.ravel())
     return np.where(count > 0, std, np.nan)
@@ -429,8 +430,3 @@ def _std_by(codes: np.ndarray, errors: np.ndarray) -> np.ndarray:
 
 def _positive_array(values: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(values) & (values > _TINY), values, 1.0)
-
-
-def _positive(value: float) -> float:
-    value = float(value)
-    return value if np.isfinite(value) and value > _TINY else 1.0
