@@ -5,9 +5,10 @@ fold's rows, in the trials, the refit and the study's name."""
 import numpy as np
 import pytest
 import sklearn
+from sklearn.base import BaseEstimator
 from sklearn.linear_model import Ridge
 from sklearn.metrics import r2_score
-from sklearn.model_selection import KFold
+from sklearn.model_selection import GroupKFold, KFold
 
 from seqpipe import make_pipeline
 from seqpipe.search import GridSearch
@@ -62,3 +63,38 @@ def test_other_weights_are_another_study(data, tmp_path):
              search(ridge__sample_weight=w[::-1]).study_.study_name}
     assert len(names) == 3
     assert search().study_.study_name == search().study_.study_name
+
+
+def test_with_routing_split_parameters_reach_cv(data):
+    X, y, _ = data
+    groups = np.arange(60) // 10  # 6 groups of consecutive samples
+    with sklearn.config_context(enable_metadata_routing=True):
+        search = GridSearch(make_pipeline(MeanStdNormalizer(), Ridge()),
+                            {"ridge__alpha": [10.0]}, cv=GroupKFold(3)
+                            ).fit(X, y, groups=groups)
+    for k, (train, test) in enumerate(GroupKFold(3).split(X, y, groups)):
+        ridge = make_pipeline(MeanStdNormalizer(), Ridge(alpha=10.0)).fit(X[train], y[train])
+        assert search.cv_results_[f"split{k}_test_score"][0] == pytest.approx(
+            ridge.score(X[test], y[test]))
+
+
+class WeightedMean(BaseEstimator):
+    """Learns the weighted mean of X's first column; no targets (y is None)."""
+
+    def __init__(self, shift=0.0):
+        self.shift = shift
+
+    def fit(self, X, y=None, sample_weight=None):
+        self.mean_ = np.average(X[:, 0], weights=sample_weight) + self.shift
+        return self
+
+    def score(self, X, y=None):
+        return -float(np.mean((X[:, 0] - self.mean_) ** 2))
+
+
+def test_the_refit_of_an_estimator_without_targets_gets_the_fit_parameters(data):
+    X, _, w = data
+    search = GridSearch(WeightedMean(), {"shift": [0.0, 5.0]}, cv=KFold(3)
+                        ).fit(X, sample_weight=w)
+    assert search.best_params_ == {"shift": 0.0}
+    assert search.best_estimator_.mean_ == pytest.approx(np.average(X[:, 0], weights=w))
