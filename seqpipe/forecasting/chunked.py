@@ -188,7 +188,7 @@ class ChunkedPipeline(Pipeline):
         for step in middle:  # they learn the windows' layout: the first chunk shows it
             Xt = step.fit(Xt, yt).transform(Xt)
         if middle and type(middle[-1]) is WindowFeatures and middle[-1].nonlinear:
-            self._learn_knots(X, y, scaler, middle)
+            self._learn_knots(X, scaler, middle)
         features = bool(middle) and type(middle[-1]) is WindowFeatures
         if features and type(final) is SeriesRidge:
             self._fit_series_ridge(X, y, final)
@@ -234,8 +234,10 @@ class ChunkedPipeline(Pipeline):
                                                                          self.chunk_size)]
 
     @staticmethod
-    def _through(steps: list, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``(X, y)`` of some windows through fitted ``steps`` (the scaler first)."""
+    def _through(steps: list, X: np.ndarray, y: np.ndarray | None
+                 ) -> tuple[np.ndarray, np.ndarray | None]:
+        """``(X, y)`` of some windows through fitted ``steps`` (the scaler first; y
+        scaled, or None)."""
         X, y = steps[0].resample(X, y)
         for step in steps[1:]:
             X = step.transform(X)
@@ -252,20 +254,18 @@ class ChunkedPipeline(Pipeline):
         Xt_all = yt_all = None
         for chunk, (Xt, yt) in zip(self._chunks(len(X)), self._transformed(X, y)):
             if Xt_all is None:
-                Xt_all = np.empty((len(X), *Xt.shape[1:]), dtype=Xt.dtype)
-                yt_all = np.empty((len(X), *yt.shape[1:]), dtype=yt.dtype)
+                Xt_all = np.empty((len(X), *Xt.shape[1:]))  # float64, as the scaler gives
+                yt_all = np.empty((len(X), *yt.shape[1:]))
             Xt_all[chunk], yt_all[chunk] = Xt, yt
         return Xt_all, yt_all
 
-    def _learn_knots(self, X: np.ndarray, y: np.ndarray, scaler: WindowScaler,
-                     middle: list) -> None:
+    def _learn_knots(self, X: np.ndarray, scaler: WindowScaler, middle: list) -> None:
         """The features' knots from every window (fitted on the first chunk only)."""
-        values, sample = [], None
+        values = []
         for chunk in self._chunks(len(X)):
-            Xt, _ = self._through([scaler, *middle[:-1]], X[chunk], y[chunk])
+            Xt, _ = self._through([scaler, *middle[:-1]], X[chunk], None)
             values.append(middle[-1]._knot_values(Xt).copy())
-            sample = Xt[:1] if sample is None else sample
-        middle[-1]._learn_knots(np.concatenate(values), sample)
+        middle[-1]._learn_knots(np.concatenate(values), Xt[:1])  # any window: its layout
 
     def _fit_series_ridge(self, X: np.ndarray, y: np.ndarray, final: SeriesRidge) -> None:
         """The shared Ridge from its normal equations, then the corrections of a few

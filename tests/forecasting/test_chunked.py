@@ -93,6 +93,7 @@ def test_the_fitted_ridge_is_a_ridge_fitted_on_every_window():
     np.testing.assert_allclose(chunked[-1].coef_, reference.coef_, atol=1e-9)
     np.testing.assert_allclose(chunked[-1].intercept_, reference.intercept_, atol=1e-9)
     assert chunked[-1].n_features_in_ == reference.n_features_in_
+    assert (chunked[-1].solver_, chunked[-1].n_iter_) == (reference.solver_, reference.n_iter_)
 
 
 def _peak_memory(pipeline, X, y):
