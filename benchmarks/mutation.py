@@ -111,7 +111,9 @@ MODULES: dict[str, list[str]] = {
         "tests/datasets/test_csv_series.py::test_the_gap_warning_is_attributed_to_the_caller"],
     # forecasting: the split and the candidates' choice, backtests, intervals
     "seqpipe/forecasting/forecaster.py": [*_FORECASTER_TESTS,
-                                          "tests/forecasting/test_calendar_and_dates.py"],
+                                          "tests/forecasting/test_calendar_and_dates.py",
+                                          # predict's own levels
+                                          "tests/forecasting/test_intervals.py"],
     # the season, the past read, the series' scales, the candidates' scores
     "seqpipe/forecasting/selection.py": _FORECASTER_TESTS,
     # what a fitted forecaster puts in each row: target, covariates, calendar, code
