@@ -35,6 +35,7 @@ from seqpipe.persistence import (
     FORMAT_VERSION,
     MAGIC,
     ArtifactError,
+    InconsistentBackendWarning,
     InconsistentVersionWarning,
     load,
     read_header,
@@ -1005,3 +1006,57 @@ def test_save_errors_in_full(tmp_path, monkeypatch):
     message = f"could not save to {target}: no errno"
     with pytest.raises(OSError, match=f"^{re.escape(message)}$"):
         save({"v": 1}, target)
+
+
+def _other_backend():
+    return "tensorflow" if seqpipe._backend.CHOICE.name != "tensorflow" else "jax"
+
+
+def test_the_keras_backend_is_recorded_once_keras_is_imported(tmp_path, monkeypatch):
+    import keras  # noqa: F401  (what the header records is Keras' backend)
+    save({"v": 1}, tmp_path / "with.seqpipe")
+    assert read_header(tmp_path / "with.seqpipe")["keras_backend"] == \
+        seqpipe._backend.CHOICE.name
+    monkeypatch.delitem(sys.modules, "keras")  # a process that never imported Keras
+    save({"v": 1}, tmp_path / "without.seqpipe")
+    assert "keras_backend" not in read_header(tmp_path / "without.seqpipe")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # neither warns where it is loaded
+        assert load(tmp_path / "with.seqpipe") == load(tmp_path / "without.seqpipe")
+
+
+def test_another_keras_backend_warns_naming_both_and_the_file(tmp_path):
+    path = tmp_path / "m.seqpipe"
+    save({"v": 1}, path)
+    header, payload = _split(path.read_bytes())
+    path.write_bytes(_build({**header, "keras_backend": _other_backend()}, payload))
+    with pytest.warns(InconsistentBackendWarning) as record:
+        assert load(path) == {"v": 1}  # a warning, not an error
+    [warning] = [w.message for w in record if w.category is InconsistentBackendWarning]
+    current = seqpipe._backend.CHOICE.name
+    assert (warning.saved_backend, warning.current_backend, warning.path) == (
+        _other_backend(), current, str(path))
+    assert str(warning) == (
+        f"{path} was saved on Keras' {_other_backend()} backend and is loaded on its "
+        f"{current} backend. Its models predict the same within float32 rounding, not "
+        f"bitwise; run with KERAS_BACKEND={_other_backend()} for bitwise the same "
+        f"predictions.")
+    assert str(pickle.loads(pickle.dumps(warning))) == str(warning)  # e.g. from a worker
+    assert str(InconsistentBackendWarning("jax", "tensorflow")).startswith(
+        "the artifact was saved on Keras' jax backend and is loaded on its tensorflow")
+    path.write_bytes(_build({**header, "keras_backend": 5}, payload))
+    with pytest.raises(ArtifactError, match=re.escape(
+            f"{path} has a corrupted header: malformed keras_backend")):
+        load(path)
+
+
+def test_backend_warning_is_attributed_to_the_caller_of_load(tmp_path):
+    # (left out of `make mutation`: mutmut's trampolines add frames to every call)
+    path = tmp_path / "m.seqpipe"
+    save({"v": 1}, path)
+    header, payload = _split(path.read_bytes())
+    path.write_bytes(_build({**header, "keras_backend": _other_backend()}, payload))
+    with pytest.warns(InconsistentBackendWarning) as record:
+        load(path)
+    [entry] = [w for w in record if w.category is InconsistentBackendWarning]
+    assert entry.filename == __file__

@@ -116,6 +116,7 @@ def test_windower_says_why_it_cannot_output_tables(set_output):
             "hold.")):
         set_output("pandas")
     set_output("default")  # arrays, as always
+    set_output(None)  # unchanged
 
 
 @pytest.mark.parametrize("step", [MeanStdNormalizer(), ToNumpy(), Windower(3, 1)], ids=repr)

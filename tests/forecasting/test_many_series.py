@@ -101,8 +101,9 @@ def test_a_series_starting_late_is_learned_from_the_others(panel):
         late["series-4"].diff().abs().mean())
     late.iloc[:665, 4] = np.nan  # 35 days: not one window of 30 + 7
     with pytest.raises(ValueError, match=re.escape("the series ['series-4'] are too short: "
-                                                   "a series needs 37 time steps")):
+                                                   "a series needs 37 time steps")) as info:
         Forecaster(7, window_past=30, candidates=LINEAR).fit(late)
+    assert info.value.series == ["series-4"]  # what a backtest leaves out of that fit
 
 
 # ---------------------------------------------------------------- fit and predict

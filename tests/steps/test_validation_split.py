@@ -6,6 +6,7 @@ import re
 
 import numpy as np
 import pytest
+import sklearn
 from numpy.testing import assert_allclose
 from sklearn.base import BaseEstimator, RegressorMixin
 
@@ -203,3 +204,42 @@ def test_restore_best_weights_without_training_state_is_an_error():
     with pytest.raises(ValueError, match=re.escape(
             "restore_best_weights=True needs a step that holds training state")):
         ValidationSplit(TargetRecorder(), restore_best_weights=True).fit(X, y)
+
+
+class WeightRecorder(RegressorMixin, BaseEstimator):
+    """Records the weights each of its training methods gets."""
+
+    def adapt(self, X, y=None, sample_weight=None):
+        self.calls_ = [("adapt", sample_weight)]
+        return self
+
+    def fit(self, X, y=None, sample_weight=None):
+        self.calls_ = [("fit", sample_weight)]
+        return self
+
+    def partial_fit(self, X, y=None, sample_weight=None):
+        self.calls_ = [*getattr(self, "calls_", []), ("partial_fit", sample_weight)]
+        return self
+
+    def predict(self, X):
+        return np.zeros(len(X))
+
+
+@pytest.mark.parametrize("routing", [False, True])
+def test_fit_parameters_reach_the_step_for_its_training_rows_only(routing):
+    X, y = regression(40)
+    weights = np.arange(1.0, 41.0)  # each row's weight names its row
+    with sklearn.config_context(enable_metadata_routing=routing):
+        recorder = WeightRecorder()
+        if routing:
+            recorder.set_fit_request(sample_weight=True)
+            recorder.set_partial_fit_request(sample_weight=True)
+        for method, expected in [("fit", ["fit"]), ("adapt", ["adapt"]),
+                                 ("partial_fit", ["adapt", "partial_fit"])]:
+            split = ValidationSplit(recorder, validation_size=0.25)
+            getattr(split, method)(X, y, sample_weight=weights)
+            train = weights[split.train_indices_]
+            assert len(train) == 30
+            assert [name for name, _ in split.step_.calls_] == expected
+            for name, got in split.step_.calls_:
+                assert_allclose(got, train, err_msg=name)
