@@ -1041,6 +1041,7 @@ def test_another_keras_backend_warns_naming_both_and_the_file(tmp_path):
         f"{current} backend. Its models predict the same within float32 rounding, not "
         f"bitwise; run with KERAS_BACKEND={_other_backend()} for bitwise the same "
         f"predictions.")
+    assert warning.args == (_other_backend(), current, str(path))  # its repr, its pickle
     assert str(pickle.loads(pickle.dumps(warning))) == str(warning)  # e.g. from a worker
     assert str(InconsistentBackendWarning("jax", "tensorflow")).startswith(
         "the artifact was saved on Keras' jax backend and is loaded on its tensorflow")
