@@ -1012,6 +1012,15 @@ def _other_backend():
     return "tensorflow" if seqpipe._backend.CHOICE.name != "tensorflow" else "jax"
 
 
+def _saved_on_another_backend(path):
+    """Save at ``path`` an artifact whose header says another Keras backend; its header
+    and payload."""
+    save({"v": 1}, path)
+    header, payload = _split(path.read_bytes())
+    path.write_bytes(_build({**header, "keras_backend": _other_backend()}, payload))
+    return header, payload
+
+
 def test_the_keras_backend_is_recorded_once_keras_is_imported(tmp_path, monkeypatch):
     import keras  # noqa: F401  (what the header records is Keras' backend)
     save({"v": 1}, tmp_path / "with.seqpipe")
@@ -1027,9 +1036,7 @@ def test_the_keras_backend_is_recorded_once_keras_is_imported(tmp_path, monkeypa
 
 def test_another_keras_backend_warns_naming_both_and_the_file(tmp_path):
     path = tmp_path / "m.seqpipe"
-    save({"v": 1}, path)
-    header, payload = _split(path.read_bytes())
-    path.write_bytes(_build({**header, "keras_backend": _other_backend()}, payload))
+    header, payload = _saved_on_another_backend(path)
     with pytest.warns(InconsistentBackendWarning) as record:
         assert load(path) == {"v": 1}  # a warning, not an error
     [warning] = [w.message for w in record if w.category is InconsistentBackendWarning]
@@ -1054,9 +1061,7 @@ def test_another_keras_backend_warns_naming_both_and_the_file(tmp_path):
 def test_backend_warning_is_attributed_to_the_caller_of_load(tmp_path):
     # (left out of `make mutation`: mutmut's trampolines add frames to every call)
     path = tmp_path / "m.seqpipe"
-    save({"v": 1}, path)
-    header, payload = _split(path.read_bytes())
-    path.write_bytes(_build({**header, "keras_backend": _other_backend()}, payload))
+    _saved_on_another_backend(path)
     with pytest.warns(InconsistentBackendWarning) as record:
         load(path)
     [entry] = [w for w in record if w.category is InconsistentBackendWarning]
